@@ -1,0 +1,60 @@
+"""Forms for sign-in, company settings and the credential admin."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import Credential, Tenant
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form, labelled for e-mail addresses (the User's USERNAME_FIELD)."""
+
+    username = forms.EmailField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account. Both are case-sensitive "
+        "for the password only.",
+    }
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class TenantSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "four_eyes_approval", "overtime_hours_per_week"]
+
+
+class CredentialAdminForm(forms.ModelForm):
+    """Admin form: the secret is write-only.
+
+    On create, `new_secret` is required. On change, a filled `new_secret` rotates the credential
+    (CredentialEvent written by `Credential.rotate`); left empty, the stored secret is untouched.
+    The widget never renders a value back.
+    """
+
+    new_secret = forms.CharField(
+        label="Secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Paste the token or key; it is encrypted at once and never shown again. "
+        "On an existing credential, a value here rotates it.",
+    )
+
+    class Meta:
+        model = Credential
+        fields = ["tenant", "vendor", "purpose", "owner", "label", "status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not cleaned.get("new_secret"):
+            self.add_error("new_secret", "A new credential needs its secret.")
+        return cleaned

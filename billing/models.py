@@ -1,0 +1,1 @@
+"""Billing drafts, approvals and audit (filled by the billing work)."""

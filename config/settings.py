@@ -1,0 +1,307 @@
+"""Settings for the Fieldline portal: one module, every knob from the environment.
+
+Every setting is read through django-environ from the process environment (and from a `.env`
+file at the project root when one exists). Each has a default that is safe for the embedded demo
+(SQLite under ``var/``, django-q2's ORM broker, the vendor sandbox on loopback). With ``DEBUG``
+off, the settings that have no safe default (``SECRET_KEY``, ``FIELD_ENCRYPTION_KEYS``,
+``ALLOWED_HOSTS``) must be given or start-up fails with ``ImproperlyConfigured``.
+
+The README's "Settings" table lists every name read here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"))
+
+VAR_DIR = Path(env.str("FIELDLINE_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# The embedded demo runs with DEBUG on; production sets DEBUG=false and must then supply keys.
+DEBUG = env.bool("DEBUG", default=True)
+
+
+def _demo_secret(name: str, make: callable) -> str:
+    """Return a secret kept in ``var/<name>``, creating it once (demo mode only).
+
+    The file lives in the git-ignored ``var/`` folder, so a fresh clone runs without set-up and
+    no key is ever committed.
+    """
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+if env.str("SECRET_KEY", default=""):
+    SECRET_KEY = env.str("SECRET_KEY")
+elif DEBUG:
+    SECRET_KEY = _demo_secret("secret_key", lambda: secrets.token_urlsafe(50))
+else:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set and DEBUG is off. Generate one with: "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))" '
+        "and put it in the environment as SECRET_KEY."
+    )
+
+# Keys for the credential vault, comma-separated, newest first (accounts/fields.py).
+if env.str("FIELD_ENCRYPTION_KEYS", default=""):
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+elif DEBUG:
+    FIELD_ENCRYPTION_KEYS = [
+        _demo_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
+    ]
+else:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS is not set and DEBUG is off. Generate a key with: "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" '
+        "and set FIELD_ENCRYPTION_KEYS=<new key>[,<older keys>] (newest first)."
+    )
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the portal's host names when DEBUG is off.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_q",
+    "axes",
+    "csp",
+    "accounts",
+    "connectors",
+    "connectors.syncro",
+    "connectors.synchroteam",
+    "connectors.fieldcamp",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.TenantMiddleware",
+    # django-axes must be last: it turns a lockout into the locked-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs the web server, the django-q2 cluster and the sync engine against one file:
+    # WAL lets readers work during a write, IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue on the busy timeout instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache --------------------------------------------------------------------------------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fieldline")}
+
+# --- authentication -----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes: 5 failures for one (e-mail, IP) pair lock that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_VERBOSE = False
+
+# Sessions: idle timeout 30 minutes (refreshed on every request), absolute cap by the cookie age.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- security headers ---------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if env.bool("BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# django-csp 4: no inline scripts anywhere (htmx is a static file, configured by a meta tag).
+# Inline style attributes are allowed so progress bars can carry their width.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- i18n / time --------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- static files -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- credential vault ---------------------------------------------------------------------
+# FIELD_ENCRYPTION_KEYS is set above (newest first). Rotation: put the new key first, run
+# `manage.py rotate_encryption_keys`, then drop the old key.
+
+# --- background work (django-q2) ----------------------------------------------------------
+# ORM broker (delivery receipts): a task whose worker dies is handed out again after `retry`
+# seconds. `retry` must exceed `timeout`, which must exceed the longest task, or a task would
+# run twice while the first run is still going (django-q2 docs/brokers.rst, configure.rst).
+Q_CLUSTER = {
+    "name": env.str("Q_CLUSTER_NAME", default="fieldline"),
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=600),
+    "retry": env.int("Q_RETRY", default=900),
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "queue_limit": 50,
+    "poll": 0.5,
+    "label": "Background tasks",
+}
+if env.str("Q_BROKER_REDIS_URL", default=""):
+    Q_CLUSTER["redis"] = env.str("Q_BROKER_REDIS_URL")
+else:
+    Q_CLUSTER["orm"] = "default"
+if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured(
+        "Q_RETRY must be greater than Q_TIMEOUT (django-q2 would run tasks twice)."
+    )
+
+# --- vendors and sandbox ------------------------------------------------------------------
+# Where the demo's connections point and where `manage.py runsandbox` listens.
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8765")
+SANDBOX_DB_PATH = Path(env.str("SANDBOX_DB_PATH", default=str(VAR_DIR / "sandbox.sqlite3")))
+# Redis for the shared rate limiter; empty = the database-backed limiter.
+RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default="")
+
+# --- logging ------------------------------------------------------------------------------
+# Every log record passes accounts.logging.redact_record (installed as the record factory in
+# AccountsConfig.ready and as a handler filter here): vendor credentials and `api_key=` values
+# never reach a log line, including httpx's "HTTP Request: GET <url>" records.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "accounts.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "httpx": {"level": env.str("HTTPX_LOG_LEVEL", default="WARNING")},
+        "httpcore": {"level": "WARNING"},
+        "django.db.backends": {"level": "INFO"},
+    },
+}

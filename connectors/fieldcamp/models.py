@@ -1,0 +1,1 @@
+"""Mirrored FieldCamp records (filled by the connectors work)."""

@@ -1,0 +1,1 @@
+"""Connections, sync state and the outbox (filled by the connectors work)."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SynchroteamConfig(AppConfig):
+    name = "connectors.synchroteam"
+    label = "synchroteam"
+    verbose_name = "Synchroteam mirror"

@@ -1,0 +1,1 @@
+"""Mirrored Synchroteam records (filled by the connectors work)."""

@@ -1,0 +1,1 @@
+"""Mirrored Syncro records (filled by the connectors work)."""
