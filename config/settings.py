@@ -188,7 +188,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
-# Sessions: idle timeout 30 minutes (refreshed on every request), absolute cap by the cookie age.
+# Sessions end 12 hours after sign-in (absolute lifetime) or at sign-out.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
@@ -282,6 +282,51 @@ SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8765")
 SANDBOX_DB_PATH = Path(env.str("SANDBOX_DB_PATH", default=str(VAR_DIR / "sandbox.sqlite3")))
 # Redis for the shared rate limiter; empty = the database-backed limiter.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default="")
+
+# --- connectors and sync ---
+# Real vendor hosts (a Connection's base_url overrides them; the demo points at the sandbox).
+SYNCRO_BASE_URL_TEMPLATE = env.str(
+    "SYNCRO_BASE_URL_TEMPLATE", default="https://{account}.syncromsp.com/api/v1"
+)
+SYNCHROTEAM_BASE_URL = env.str("SYNCHROTEAM_BASE_URL", default="https://ws.synchroteam.com/api/v3")
+FIELDCAMP_BASE_URL = env.str("FIELDCAMP_BASE_URL", default="https://api.fieldcamp.ai/api/v1")
+# httpx: dotted path of a transport factory (tests/benchmarks: the in-process sandbox); empty = network.
+CONNECTORS_TRANSPORT = env.str("CONNECTORS_TRANSPORT", default="")
+CONNECTORS_HTTP_CONNECT_TIMEOUT = env.float("CONNECTORS_HTTP_CONNECT_TIMEOUT", default=5.0)
+CONNECTORS_HTTP_READ_TIMEOUT = env.float("CONNECTORS_HTTP_READ_TIMEOUT", default=30.0)
+CONNECTORS_HTTP_WRITE_TIMEOUT = env.float("CONNECTORS_HTTP_WRITE_TIMEOUT", default=10.0)
+CONNECTORS_HTTP_POOL_TIMEOUT = env.float("CONNECTORS_HTTP_POOL_TIMEOUT", default=5.0)
+# Safe GETs only: stamina retries (exponential backoff with jitter, Retry-After honoured).
+CONNECTORS_GET_RETRY_ATTEMPTS = env.int("CONNECTORS_GET_RETRY_ATTEMPTS", default=5)
+CONNECTORS_GET_RETRY_TIMEOUT = env.float("CONNECTORS_GET_RETRY_TIMEOUT", default=300.0)
+CONNECTORS_GET_RETRY_WAIT_INITIAL = env.float("CONNECTORS_GET_RETRY_WAIT_INITIAL", default=1.0)
+CONNECTORS_GET_RETRY_WAIT_MAX = env.float("CONNECTORS_GET_RETRY_WAIT_MAX", default=30.0)
+# A Retry-After longer than this pauses the sync run instead of sleeping in the worker.
+CONNECTORS_RETRY_AFTER_MAX = env.float("CONNECTORS_RETRY_AFTER_MAX", default=120.0)
+# Shared rate limiter (pyrate-limiter): SQLite file + file lock (every process on this host) unless
+# RATE_LIMIT_REDIS_URL is set (every host). Budgets are what we allow ourselves, below the vendor's.
+RATE_LIMIT_SQLITE_PATH = env.str(
+    "RATE_LIMIT_SQLITE_PATH", default=str(VAR_DIR / "ratelimit.sqlite")
+)
+RATE_LIMIT_MAX_WAIT_SECONDS = env.float("RATE_LIMIT_MAX_WAIT_SECONDS", default=90.0)
+SYNCRO_RATE_LIMIT_PER_MINUTE = env.int("SYNCRO_RATE_LIMIT_PER_MINUTE", default=180)  # vendor's
+SYNCRO_RATE_BUDGET_PER_MINUTE = env.int("SYNCRO_RATE_BUDGET_PER_MINUTE", default=150)
+SYNCRO_WRITE_RESERVE_PER_MINUTE = env.int("SYNCRO_WRITE_RESERVE_PER_MINUTE", default=30)
+SYNCRO_TENANT_READ_SHARE_PER_MINUTE = env.int("SYNCRO_TENANT_READ_SHARE_PER_MINUTE", default=60)
+SYNCRO_EGRESS_ID = env.str("SYNCRO_EGRESS_ID", default="default")  # one budget per egress IP
+SYNCHROTEAM_RATE_LIMIT_PER_MINUTE = env.int("SYNCHROTEAM_RATE_LIMIT_PER_MINUTE", default=1000)
+SYNCHROTEAM_RATE_BUDGET_PER_MINUTE = env.int("SYNCHROTEAM_RATE_BUDGET_PER_MINUTE", default=800)
+SYNCHROTEAM_DAILY_QUOTA = env.int("SYNCHROTEAM_DAILY_QUOTA", default=15000)
+SYNCHROTEAM_QUOTA_RESERVE = env.int("SYNCHROTEAM_QUOTA_RESERVE", default=500)
+FIELDCAMP_RATE_BUDGET_PER_MINUTE = env.int("FIELDCAMP_RATE_BUDGET_PER_MINUTE", default=90)
+FIELDCAMP_RATE_RESERVE = env.int("FIELDCAMP_RATE_RESERVE", default=5)
+# Sync engine and schedules.
+SYNC_INCREMENTAL_INTERVAL_MINUTES = env.int("SYNC_INCREMENTAL_INTERVAL_MINUTES", default=10)
+SYNC_FULL_HOUR = env.int("SYNC_FULL_HOUR", default=2)  # UTC hour of the nightly full sweep
+SYNC_OVERLAP_MINUTES = env.int("SYNC_OVERLAP_MINUTES", default=5)
+SYNC_DELETE_MAX_FRACTION = env.float("SYNC_DELETE_MAX_FRACTION", default=0.10)
+SYNC_HEARTBEAT_STALE_SECONDS = env.int("SYNC_HEARTBEAT_STALE_SECONDS", default=300)
+SYNC_MAX_PAGES_PER_RUN = env.int("SYNC_MAX_PAGES_PER_RUN", default=100_000)
 
 # --- logging ------------------------------------------------------------------------------
 # Every log record passes accounts.logging.redact_record (installed as the record factory in
