@@ -1,1 +1,197 @@
-"""Mirrored Syncro records (filled by the connectors work)."""
+"""Mirrored Syncro records (one table per resource, rows unique per connection and Syncro id).
+
+Columns are the ones staff filter and sort on; everything else stays in `raw`. Field names follow
+Syncro's (vendor-apis.md §1.8, specs/syncro-openapi.json). Ids of other Syncro records are kept as
+``<thing>_vendor_id`` integers (no foreign keys: records of one page may refer to records a later
+stream brings in); QuerySet helpers join them when needed.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from connectors.models import MirrorModel, MirrorQuerySet, mirror_indexes
+
+
+class SyncroCustomer(MirrorModel):
+    """GET /customers item. `custom_fields` = Syncro ``properties``."""
+
+    business_name = models.CharField(max_length=255, blank=True)
+    firstname = models.CharField(max_length=120, blank=True)
+    lastname = models.CharField(max_length=120, blank=True)
+    name = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text="business_then_name"
+    )
+    email = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=60, blank=True)
+    disabled = models.BooleanField(default=False)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_cus")
+        ordering = ["name"]
+
+
+class SyncroContact(MirrorModel):
+    """GET /contacts item."""
+
+    customer_vendor_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=60, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_con", ("cus", ["connection", "customer_vendor_id"]))
+        ordering = ["name"]
+
+
+class SyncroProduct(MirrorModel):
+    """GET /products item (labour products are what timer entries charge)."""
+
+    name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    product_category = models.CharField(max_length=120, blank=True)
+    upc_code = models.CharField(max_length=120, blank=True)
+    price_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_retail = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    taxable = models.BooleanField(default=False)
+    disabled = models.BooleanField(default=False)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_prd")
+        ordering = ["name"]
+
+
+class SyncroTicketQuerySet(MirrorQuerySet):
+    def search(self, text: str) -> SyncroTicketQuerySet:
+        """Free text on number, subject and customer name (case-insensitive contains)."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(number__icontains=text)
+            | models.Q(subject__icontains=text)
+            | models.Q(customer_name__icontains=text)
+        )
+
+
+class SyncroTicket(MirrorModel):
+    """GET /tickets item. `custom_fields` = Syncro ``properties``.
+
+    Indexed for the ticket list: status, customer, technician (``user_vendor_id``) and date
+    ranges, each led by tenant so one tenant's 100 000 tickets are read through the index.
+    """
+
+    number = models.CharField(max_length=40, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=60, blank=True)
+    problem_type = models.CharField(max_length=120, blank=True)
+    priority = models.CharField(max_length=60, blank=True)
+    ticket_type_name = models.CharField(max_length=120, blank=True)
+    customer_vendor_id = models.BigIntegerField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    contact_vendor_id = models.BigIntegerField(null=True, blank=True)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True, help_text="Assigned tech.")
+    due_date = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SyncroTicketQuerySet.as_manager()
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "sx_tkt",
+            ("st", ["tenant", "status", "-vendor_created_at"]),
+            ("cus", ["tenant", "customer_vendor_id", "-vendor_created_at"]),
+            ("usr", ["tenant", "user_vendor_id", "-vendor_created_at"]),
+            ("crt", ["tenant", "-vendor_created_at"]),
+            ("num", ["tenant", "number"]),
+            ("cnm", ["tenant", "customer_name"]),
+        )
+        ordering = ["-vendor_created_at"]
+
+
+class SyncroTicketComment(MirrorModel):
+    """GET /tickets/{id}/comments item."""
+
+    ticket_vendor_id = models.BigIntegerField()
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True)
+    tech = models.CharField(max_length=255, blank=True)
+    hidden = models.BooleanField(default=False)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_cmt", ("tkt", ["connection", "ticket_vendor_id"]))
+        ordering = ["vendor_created_at"]
+
+
+class SyncroLineItem(MirrorModel):
+    """GET /line_items item (invoice line items); ticket line items carry `ticket_vendor_id`.
+
+    Money is kept in the vendor's unit (dollars as decimal strings, vendor-apis.md §1.8).
+    """
+
+    invoice_vendor_id = models.BigIntegerField(null=True, blank=True)
+    ticket_vendor_id = models.BigIntegerField(null=True, blank=True)
+    product_vendor_id = models.BigIntegerField(null=True, blank=True)
+    item = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=500, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    taxable = models.BooleanField(default=False)
+    position = models.IntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "sx_li",
+            ("inv", ["connection", "invoice_vendor_id"]),
+            ("tkt", ["connection", "ticket_vendor_id"]),
+        )
+        ordering = ["position", "vendor_id"]
+
+
+class SyncroTimerEntry(MirrorModel):
+    """GET /ticket_timers item (response fields are ``start_time``/``end_time``)."""
+
+    ticket_vendor_id = models.BigIntegerField(null=True, blank=True)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True)
+    product_vendor_id = models.BigIntegerField(null=True, blank=True)
+    ticket_line_item_vendor_id = models.BigIntegerField(null=True, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    recorded = models.BooleanField(default=False, help_text="Charged (a line item exists).")
+    billable = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    active_duration = models.IntegerField(null=True, blank=True, help_text="Seconds.")
+    billable_time = models.IntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "sx_tmr",
+            ("tkt", ["connection", "ticket_vendor_id"]),
+            ("usr", ["tenant", "user_vendor_id", "-start_time"]),
+        )
+        ordering = ["-start_time"]
+
+
+class SyncroInvoice(MirrorModel):
+    """GET /invoices item (amounts arrive as strings)."""
+
+    number = models.CharField(max_length=60, blank=True)
+    customer_vendor_id = models.BigIntegerField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    ticket_vendor_id = models.BigIntegerField(null=True, blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateTimeField(null=True, blank=True)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    is_paid = models.BooleanField(default=False)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "sx_inv",
+            ("tkt", ["connection", "ticket_vendor_id"]),
+            ("cus", ["tenant", "customer_vendor_id", "-date"]),
+        )
+        ordering = ["-date"]
