@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "connectors.syncro",
     "connectors.synchroteam",
     "connectors.fieldcamp",
+    "connectors.outbox",
     "billing",
 ]
 
@@ -327,6 +328,17 @@ SYNC_OVERLAP_MINUTES = env.int("SYNC_OVERLAP_MINUTES", default=5)
 SYNC_DELETE_MAX_FRACTION = env.float("SYNC_DELETE_MAX_FRACTION", default=0.10)
 SYNC_HEARTBEAT_STALE_SECONDS = env.int("SYNC_HEARTBEAT_STALE_SECONDS", default=300)
 SYNC_MAX_PAGES_PER_RUN = env.int("SYNC_MAX_PAGES_PER_RUN", default=100_000)
+
+# --- outbox (exactly-once vendor writes) ---
+OUTBOX_MAX_SENDS = env.int("OUTBOX_MAX_SENDS", default=3)
+OUTBOX_MAX_VERIFIES = env.int("OUTBOX_MAX_VERIFIES", default=5)
+OUTBOX_NOT_FOUND_BEFORE_RESEND = env.int("OUTBOX_NOT_FOUND_BEFORE_RESEND", default=2)
+OUTBOX_VERIFY_DELAY_SECONDS = env.float("OUTBOX_VERIFY_DELAY_SECONDS", default=20.0)
+OUTBOX_RETRY_DELAY_SECONDS = env.float("OUTBOX_RETRY_DELAY_SECONDS", default=30.0)
+# A claim's lease must outlast the longest vendor call (httpx timeouts + rate-limit wait).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=200)
+OUTBOX_ENQUEUE = env.bool("OUTBOX_ENQUEUE", default=True)
 
 # --- logging ------------------------------------------------------------------------------
 # Every log record passes accounts.logging.redact_record (installed as the record factory in

@@ -1,0 +1,69 @@
+"""The registry of write operations the outbox can perform.
+
+Each vendor module (``connectors/<vendor>/writes.py``) registers one `WriteHandler` per
+operation. A handler knows four things about its vendor call and nothing about the database:
+
+* `apply_marker(payload, marker)`: the exact body to send, with the write's marker placed in a
+  field the vendor returns (so `find` can recognise the record later);
+* `precheck(client, write)`: look before the first send whether the effect already exists (for
+  calls such as Syncro's ``charge_timer_entry`` that bill twice if repeated); returns a remote
+  id when it does;
+* `send(client, write)`: perform the call once and return the created record's id;
+* `find(client, write)`: after an ambiguous answer, list the ids of vendor records carrying the
+  marker (an empty list means "not there");
+* `after_confirm(client, write, remote_id)`: an optional check after success (the Syncro invoice
+  step verifies its line items arrived); returns a problem sentence or "".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SendResult:
+    remote_id: str
+    response: Any = None
+
+
+class WriteHandler(Protocol):
+    operation: str
+    vendor: str
+    #: True when sending the same body twice has no extra effect (PUT of fields).
+    idempotent: bool
+
+    def apply_marker(self, payload: dict, marker: str) -> dict: ...
+
+    def describe(self, target: dict, payload: dict) -> str: ...
+
+    def precheck(self, client: Any, write: Any) -> str | None: ...
+
+    def send(self, client: Any, write: Any) -> SendResult: ...
+
+    def find(self, client: Any, write: Any) -> list[str]: ...
+
+    def after_confirm(self, client: Any, write: Any, remote_id: str) -> str: ...
+
+
+_HANDLERS: dict[str, WriteHandler] = {}
+
+
+class UnknownOperation(KeyError):
+    """No handler is registered for this operation name."""
+
+
+def register(handler: WriteHandler) -> WriteHandler:
+    _HANDLERS[handler.operation] = handler
+    return handler
+
+
+def handler_for(operation: str) -> WriteHandler:
+    try:
+        return _HANDLERS[operation]
+    except KeyError:
+        raise UnknownOperation(f"No outbox handler for {operation!r}.") from None
+
+
+def operations() -> list[str]:
+    return sorted(_HANDLERS)

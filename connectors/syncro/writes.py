@@ -1,0 +1,287 @@
+"""Syncro write operations for the outbox: how each is sent once and found again.
+
+Syncro has no idempotency on any endpoint ("one POST always creates one record"; an
+``Idempotency-Key`` header is silently ignored: seed ``/syncro``, vendor-apis.md §1.9), so each
+write carries a marker (``FL-XXXXXXXXXX``) in a field Syncro returns, and `find` looks for it:
+
+=====================  =============================  ==========================================
+operation              marker goes in                 found again through
+=====================  =============================  ==========================================
+comment.create         the end of ``body``            GET /tickets/{id}/comments (all pages)
+line_item.create       the end of ``description``     GET /tickets/{id} → ``line_items``
+invoice.create         ``note``                       GET /invoices?ticket_id= → ``note``
+ticket.create          a hidden first comment         GET /tickets?customer_id= + the comment
+ticket.update          (a PUT of fields: idempotent)  GET /tickets/{id}: the fields have the values
+timer.charge           (none: Syncro marks the timer  GET /tickets/{id} → ``ticket_timers[]``
+                       ``recorded``)                  ``recorded`` / ``ticket_line_item_id``
+=====================  =============================  ==========================================
+
+After ``POST /invoices`` the response has no line items, so `after_confirm` reads
+``GET /invoices/{id}`` and checks the ticket's line items arrived (seed ``/syncro`` billing
+workflow step 7). Line items are never removed after invoicing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.errors import AmbiguousError
+from connectors.outbox.handlers import SendResult, register
+
+COMMENT_REF = "\n\nRef: {marker}"
+LINE_ITEM_REF = " [{marker}]"
+
+
+def _id(record: Any, what: str) -> str:
+    """The id of a created record; a 2xx without one is an ambiguous answer (it probably exists)."""
+    if isinstance(record, dict) and record.get("id") is not None:
+        return str(record["id"])
+    raise AmbiguousError(f"Syncro answered 2xx but the {what} has no id", vendor="syncro")
+
+
+def _qty(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.001"))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+class _Base:
+    vendor = "syncro"
+    idempotent = False
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        return dict(payload)
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return self.operation
+
+    def precheck(self, client, write) -> str | None:
+        return None
+
+    def after_confirm(self, client, write, remote_id: str) -> str:
+        return ""
+
+
+class CommentCreate(_Base):
+    """POST /tickets/{id}/comment with a flat body (a ``{"comment": …}`` wrapper gets 422)."""
+
+    operation = "syncro.comment.create"
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        body = dict(payload)
+        body["body"] = f"{payload.get('body', '')}{COMMENT_REF.format(marker=marker)}"
+        return body
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return f"comment “{payload.get('subject', '')}” on ticket {target.get('ticket_id')}"
+
+    def send(self, client, write) -> SendResult:
+        p = write.payload
+        comment = client.create_comment(
+            int(write.target["ticket_id"]),
+            subject=p["subject"],
+            body=p["body"],
+            hidden=bool(p.get("hidden", True)),
+            do_not_email=bool(p.get("do_not_email", True)),
+            tech=p.get("tech"),
+        )
+        return SendResult(_id(comment, "comment"), comment)
+
+    def find(self, client, write) -> list[str]:
+        comments = client.list_ticket_comments(int(write.target["ticket_id"]))
+        return [str(c["id"]) for c in comments if write.marker in (c.get("body") or "")]
+
+
+class LineItemCreate(_Base):
+    """POST /tickets/{id}/add_line_item: ``name`` and ``description`` required, ``taxable`` sent
+    explicitly (Syncro taxes when it is omitted), ``price_retail`` omitted so the product's price
+    applies (seed ``/syncro``)."""
+
+    operation = "syncro.line_item.create"
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        body = dict(payload)
+        body["description"] = (
+            f"{payload.get('description', '')}{LINE_ITEM_REF.format(marker=marker)}"
+        )
+        return body
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return f"line item “{payload.get('name', '')}” × {payload.get('quantity')} on ticket {target.get('ticket_id')}"
+
+    def send(self, client, write) -> SendResult:
+        item = client.add_line_item(int(write.target["ticket_id"]), dict(write.payload))
+        return SendResult(_id(item, "line item"), item)
+
+    def find(self, client, write) -> list[str]:
+        ticket = client.get_ticket(int(write.target["ticket_id"]))
+        return [
+            str(li["id"])
+            for li in ticket.get("line_items") or []
+            if write.marker in (li.get("description") or "")
+        ]
+
+
+class InvoiceCreate(_Base):
+    """POST /invoices with ``ticket_id``: Syncro pulls the ticket's line items (not its timers)."""
+
+    operation = "syncro.invoice.create"
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        body = dict(payload)
+        note = payload.get("note")
+        body["note"] = f"{note} {marker}" if note else marker
+        return body
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return f"invoice for ticket {target.get('ticket_id')}"
+
+    def send(self, client, write) -> SendResult:
+        invoice = client.create_invoice(dict(write.payload))
+        return SendResult(_id(invoice, "invoice"), invoice)
+
+    def find(self, client, write) -> list[str]:
+        page = client.list_page("invoices", params={"ticket_id": int(write.target["ticket_id"])})
+        return [str(inv["id"]) for inv in page.records if write.marker in (inv.get("note") or "")]
+
+    def after_confirm(self, client, write, remote_id: str) -> str:
+        invoice = client.get_invoice(remote_id)
+        lines = invoice.get("line_items") or []
+        if not lines:
+            return (
+                f"Invoice {invoice.get('number') or remote_id} was created but has no line items."
+            )
+        expected = _expected_lines(write)
+        have = [(str(li.get("product_id")), _qty(li.get("quantity"))) for li in lines]
+        missing = [e for e in expected if e not in have]
+        if missing:
+            return (
+                f"Invoice {invoice.get('number') or remote_id} was created but {len(missing)} approved line "
+                "item(s) are not on it."
+            )
+        return ""
+
+
+def _expected_lines(write) -> list[tuple[str, Decimal | None]]:
+    """(product_id, quantity) of the confirmed line-item writes this invoice write follows."""
+    out = []
+    step = write.depends_on
+    while step is not None:
+        if step.operation == LineItemCreate.operation:
+            out.append((str(step.payload.get("product_id")), _qty(step.payload.get("quantity"))))
+        step = step.depends_on
+    return out
+
+
+class TicketUpdate(_Base):
+    """PUT /tickets/{id} with only the changed fields (status, priority, user_id, …)."""
+
+    operation = "syncro.ticket.update"
+    idempotent = True
+
+    def describe(self, target: dict, payload: dict) -> str:
+        fields = ", ".join(f"{k} → {v}" for k, v in payload.items())
+        return f"ticket {target.get('ticket_id')}: {fields}"
+
+    def send(self, client, write) -> SendResult:
+        ticket = client.update_ticket(int(write.target["ticket_id"]), dict(write.payload))
+        return SendResult(str(ticket.get("id") or write.target["ticket_id"]), ticket)
+
+    def find(self, client, write) -> list[str]:
+        ticket = client.get_ticket(int(write.target["ticket_id"]))
+        same = all(str(ticket.get(k)) == str(v) for k, v in write.payload.items())
+        return [str(ticket.get("id") or write.target["ticket_id"])] if same else []
+
+
+class TicketCreate(_Base):
+    """POST /tickets; the marker rides in a hidden first comment (``comments_attributes``)."""
+
+    operation = "syncro.ticket.create"
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        body = dict(payload)
+        body["comments_attributes"] = [
+            {
+                "subject": "Opened from Fieldline",
+                "body": f"Ticket opened from the Fieldline portal.{COMMENT_REF.format(marker=marker)}",
+                "hidden": True,
+                "do_not_email": True,
+            }
+        ]
+        return body
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return (
+            f"new ticket “{payload.get('subject', '')}” for customer {payload.get('customer_id')}"
+        )
+
+    def send(self, client, write) -> SendResult:
+        ticket = client.create_ticket(dict(write.payload))
+        return SendResult(_id(ticket, "ticket"), ticket)
+
+    def find(self, client, write) -> list[str]:
+        since = (write.first_sent_at or write.created_at) - dt.timedelta(minutes=10)
+        page = client.list_page(
+            "tickets",
+            params={
+                "customer_id": write.payload["customer_id"],
+                "created_after": since.isoformat(),
+            },
+        )
+        found = []
+        for ticket in page.records:
+            if ticket.get("subject") != write.payload.get("subject"):
+                continue
+            comments = client.list_ticket_comments(int(ticket["id"]))
+            if any(write.marker in (c.get("body") or "") for c in comments):
+                found.append(str(ticket["id"]))
+        return found
+
+
+class TimerCharge(_Base):
+    """POST /tickets/{id}/charge_timer_entry: charging twice makes two line items, so the timer is
+    checked first (``recorded`` / ``ticket_line_item_id``; vendor-apis.md §1.9)."""
+
+    operation = "syncro.timer.charge"
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return f"charge timer {target.get('timer_entry_id')} on ticket {target.get('ticket_id')}"
+
+    def _recorded(self, client, write) -> list[str]:
+        ticket = client.get_ticket(int(write.target["ticket_id"]))
+        timer_id = int(write.target["timer_entry_id"])
+        for timer in ticket.get("ticket_timers") or []:
+            if int(timer.get("id", -1)) == timer_id and timer.get("recorded"):
+                return [str(timer.get("ticket_line_item_id") or timer_id)]
+        return []
+
+    def precheck(self, client, write) -> str | None:
+        found = self._recorded(client, write)
+        return found[0] if found else None
+
+    def send(self, client, write) -> SendResult:
+        timer = client.charge_timer_entry(
+            int(write.target["ticket_id"]), int(write.target["timer_entry_id"])
+        )
+        if not isinstance(timer, dict) or not timer.get("recorded"):
+            raise AmbiguousError(
+                "Syncro answered but the timer is not marked recorded", vendor="syncro"
+            )
+        return SendResult(str(timer.get("ticket_line_item_id") or timer.get("id")), timer)
+
+    def find(self, client, write) -> list[str]:
+        return self._recorded(client, write)
+
+
+for _handler in (
+    CommentCreate(),
+    LineItemCreate(),
+    InvoiceCreate(),
+    TicketUpdate(),
+    TicketCreate(),
+    TimerCharge(),
+):
+    register(_handler)

@@ -1,0 +1,372 @@
+"""The outbox sends each approved write to Syncro exactly once, whatever the network does."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from accounts.models import NoCredential
+from connectors.outbox import executor
+from connectors.outbox.models import VendorWrite, VendorWriteAttempt
+from connectors.outbox.services import WriteSpec, enqueue_writes, preview_payload, resolve_write
+from connectors.outbox.signals import vendor_write_changed
+
+State = VendorWrite.State
+
+
+def billing_specs(ticket: dict, key: str = "draft:1") -> list[WriteSpec]:
+    tid = ticket["id"]
+    return [
+        WriteSpec(
+            "syncro.comment.create",
+            {"ticket_id": tid},
+            {
+                "subject": "Resolution",
+                "body": "Replaced the switch.",
+                "hidden": False,
+                "do_not_email": True,
+            },
+            f"{key}:comment",
+        ),
+        WriteSpec(
+            "syncro.line_item.create",
+            {"ticket_id": tid},
+            {
+                "product_id": _labor_product_id(),
+                "quantity": 0.75,
+                "name": "Labor - Onsite Business",
+                "description": "Replaced the switch",
+                "taxable": False,
+            },
+            f"{key}:line_item",
+            depends_on=f"{key}:comment",
+        ),
+        WriteSpec(
+            "syncro.invoice.create",
+            {"ticket_id": tid},
+            {"ticket_id": tid, "customer_id": ticket["customer_id"], "category": "Standard"},
+            f"{key}:invoice",
+            depends_on=f"{key}:line_item",
+        ),
+        WriteSpec(
+            "syncro.ticket.update",
+            {"ticket_id": tid},
+            {"status": "Invoiced"},
+            f"{key}:status",
+            depends_on=f"{key}:invoice",
+        ),
+    ]
+
+
+_PRODUCT: dict = {}
+
+
+def _labor_product_id() -> int:
+    return _PRODUCT["id"]
+
+
+@pytest.fixture(autouse=True)
+def labor_product(syncro):
+    with syncro.sandbox.client("syncro") as client:
+        products = client.get("/products", params={"query": "Onsite"}).json()["products"]
+    _PRODUCT["id"] = next(p["id"] for p in products if "Onsite" in p["name"])
+
+
+def enqueue(syncro, world, specs, user=None):
+    with transaction.atomic():
+        return enqueue_writes(
+            tenant=world.tenant,
+            connection=syncro.connection,
+            acting_user=user or world.billing,
+            specs=specs,
+            source_ref="test",
+        )
+
+
+def records(syncro, ticket_id):
+    return syncro.sandbox.syncro.ticket_records(ticket_id)
+
+
+def posts(syncro, path_glob: str):
+    import fnmatch
+
+    return [
+        w
+        for w in syncro.sandbox.ledger.writes(vendor="syncro", method="POST")
+        if fnmatch.fnmatch(w.path, path_glob)
+    ]
+
+
+def assert_no_blind_resend(write: VendorWrite) -> None:
+    """Every send after the first follows looks that found nothing, after the previous send."""
+    misses = None
+    for attempt in write.attempts.order_by("at", "id"):
+        if attempt.kind == "send" and attempt.outcome != "not_sent":
+            if misses is not None:
+                assert misses >= 2, (
+                    f"write {write.id} was re-sent after only {misses} negative look(s)"
+                )
+            misses = 0
+        elif attempt.kind == "verify" and attempt.outcome == "not_found" and misses is not None:
+            misses += 1
+
+
+def test_approved_billing_is_posted_once_and_the_ticket_ends_invoiced(syncro, world):
+    writes = enqueue(syncro, world, billing_specs(syncro.ticket))
+    executor.run_until_settled()
+    assert [VendorWrite.objects.get(pk=w.pk).state for w in writes] == [State.CONFIRMED] * 4
+    rec = records(syncro, syncro.ticket["id"])
+    marker = writes[0].marker
+    assert len([c for c in rec["comments"] if marker in c["body"]]) == 1
+    assert len([li for li in rec["line_items"] if writes[1].marker in li["description"]]) == 1
+    assert len(rec["invoices"]) == 1
+    with syncro.sandbox.client("syncro") as client:
+        invoice_id = VendorWrite.objects.get(pk=writes[2].pk).remote_id
+        invoice = client.get(f"/invoices/{invoice_id}").json()["invoice"]
+        ticket = client.get(f"/tickets/{syncro.ticket['id']}").json()["ticket"]
+    assert len(invoice["line_items"]) >= 1
+    assert ticket["status"] == "Invoiced"
+
+
+def test_the_line_item_is_sent_as_the_runbook_requires(syncro, world):
+    enqueue(syncro, world, billing_specs(syncro.ticket)[:2])
+    executor.run_until_settled()
+    body = posts(syncro, f"/tickets/{syncro.ticket['id']}/add_line_item")[0].body
+    assert body["taxable"] is False
+    assert body["quantity"] == 0.75
+    assert "price_retail" not in body
+    assert body["name"] and body["description"].endswith("]")
+
+
+def test_the_preview_is_exactly_the_body_the_vendor_receives(syncro, world):
+    spec = billing_specs(syncro.ticket)[0]
+    preview = preview_payload(spec.operation, spec.payload, spec.business_key)
+    enqueue(syncro, world, [spec])
+    executor.run_until_settled()
+    assert posts(syncro, "/tickets/*/comment")[0].body == preview
+
+
+def test_a_timeout_after_commit_is_verified_not_resent(syncro, world):
+    syncro.sandbox.faults.add("syncro POST /tickets/*/comment timeout_after_commit times=1")
+    (write,) = enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    assert write.send_count == 1
+    assert len(posts(syncro, "/tickets/*/comment")) == 1
+    kinds = list(write.attempts.values_list("kind", "outcome"))
+    assert kinds == [("send", "ambiguous"), ("verify", "found")]
+
+
+def test_a_503_before_commit_is_looked_for_twice_then_sent_again(syncro, world):
+    syncro.sandbox.faults.add(
+        "syncro POST /tickets/*/comment error_before_commit status=503 times=1"
+    )
+    (write,) = enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    assert write.send_count == 2
+    assert (
+        len(
+            [
+                c
+                for c in records(syncro, syncro.ticket["id"])["comments"]
+                if write.marker in c["body"]
+            ]
+        )
+        == 1
+    )
+    assert_no_blind_resend(write)
+    assert list(write.attempts.values_list("kind", "outcome")) == [
+        ("send", "ambiguous"),
+        ("verify", "not_found"),
+        ("verify", "not_found"),
+        ("send", "confirmed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["reset_after_commit", "error_after_commit status=502", "malformed_json", "truncated_json"],
+)
+def test_every_ambiguous_answer_after_commit_ends_in_one_record(syncro, world, fault):
+    syncro.sandbox.faults.add(f"syncro POST * {fault} times=3")
+    writes = enqueue(syncro, world, billing_specs(syncro.ticket))
+    executor.run_until_settled()
+    rec = records(syncro, syncro.ticket["id"])
+    assert len([c for c in rec["comments"] if writes[0].marker in c["body"]]) == 1
+    assert len([li for li in rec["line_items"] if writes[1].marker in li["description"]]) == 1
+    assert len(rec["invoices"]) == 1
+    for write in writes:
+        write.refresh_from_db()
+        assert write.state == State.CONFIRMED, (write.operation, write.state, write.last_error)
+        assert_no_blind_resend(write)
+
+
+def test_a_vendor_422_goes_back_to_a_person_with_the_vendors_message(syncro, world):
+    spec = WriteSpec(
+        "syncro.line_item.create",
+        {"ticket_id": syncro.ticket["id"]},
+        {"product_id": _labor_product_id(), "quantity": 1, "taxable": False},
+        "draft:x:line_item",
+    )
+    follow = WriteSpec(
+        "syncro.invoice.create",
+        {"ticket_id": syncro.ticket["id"]},
+        {"ticket_id": syncro.ticket["id"], "customer_id": 1, "category": "Standard"},
+        "draft:x:invoice",
+        depends_on="draft:x:line_item",
+    )
+    line_item, invoice = enqueue(syncro, world, [spec, follow])
+    executor.run_until_settled()
+    line_item.refresh_from_db()
+    invoice.refresh_from_db()
+    assert line_item.state == State.REJECTED
+    assert "Name can't be blank" in line_item.vendor_message
+    assert invoice.state == State.PENDING  # waits on the person, never sent
+    assert posts(syncro, "/invoices") == []
+
+
+def test_cancelling_a_rejected_step_cancels_what_depends_on_it(syncro, world):
+    spec = WriteSpec(
+        "syncro.line_item.create",
+        {"ticket_id": syncro.ticket["id"]},
+        {"product_id": _labor_product_id(), "quantity": 1, "taxable": False},
+        "draft:y:line_item",
+    )
+    follow = WriteSpec(
+        "syncro.ticket.update",
+        {"ticket_id": syncro.ticket["id"]},
+        {"status": "Invoiced"},
+        "draft:y:status",
+        depends_on="draft:y:line_item",
+    )
+    line_item, status = enqueue(syncro, world, [spec, follow])
+    executor.run_until_settled()
+    resolve_write(
+        write=VendorWrite.objects.get(pk=line_item.pk),
+        by=world.owner,
+        action="cancel",
+        note="wrong ticket",
+    )
+    status.refresh_from_db()
+    assert status.state == State.CANCELLED
+
+
+def test_after_three_unconfirmed_sends_a_person_decides(syncro, world, settings):
+    syncro.sandbox.faults.add("syncro POST /tickets/*/comment error_before_commit status=502")
+    (write,) = enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.NEEDS_REVIEW
+    assert write.send_count == 3
+    assert len(posts(syncro, "/tickets/*/comment")) == 3  # all refused before commit
+    assert records(syncro, syncro.ticket["id"])["comments"] == [
+        c for c in records(syncro, syncro.ticket["id"])["comments"] if write.marker not in c["body"]
+    ]
+    syncro.sandbox.faults.clear()
+    resolve_write(write=write, by=world.owner, action="send_again")
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    assert write.send_count == 4
+
+
+def test_a_worker_that_died_mid_send_is_picked_up_by_the_sweeper_and_verified(
+    syncro, world, settings
+):
+    (write,) = enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+    claimed = executor._claim(write.id)  # the worker claims, posts, then dies before recording
+    assert claimed is not None
+    client = executor.client_for_write(claimed[0])
+    from connectors.outbox.handlers import handler_for
+
+    handler_for(write.operation).send(client, claimed[0])
+    VendorWrite.objects.filter(pk=write.pk).update(
+        lease_until=write.created_at
+    )  # the lease runs out
+    result = executor.sweep()
+    write.refresh_from_db()
+    assert result["processed"] == 1
+    assert write.state == State.CONFIRMED
+    assert len(posts(syncro, "/tickets/*/comment")) == 1
+
+
+def test_enqueuing_the_same_business_key_twice_makes_one_write(syncro, world):
+    first = enqueue(syncro, world, billing_specs(syncro.ticket))
+    second = enqueue(syncro, world, billing_specs(syncro.ticket))
+    assert [w.pk for w in first] == [w.pk for w in second]
+    assert VendorWrite.objects.count() == 4
+
+
+def test_writes_use_the_acting_users_key_or_say_the_shared_one_was_used(syncro, world):
+    (own,) = enqueue(syncro, world, billing_specs(syncro.ticket, "a")[:1], user=world.billing)
+    (shared,) = enqueue(syncro, world, billing_specs(syncro.ticket, "b")[:1], user=world.owner)
+    assert (own.used_shared_key, shared.used_shared_key) == (False, True)
+    executor.run_until_settled()
+    authors = {
+        p.body["body"].rsplit("Ref: ", 1)[1]: p.auth for p in posts(syncro, "/tickets/*/comment")
+    }
+    assert authors[own.marker] == "user:1750"
+    assert authors[shared.marker] == "user:1735"
+
+
+def test_no_credential_at_all_refuses_to_enqueue(syncro, world):
+    from accounts.models import Credential
+
+    Credential.objects.all().delete()
+    with pytest.raises(NoCredential):
+        enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+
+
+def test_each_state_change_is_signalled_inside_the_transaction(syncro, world):
+    seen = []
+
+    def receiver(sender, write, old_state, new_state, detail, **kwargs):
+        seen.append((write.operation, old_state, new_state))
+
+    vendor_write_changed.connect(receiver)
+    try:
+        enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+        executor.run_until_settled()
+    finally:
+        vendor_write_changed.disconnect(receiver)
+    assert seen == [
+        ("syncro.comment.create", "", "pending"),
+        ("syncro.comment.create", "pending", "in_flight"),
+        ("syncro.comment.create", "in_flight", "confirmed"),
+    ]
+
+
+def test_charging_a_timer_already_recorded_sends_nothing(syncro, world):
+    tid = syncro.ticket["id"]
+    with syncro.sandbox.client("syncro") as client:
+        timer = client.post(
+            f"/tickets/{tid}/timer_entry",
+            json={
+                "start_at": "2026-11-01T10:00:00Z",
+                "end_at": "2026-11-01T10:30:00Z",
+                "notes": "onsite",
+            },
+        ).json()
+        client.post(f"/tickets/{tid}/charge_timer_entry", json={"timer_entry_id": timer["id"]})
+    before = len(posts(syncro, "/tickets/*/charge_timer_entry"))
+    (write,) = enqueue(
+        syncro,
+        world,
+        [
+            WriteSpec(
+                "syncro.timer.charge",
+                {"ticket_id": tid, "timer_entry_id": timer["id"]},
+                {"timer_entry_id": timer["id"]},
+                "timer:1",
+            )
+        ],
+    )
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    assert write.send_count == 0
+    assert len(posts(syncro, "/tickets/*/charge_timer_entry")) == before
+    assert write.attempts.get().kind == VendorWriteAttempt.Kind.PRECHECK
