@@ -165,12 +165,13 @@ class VendorClient:
         params: dict | None = None,
         json: Any = None,
         kind: str,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         safe = method in SAFE_METHODS
         self.gate.before(method=method, path=path, kind=kind)
         try:
             response = self.http.request(
-                method, path.lstrip("/"), params=self._prepare(params), json=json
+                method, path.lstrip("/"), params=self._prepare(params), json=json, headers=headers
             )
         except httpx.HTTPError as exc:
             self.gate.after(None, method=method, kind=kind)
@@ -229,8 +230,16 @@ class VendorClient:
                 return self._json(self._send("GET", path, params=params, kind=kind), safe=True)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def write(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+    def write(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """A POST/PUT/PATCH/DELETE, sent once. Raises the error family; `AmbiguousError` when
         the outcome is unknown (read timeout, reset, 5xx or unreadable body after sending)."""
-        response = self._send(method, path, params=params, json=json, kind="write")
+        response = self._send(method, path, params=params, json=json, kind="write", headers=headers)
         return self._json(response, safe=False)

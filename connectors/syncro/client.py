@@ -78,6 +78,11 @@ class SyncroClient:
         "subdomain": str, "permissions": {...}}``. Raises AuthError on a bad token."""
         return self._api.get("me", kind="write")
 
+    def verify(self) -> tuple[str, str]:
+        """``("Winter Reyes (user_id=1737)", "1737")`` from GET /me (seed ``/syncro``)."""
+        me = self.me()
+        return f"{me.get('user_name')} (user_id={me.get('user_id')})", str(me.get("user_id", ""))
+
     # --- pagination ---------------------------------------------------------------------
     def list_page(self, resource: str, *, page: int = 1, params: dict | None = None) -> Page:
         """One page of a list endpoint in `LIST_ENDPOINTS`.
@@ -204,6 +209,10 @@ class SyncroClient:
     def update_ticket(self, ticket_id: int, payload: dict) -> dict:
         """PUT /tickets/{id} -> the ticket (unwrapped)."""
         return _unwrap(self._api.write("PUT", f"tickets/{ticket_id}", json=payload), "ticket")
+
+    def create_ticket(self, payload: dict) -> dict:
+        """POST /tickets -> the ticket (unwrapped from ``{"ticket": …}``). Not idempotent."""
+        return _unwrap(self._api.write("POST", "tickets", json=payload), "ticket")
 
     def create_invoice(self, payload: dict) -> dict:
         """POST /invoices -> the invoice (unwrapped; no ``line_items`` in the response)."""

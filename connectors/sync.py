@@ -1,0 +1,664 @@
+"""The sync engine: one for all vendors.
+
+A stream is (connection, resource). Each vendor's ``mapping.py`` declares its streams as
+`StreamSpec` objects: how to fetch one page for a cursor, and how to map one vendor record to
+row values. The engine does the rest, the same way for every vendor:
+
+1. **Single flight.** `run_stream` claims the stream's lock (row lock on PostgreSQL; SQLite
+   serialises writers with ``BEGIN IMMEDIATE``). A lock whose heartbeat is older than
+   ``SYNC_HEARTBEAT_STALE_SECONDS`` (or whose owner process is gone, on this host) is stale: its
+   run is marked ``stale`` and the lock is taken over. Every page re-checks the lock (fencing),
+   so a run that lost it stops without writing.
+2. **Resume.** An unfinished checkpoint is always continued first, whatever the new run asked.
+3. **One transaction per page**: bulk upsert of the page's rows (``INSERT … ON CONFLICT``, no
+   per-row queries), quarantined records, the next checkpoint, heartbeat and run counters.
+   At-least-once fetching plus idempotent upserts make a replayed page harmless
+   (reliability.md §2.1 Airbyte/Nango).
+4. **Incremental** streams use the vendor's filter with ``since = high_water - overlap``
+   (``SYNC_OVERLAP_MINUTES``); streams without one list everything and only write records whose
+   vendor timestamp changed ("compare").
+5. **Full sweeps** stamp ``seen_generation = G`` on every row they see; only after the sweep
+   completes are rows with an older generation soft-deleted, and only when they are at most
+   ``SYNC_DELETE_MAX_FRACTION`` of the live rows: above that the run is ``refused`` and nothing
+   is deleted (reliability.md §2.2 rule 4; nango deletion-detection).
+6. **Rate limits and quota.** `RateLimited` / `QuotaExhausted` pause the run (status
+   ``paused``, ``resume_at``), keep the checkpoint, and the task layer schedules the resume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from connectors.errors import QuotaExhausted, RateLimited, VendorError
+from connectors.http import Page
+from connectors.models import Connection, MirrorModel, QuarantinedRecord, SyncRun, SyncStream
+
+log = logging.getLogger(__name__)
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- mapping helpers (used by every vendor's mapping.py) -----------------------------------
+
+
+class MappingError(ValueError):
+    """A vendor record cannot be mirrored; the message is the quarantine reason."""
+
+
+def require_id(record: Any, key: str = "id") -> int:
+    if not isinstance(record, dict):
+        raise MappingError(f"record is a {type(record).__name__}, not an object")
+    value = record.get(key)
+    if isinstance(value, bool) or value is None:
+        raise MappingError(f"missing {key}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MappingError(f"{key} is not an integer: {value!r}") from None
+
+
+def opt_int(value: Any, name: str = "") -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dict):
+        value = value.get("id")
+        if value in (None, ""):
+            return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MappingError(f"{name or 'value'} is not an integer: {value!r}") from None
+
+
+def opt_dt(value: Any, name: str = "", *, naive_tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """ISO 8601 (Syncro, FieldCamp) or Synchroteam's naive ``YYYY-MM-DD HH:MM[:SS]``.
+
+    Naive values are read in `naive_tz` (UTC unless the vendor says otherwise; vendor-apis.md
+    §4.6: Synchroteam's zone is unverified). Raises MappingError for anything else.
+    """
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise MappingError(f"{name or 'timestamp'} is not a string: {value!r}")
+    parsed = parse_datetime(value.strip().replace(" ", "T", 1) if "T" not in value else value)
+    if parsed is None:
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise MappingError(f"{name or 'timestamp'} is not a date-time: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_tz)
+    return parsed
+
+
+def opt_decimal(value: Any, name: str = "", places: int = 2) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise MappingError(f"{name or 'amount'} is not a number: {value!r}") from None
+    if not result.is_finite():
+        raise MappingError(f"{name or 'amount'} is not finite: {value!r}")
+    return result.quantize(Decimal(1).scaleb(-places))
+
+
+def text(value: Any, limit: int | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        value = value.get("name") or ""
+    result = str(value)
+    return result[:limit] if limit else result
+
+
+def custom_field_map(values: Any) -> dict:
+    """Synchroteam ``customFieldValues`` ``[{"label"|"id", "value"}]`` (or an ``{id: value}``
+    map, vendor-apis.md §2.7) -> ``{label: value}``; Syncro ``properties`` pass through."""
+    if values is None:
+        return {}
+    if isinstance(values, dict):
+        return dict(values)
+    if isinstance(values, list):
+        out = {}
+        for item in values:
+            if isinstance(item, dict):
+                key = item.get("label") or item.get("name") or item.get("id") or item.get("fieldId")
+                if key is not None:
+                    out[str(key)] = item.get("value")
+        return out
+    raise MappingError(f"custom fields are a {type(values).__name__}")
+
+
+# --- stream declarations ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """How one vendor resource is mirrored.
+
+    Attributes:
+        resource: the stream name (``tickets``), unique per vendor.
+        model: the mirror model.
+        fetch: ``fetch(client, cursor) -> Page``; `cursor` is the checkpoint dict (``page``,
+            ``cursor``, ``since`` as an aware datetime or None, ``parent`` for fan-out streams).
+        map: ``map(record) -> dict`` of model field values including ``vendor_id``; raises
+            MappingError for malformed records (they are quarantined).
+        incremental: "filter" (the vendor filters by ``since``), "compare" (list all, write
+            changed), or "full" (always a full sweep).
+        parents: for fan-out streams (Syncro comments per ticket): ``parents(connection,
+            since) -> QuerySet of parent vendor ids``, ordered ascending.
+        page_size: the vendor page size, when fixed (progress and benchmark (c)).
+    """
+
+    resource: str
+    model: type[MirrorModel]
+    fetch: Callable[[Any, dict], Page]
+    map: Callable[[dict], dict]
+    incremental: str = "compare"
+    parents: Callable[[Connection, dt.datetime | None], Any] | None = None
+    page_size: int | None = None
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.resource.replace("_", " ").capitalize()
+
+
+def streams_for(vendor: str) -> list[StreamSpec]:
+    """The vendor's streams in sync order (parents before children)."""
+    from importlib import import_module
+
+    return list(import_module(f"connectors.{vendor}.mapping").STREAMS)
+
+
+def stream_spec(vendor: str, resource: str) -> StreamSpec:
+    for spec in streams_for(vendor):
+        if spec.resource == resource:
+            return spec
+    raise KeyError(f"{vendor} has no stream {resource!r}")
+
+
+# --- the engine -----------------------------------------------------------------------
+
+
+class LostLock(Exception):
+    """Another run took this stream over (our heartbeat went stale)."""
+
+
+@dataclass
+class RunOutcome:
+    run: SyncRun
+    status: str
+    pages: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when `owner` ("host:pid") is a process of this host that no longer exists."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_stream(run: SyncRun) -> bool:
+    """Take the stream's single-flight lock for `run`. False (run marked ``skipped``) when
+    another live run holds it; a stale holder is marked ``stale`` and replaced."""
+    now = timezone.now()
+    with transaction.atomic():
+        stream = SyncStream.objects.select_for_update().get(pk=run.stream_id)
+        if stream.lock_run_id and stream.lock_run_id != run.pk:
+            holder_alive = not stream.lock_is_stale(now) and not _owner_is_dead(stream.lock_owner)
+            holder_active = SyncRun.objects.filter(
+                pk=stream.lock_run_id, status__in=SyncRun.ACTIVE
+            ).exists()
+            if holder_alive and holder_active:
+                SyncRun.objects.filter(pk=run.pk).update(
+                    status=SyncRun.Status.SKIPPED,
+                    finished_at=now,
+                    error="Another run of this stream is in progress.",
+                )
+                run.status = SyncRun.Status.SKIPPED
+                return False
+            SyncRun.objects.filter(pk=stream.lock_run_id, status__in=SyncRun.ACTIVE).update(
+                status=SyncRun.Status.STALE,
+                finished_at=now,
+                error_kind="stale",
+                error="The worker stopped sending heartbeats; released.",
+            )
+        SyncStream.objects.filter(pk=stream.pk).update(
+            lock_run=run, lock_owner=OWNER, lock_heartbeat_at=now
+        )
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
+        )
+    run.refresh_from_db()
+    return True
+
+
+def release_stream(run: SyncRun, **stream_updates: Any) -> None:
+    SyncStream.objects.filter(pk=run.stream_id, lock_run=run).update(
+        lock_run=None, lock_owner="", lock_heartbeat_at=None, **stream_updates
+    )
+
+
+def release_stale_runs() -> int:
+    """Mark runs whose heartbeat stopped as ``stale`` and free their streams (periodic task)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.SYNC_HEARTBEAT_STALE_SECONDS)
+    stale = SyncStream.objects.filter(lock_run__isnull=False, lock_heartbeat_at__lt=cutoff)
+    count = 0
+    for stream in stale:
+        with transaction.atomic():
+            n = SyncStream.objects.filter(
+                pk=stream.pk, lock_run_id=stream.lock_run_id, lock_heartbeat_at__lt=cutoff
+            ).update(lock_run=None, lock_owner="", lock_heartbeat_at=None)
+            if n:
+                count += SyncRun.objects.filter(
+                    pk=stream.lock_run_id, status__in=SyncRun.ACTIVE
+                ).update(
+                    status=SyncRun.Status.STALE,
+                    finished_at=timezone.now(),
+                    error_kind="stale",
+                    error="The worker stopped sending heartbeats; released.",
+                )
+    return count
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def new_checkpoint(stream: SyncStream, spec: StreamSpec, mode: str) -> dict:
+    """The starting position of a sweep (see SyncStream.checkpoint for the shape)."""
+    now = timezone.now()
+    if mode == SyncRun.Mode.FULL or spec.incremental == "full" or stream.high_water is None:
+        mode = SyncRun.Mode.FULL
+    since = None
+    if mode == SyncRun.Mode.INCREMENTAL and spec.incremental == "filter":
+        since = stream.high_water - dt.timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
+    return {
+        "mode": str(mode),
+        "page": 1,
+        "cursor": None,
+        "since": _iso(since),
+        "max_seen": None,
+        "generation": stream.generation + 1 if mode == SyncRun.Mode.FULL else stream.generation,
+        "parent": None,
+        "started_at": _iso(now),
+    }
+
+
+def _first_parent(spec: StreamSpec, stream: SyncStream, cp: dict, after: int | None):
+    since = _from_iso(cp.get("since"))
+    qs = spec.parents(stream.connection, since)
+    if after is not None:
+        qs = qs.filter(vendor_id__gt=after)
+    return qs.values_list("vendor_id", flat=True).first()
+
+
+def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] | None = None):
+    """Run one stream to completion (or pause/failure). Returns the final SyncRun.
+
+    Args:
+        run: a queued SyncRun (its ``mode`` is a request: an unfinished checkpoint wins).
+        client: the vendor client the stream's ``fetch`` expects, with a gate whose
+            ``requests``/``throttled``/``quota_remaining`` the engine copies into the run.
+        on_page: called after each committed page (progress bars, tests that "kill" a run).
+    """
+    if not claim_stream(run):
+        return run
+    stream = SyncStream.objects.select_related("connection").get(pk=run.stream_id)
+    spec = stream_spec(stream.connection.vendor, stream.resource)
+    gate = getattr(client, "gate", None)
+    base_requests = getattr(gate, "requests", 0)
+    base_throttled = getattr(gate, "throttled", 0)
+    cp = dict(stream.checkpoint) if stream.checkpoint else new_checkpoint(stream, spec, run.mode)
+    if cp["mode"] != run.mode:
+        SyncRun.objects.filter(pk=run.pk).update(mode=cp["mode"])
+        run.mode = cp["mode"]
+    full = cp["mode"] == SyncRun.Mode.FULL
+    try:
+        if spec.parents is not None and cp.get("parent") is None:
+            cp["parent"] = _first_parent(spec, stream, cp, None)
+            if cp["parent"] is None:
+                cp["page"] = None
+        pages_this_run = 0
+        while cp.get("page") is not None or cp.get("cursor"):
+            if pages_this_run >= settings.SYNC_MAX_PAGES_PER_RUN:
+                raise VendorError("SYNC_MAX_PAGES_PER_RUN reached; the next run continues.")
+            fetch_cp = {**cp, "since": _from_iso(cp.get("since"))}
+            page = spec.fetch(client, fetch_cp)
+            next_cp = dict(cp)
+            next_cp["page"], next_cp["cursor"] = page.next_page, page.next_cursor
+            if page.is_last and spec.parents is not None:
+                nxt = _first_parent(spec, stream, cp, cp["parent"])
+                next_cp["parent"] = nxt
+                next_cp["page"] = 1 if nxt is not None else None
+                next_cp["cursor"] = None
+            counters, next_cp = write_page(
+                stream=stream,
+                run=run,
+                spec=spec,
+                page=page,
+                checkpoint=next_cp,
+                full=full,
+                requests=getattr(gate, "requests", 0) - base_requests,
+                throttled=getattr(gate, "throttled", 0) - base_throttled,
+                quota_remaining=getattr(gate, "quota_remaining", None),
+            )
+            cp = next_cp
+            pages_this_run += 1
+            run.refresh_from_db()
+            if on_page:
+                on_page(run)
+            log.debug("%s page done: %s", stream, counters)
+        return finish_sweep(stream=stream, run=run, spec=spec, checkpoint=cp)
+    except LostLock:
+        run.refresh_from_db()
+        return run
+    except QuotaExhausted as exc:
+        return _pause(run, exc, exc.resume_at)
+    except RateLimited as exc:
+        return _pause(run, exc, timezone.now() + dt.timedelta(seconds=max(exc.retry_after, 1)))
+    except VendorError as exc:
+        return _fail(run, exc.kind, str(exc))
+    except Exception as exc:
+        log.exception("sync %s failed", stream)
+        _fail(run, "bug", f"{exc.__class__.__name__}: {exc}")
+        raise
+    finally:
+        _copy_gate(run, gate, base_requests, base_throttled)
+
+
+def _copy_gate(run: SyncRun, gate: Any, base_requests: int, base_throttled: int) -> None:
+    if gate is None:
+        return
+    updates = {
+        "requests": getattr(gate, "requests", 0) - base_requests,
+        "throttled": getattr(gate, "throttled", 0) - base_throttled,
+    }
+    if getattr(gate, "quota_remaining", None) is not None:
+        updates["quota_remaining"] = gate.quota_remaining
+    SyncRun.objects.filter(pk=run.pk).update(**updates)
+
+
+def _pause(run: SyncRun, exc: Exception, resume_at: dt.datetime) -> SyncRun:
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.PAUSED,
+        finished_at=timezone.now(),
+        resume_at=resume_at,
+        error_kind=getattr(exc, "kind", "rate_limited"),
+        error=str(exc)[:2000],
+    )
+    release_stream(run)
+    run.refresh_from_db()
+    return run
+
+
+def _fail(run: SyncRun, kind: str, message: str) -> SyncRun:
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_kind=kind,
+        error=message[:4000],
+    )
+    release_stream(run)
+    run.refresh_from_db()
+    return run
+
+
+def _engine_values(spec: StreamSpec, record: dict) -> dict:
+    values = spec.map(record)
+    if "vendor_id" not in values:
+        raise MappingError("mapping produced no vendor_id")
+    return values
+
+
+def write_page(
+    *,
+    stream: SyncStream,
+    run: SyncRun,
+    spec: StreamSpec,
+    page: Page,
+    checkpoint: dict,
+    full: bool,
+    requests: int,
+    throttled: int,
+    quota_remaining: int | None,
+) -> dict:
+    """Upsert one page, quarantine its bad records and advance the checkpoint, atomically.
+
+    Returns ``({"created", "updated", "unchanged", "quarantined"}, checkpoint)``: this page's
+    counts and the checkpoint as stored (with ``max_seen`` advanced).
+    Raises LostLock (nothing written) when the stream's lock is no longer ours.
+    """
+    model = spec.model
+    connection = stream.connection
+    now = timezone.now()
+    good: dict[Any, tuple[dict, dict]] = {}
+    bad: list[QuarantinedRecord] = []
+    for record in page.records:
+        try:
+            values = _engine_values(spec, record)
+        except MappingError as exc:
+            vid = record.get("id") if isinstance(record, dict) else None
+            bad.append(
+                QuarantinedRecord(
+                    tenant_id=connection.tenant_id,
+                    connection=connection,
+                    resource=spec.resource,
+                    run=run,
+                    vendor_id=str(vid or "")[:64],
+                    reason=str(exc),
+                    raw=record if isinstance(record, dict | list) else {"value": repr(record)},
+                )
+            )
+            continue
+        good[values["vendor_id"]] = (values, record)  # a page can repeat an id: last wins
+    generation = checkpoint["generation"]
+    max_seen = _from_iso(checkpoint.get("max_seen"))
+    for values, _ in good.values():
+        seen = values.get("vendor_updated_at")
+        if seen and (max_seen is None or seen > max_seen):
+            max_seen = seen
+    checkpoint = {**checkpoint, "max_seen": _iso(max_seen)}
+
+    with transaction.atomic():
+        fenced = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
+            checkpoint=checkpoint, lock_heartbeat_at=now
+        )
+        if not fenced:
+            raise LostLock(str(stream))
+        existing = {
+            vid: (updated, deleted)
+            for vid, updated, deleted in model.objects.filter(
+                connection=connection, vendor_id__in=list(good)
+            ).values_list("vendor_id", "vendor_updated_at", "is_deleted")
+        }
+        to_write, unchanged_ids = [], []
+        created = updated = 0
+        for vid, (values, record) in good.items():
+            if vid in existing:
+                old_updated, deleted = existing[vid]
+                new_updated = values.get("vendor_updated_at")
+                if not deleted and new_updated is not None and old_updated == new_updated:
+                    unchanged_ids.append(vid)
+                    continue
+                updated += 1
+            else:
+                created += 1
+            to_write.append(
+                model(
+                    tenant_id=connection.tenant_id,
+                    connection=connection,
+                    raw=record,
+                    synced_at=now,
+                    is_deleted=False,
+                    deleted_at=None,
+                    seen_generation=generation,
+                    **values,
+                )
+            )
+        if to_write:
+            update_fields = _update_fields(model, full)
+            model.objects.bulk_create(
+                to_write,
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["connection", "vendor_id"],
+                update_fields=update_fields,
+            )
+        if full and unchanged_ids:
+            model.objects.filter(connection=connection, vendor_id__in=unchanged_ids).update(
+                seen_generation=generation
+            )
+        if bad:
+            QuarantinedRecord.objects.bulk_create(bad)
+        pages_total = page.total_pages
+        if pages_total is None and page.total_records is not None and spec.page_size:
+            pages_total = math.ceil(page.total_records / spec.page_size)
+        run_updates: dict[str, Any] = {
+            "pages": models.F("pages") + 1,
+            "records_seen": models.F("records_seen") + len(page.records),
+            "created": models.F("created") + created,
+            "updated": models.F("updated") + updated,
+            "unchanged": models.F("unchanged") + len(unchanged_ids),
+            "quarantined": models.F("quarantined") + len(bad),
+            "requests": requests,
+            "throttled": throttled,
+            "heartbeat_at": now,
+        }
+        if spec.parents is None:
+            if pages_total is not None:
+                run_updates["pages_total"] = pages_total
+            if page.total_records is not None:
+                run_updates["records_total"] = page.total_records
+        if quota_remaining is not None:
+            run_updates["quota_remaining"] = quota_remaining
+        SyncRun.objects.filter(pk=run.pk).update(**run_updates)
+    counts = {
+        "created": created,
+        "updated": updated,
+        "unchanged": len(unchanged_ids),
+        "quarantined": len(bad),
+    }
+    return counts, checkpoint
+
+
+_NEVER_UPDATE = {"id", "tenant", "connection", "vendor_id"}
+
+
+def _update_fields(model: type[MirrorModel], full: bool) -> list[str]:
+    names = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.name in _NEVER_UPDATE:
+            continue
+        if f.name == "seen_generation" and not full:
+            continue
+        names.append(f.name)
+    return names
+
+
+def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoint: dict):
+    """Close a completed sweep: deletion detection (full only), high-water mark, release."""
+    now = timezone.now()
+    full = checkpoint["mode"] == SyncRun.Mode.FULL
+    model = spec.model
+    connection = stream.connection
+    max_seen = _from_iso(checkpoint.get("max_seen"))
+    started = _from_iso(checkpoint.get("started_at")) or now
+    stream_updates: dict[str, Any] = {
+        "checkpoint": {},
+        "last_success_at": now,
+    }
+    status = SyncRun.Status.SUCCEEDED
+    error = ""
+    deleted = 0
+    with transaction.atomic():
+        if full:
+            generation = checkpoint["generation"]
+            alive = model.objects.filter(connection=connection, is_deleted=False)
+            missing = alive.filter(seen_generation__lt=generation)
+            n_alive, n_missing = alive.count(), missing.count()
+            if n_missing and n_missing > settings.SYNC_DELETE_MAX_FRACTION * n_alive:
+                status = SyncRun.Status.REFUSED
+                error = (
+                    f"The full sweep did not see {n_missing} of {n_alive} {spec.resource} "
+                    f"({100 * n_missing / n_alive:.0f}%), more than the "
+                    f"{100 * settings.SYNC_DELETE_MAX_FRACTION:.0f}% allowed: nothing was "
+                    "deleted. Check the vendor account, then run a full sync again."
+                )
+            else:
+                deleted = missing.update(is_deleted=True, deleted_at=now)
+                stream_updates["generation"] = generation
+            stream_updates["last_full_sweep_at"] = now
+            # records changed while the sweep ran are newer than its start: the next
+            # incremental picks them up
+            hw = min(max_seen, started) if max_seen else started
+        elif spec.parents is not None:
+            # fan-out streams pick parents by the parent's timestamp: advance to this run's start
+            hw = started
+        else:
+            hw = max_seen or stream.high_water
+        if (
+            (spec.incremental == "filter" or full)
+            and hw
+            and (stream.high_water is None or hw > stream.high_water or full)
+        ):
+            stream_updates["high_water"] = hw
+        updated = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
+            lock_run=None, lock_owner="", lock_heartbeat_at=None, **stream_updates
+        )
+        if not updated:
+            raise LostLock(str(stream))
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=status,
+            finished_at=now,
+            deleted=deleted,
+            error_kind="deletions" if status == SyncRun.Status.REFUSED else "",
+            error=error,
+        )
+    run.refresh_from_db()
+    return run
+
+
+def ensure_streams(connection: Connection, resources: Iterable[str] | None = None):
+    """The connection's SyncStream rows (created on first use) in sync order."""
+    specs = streams_for(connection.vendor)
+    if resources:
+        wanted = set(resources)
+        unknown = wanted - {s.resource for s in specs}
+        if unknown:
+            raise KeyError(f"unknown {connection.vendor} streams: {', '.join(sorted(unknown))}")
+        specs = [s for s in specs if s.resource in wanted]
+    out = []
+    for spec in specs:
+        stream, _ = SyncStream.objects.get_or_create(connection=connection, resource=spec.resource)
+        out.append(stream)
+    return out

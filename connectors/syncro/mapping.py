@@ -1,0 +1,241 @@
+"""Syncro JSON -> mirror rows, and the Syncro streams the engine runs.
+
+Incremental filters (specs/syncro-openapi.json, vendor-apis.md §1.5): ``since_updated_at`` on
+tickets and invoices, ``updated_after`` on a ticket's comments, ``created_at_gt`` on timers
+(new timers only: changes to existing timers arrive with the nightly full sweep or from the
+outbox's own write responses). Customers, contacts, products and line items have no filter:
+their incremental run lists everything and writes only what changed ("compare"). Dates are sent
+as ISO 8601 with ``Z`` (vendor-apis.md §1.5: date-only strings behave inconsistently).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from connectors.http import Page
+from connectors.sync import (
+    StreamSpec,
+    custom_field_map,
+    opt_decimal,
+    opt_dt,
+    opt_int,
+    require_id,
+    text,
+)
+from connectors.syncro.models import (
+    SyncroContact,
+    SyncroCustomer,
+    SyncroInvoice,
+    SyncroLineItem,
+    SyncroProduct,
+    SyncroTicket,
+    SyncroTicketComment,
+    SyncroTimerEntry,
+)
+
+
+def zulu(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamps(r: dict) -> dict:
+    return {
+        "vendor_created_at": opt_dt(r.get("created_at"), "created_at"),
+        "vendor_updated_at": opt_dt(r.get("updated_at"), "updated_at"),
+    }
+
+
+def _props(r: dict) -> dict:
+    return custom_field_map(r.get("properties"))
+
+
+def map_customer(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "custom_fields": _props(r),
+        "business_name": text(r.get("business_name"), 255),
+        "firstname": text(r.get("firstname"), 120),
+        "lastname": text(r.get("lastname"), 120),
+        "name": text(
+            r.get("business_then_name") or r.get("business_name") or r.get("fullname"), 255
+        ),
+        "email": text(r.get("email"), 255),
+        "phone": text(r.get("phone") or r.get("mobile"), 60),
+        "disabled": bool(r.get("disabled")),
+    }
+
+
+def map_contact(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "custom_fields": _props(r),
+        "customer_vendor_id": opt_int(r.get("customer_id"), "customer_id"),
+        "name": text(r.get("name"), 255),
+        "email": text(r.get("email"), 255),
+        "phone": text(r.get("phone") or r.get("mobile"), 60),
+    }
+
+
+def map_product(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "custom_fields": _props(r),
+        "name": text(r.get("name"), 255),
+        "description": text(r.get("description")),
+        "product_category": text(r.get("product_category"), 120),
+        "upc_code": text(r.get("upc_code"), 120),
+        "price_cost": opt_decimal(r.get("price_cost"), "price_cost"),
+        "price_retail": opt_decimal(r.get("price_retail"), "price_retail"),
+        "taxable": bool(r.get("taxable")),
+        "disabled": bool(r.get("disabled")),
+    }
+
+
+def map_ticket(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "custom_fields": _props(r),
+        "number": text(r.get("number"), 40),
+        "subject": text(r.get("subject"), 500),
+        "status": text(r.get("status"), 60),
+        "problem_type": text(r.get("problem_type"), 120),
+        "priority": text(r.get("priority"), 60),
+        "ticket_type_name": text(r.get("ticket_type_name"), 120),
+        "customer_vendor_id": opt_int(r.get("customer_id"), "customer_id"),
+        "customer_name": text(r.get("customer_business_then_name"), 255),
+        "contact_vendor_id": opt_int(r.get("contact_id"), "contact_id"),
+        "user_vendor_id": opt_int(r.get("user_id"), "user_id"),
+        "due_date": opt_dt(r.get("due_date"), "due_date"),
+        "resolved_at": opt_dt(r.get("resolved_at"), "resolved_at"),
+    }
+
+
+def map_comment(r: dict) -> dict:
+    ticket = opt_int(r.get("ticket_id"), "ticket_id")
+    if ticket is None:
+        from connectors.sync import MappingError
+
+        raise MappingError("missing ticket_id")
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "ticket_vendor_id": ticket,
+        "subject": text(r.get("subject"), 500),
+        "body": text(r.get("body")),
+        "tech": text(r.get("tech"), 255),
+        "hidden": bool(r.get("hidden")),
+        "user_vendor_id": opt_int(r.get("user_id"), "user_id"),
+    }
+
+
+def map_line_item(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "invoice_vendor_id": opt_int(r.get("invoice_id"), "invoice_id"),
+        "ticket_vendor_id": opt_int(r.get("ticket_id"), "ticket_id"),
+        "product_vendor_id": opt_int(r.get("product_id"), "product_id"),
+        "item": text(r.get("item"), 255),
+        "name": text(r.get("name"), 500),
+        "quantity": opt_decimal(r.get("quantity"), "quantity", places=3),
+        "cost": opt_decimal(r.get("cost", r.get("price_cost")), "cost"),
+        "price": opt_decimal(r.get("price", r.get("price_retail")), "price"),
+        "taxable": bool(r.get("taxable")),
+        "position": opt_int(r.get("position"), "position"),
+    }
+
+
+def map_timer(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "ticket_vendor_id": opt_int(r.get("ticket_id"), "ticket_id"),
+        "user_vendor_id": opt_int(r.get("user_id"), "user_id"),
+        "product_vendor_id": opt_int(r.get("product_id"), "product_id"),
+        "ticket_line_item_vendor_id": opt_int(r.get("ticket_line_item_id"), "ticket_line_item_id"),
+        "start_time": opt_dt(r.get("start_time"), "start_time"),
+        "end_time": opt_dt(r.get("end_time"), "end_time"),
+        "recorded": bool(r.get("recorded")),
+        "billable": bool(r.get("billable")),
+        "notes": text(r.get("notes")),
+        "active_duration": opt_int(r.get("active_duration"), "active_duration"),
+        "billable_time": opt_int(r.get("billable_time"), "billable_time"),
+    }
+
+
+def map_invoice(r: dict) -> dict:
+    return {
+        "vendor_id": require_id(r),
+        **_stamps(r),
+        "number": text(r.get("number"), 60),
+        "customer_vendor_id": opt_int(r.get("customer_id"), "customer_id"),
+        "customer_name": text(r.get("customer_business_then_name"), 255),
+        "ticket_vendor_id": opt_int(r.get("ticket_id"), "ticket_id"),
+        "date": opt_dt(r.get("date"), "date"),
+        "due_date": opt_dt(r.get("due_date"), "due_date"),
+        "subtotal": opt_decimal(r.get("subtotal"), "subtotal"),
+        "tax": opt_decimal(r.get("tax"), "tax"),
+        "total": opt_decimal(r.get("total"), "total"),
+        "is_paid": bool(r.get("is_paid") or r.get("verified_paid")),
+    }
+
+
+# --- fetchers --------------------------------------------------------------------------
+
+
+def _list(resource: str, since_param: str | None = None):
+    def fetch(client, cursor: dict) -> Page:
+        params = {}
+        if since_param and cursor.get("since"):
+            params[since_param] = zulu(cursor["since"])
+        return client.list_page(resource, page=cursor["page"], params=params)
+
+    return fetch
+
+
+def fetch_comments(client, cursor: dict) -> Page:
+    params = {}
+    if cursor.get("since"):
+        params["updated_after"] = zulu(cursor["since"])
+    return client.ticket_comments_page(cursor["parent"], page=cursor["page"], params=params)
+
+
+def ticket_parents(connection, since: dt.datetime | None):
+    """Tickets whose comments to fetch: all live ones, or those updated since `since`."""
+    qs = SyncroTicket.objects.filter(connection=connection, is_deleted=False)
+    if since is not None:
+        qs = qs.filter(vendor_updated_at__gte=since)
+    return qs.order_by("vendor_id")
+
+
+STREAMS = [
+    StreamSpec("customers", SyncroCustomer, _list("customers"), map_customer, "compare"),
+    StreamSpec("contacts", SyncroContact, _list("contacts"), map_contact, "compare"),
+    StreamSpec("products", SyncroProduct, _list("products"), map_product, "compare"),
+    StreamSpec("tickets", SyncroTicket, _list("tickets", "since_updated_at"), map_ticket, "filter"),
+    StreamSpec(
+        "ticket_comments",
+        SyncroTicketComment,
+        fetch_comments,
+        map_comment,
+        "filter",
+        parents=ticket_parents,
+        label="Ticket comments",
+    ),
+    StreamSpec(
+        "invoices", SyncroInvoice, _list("invoices", "since_updated_at"), map_invoice, "filter"
+    ),
+    StreamSpec("line_items", SyncroLineItem, _list("line_items"), map_line_item, "compare"),
+    StreamSpec(
+        "ticket_timers",
+        SyncroTimerEntry,
+        _list("ticket_timers", "created_at_gt"),
+        map_timer,
+        "filter",
+        label="Timer entries",
+    ),
+]
