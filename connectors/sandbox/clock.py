@@ -1,0 +1,99 @@
+"""The sandbox clock: every timestamp the sandbox writes, every rate-limit window and every
+FieldCamp sync job's progress is read from here, so tests can freeze and advance time.
+
+The clock is ``real UTC now + offset`` (running) or a fixed instant (frozen). ``advance()``
+moves it forward in both modes. It is thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(value: str | datetime) -> datetime:
+    """Parse an ISO-8601 instant (``Z`` or offset; naive = UTC) or a date (midnight UTC).
+
+    Raises ValueError on anything else.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = value.strip().replace(" ", "T")
+        if text.endswith("Z") or text.endswith("z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+class SandboxClock:
+    """Sandbox time.
+
+    ``SandboxClock()`` follows real time; ``SandboxClock(start=dt, frozen=True)`` stands still at
+    ``dt`` until advanced; ``SandboxClock(start=dt)`` starts at ``dt`` and then runs.
+    """
+
+    def __init__(self, start: datetime | str | None = None, *, frozen: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._frozen_at: datetime | None = None
+        self._offset = timedelta(0)
+        self.set(start if start is not None else utcnow(), frozen=frozen)
+
+    def now(self) -> datetime:
+        """The current sandbox instant (aware, UTC)."""
+        with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return utcnow() + self._offset
+
+    def set(self, instant: datetime | str, *, frozen: bool | None = None) -> None:
+        """Jump to ``instant``; ``frozen`` switches mode (None keeps the current mode)."""
+        at = parse_instant(instant)
+        with self._lock:
+            keep_frozen = self._frozen_at is not None if frozen is None else frozen
+            if keep_frozen:
+                self._frozen_at = at
+            else:
+                self._frozen_at = None
+                self._offset = at - utcnow()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward by ``seconds`` (may be fractional); returns the new instant."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += timedelta(seconds=seconds)
+            else:
+                self._offset += timedelta(seconds=seconds)
+        return self.now()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        self.set(self.now(), frozen=True)
+
+    def unfreeze(self) -> None:
+        self.set(self.now(), frozen=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"now": iso_z(self.now()), "frozen": self.frozen}
+
+
+def iso_z(dt: datetime, *, millis: bool = False) -> str:
+    """``2026-05-01T09:00:00Z`` (or ``...00.000Z`` with ``millis``), always UTC."""
+    dt = dt.astimezone(UTC)
+    if millis:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sortable(dt: datetime) -> str:
+    """The store's normalised, lexicographically sortable UTC form: ``2026-05-01T09:00:00.000000``."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")

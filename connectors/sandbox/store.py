@@ -1,0 +1,330 @@
+"""The sandbox's own SQLite state store (no Django models).
+
+Every vendor record is one row of ``rec``: the vendor's JSON body in ``data`` plus a few indexed
+columns derived from it (``parent_id``, ``customer_id``, ``user_id``, ``status``, ``ref``, ``ext``,
+``created_at``, ``updated_at``, ``search``) so list endpoints filter and page in SQL
+(``LIMIT``/``OFFSET`` on an index) and stay fast at 100 000+ rows. Which columns a kind fills is
+declared once per kind with :func:`register_kind` (in ``connectors/<vendor>/sandbox.py``).
+
+``kind`` names are ``<vendor>.<resource>`` (``syncro.ticket``, ``synchroteam.job``, ...).
+Timestamps in the indexed columns are :func:`connectors.sandbox.clock.sortable` strings (UTC).
+
+The ledger of writes (every non-GET request received, see ``ledger.py``) lives in the same
+database, in table ``ledger``, written in the same transaction as the records it reports.
+
+One connection is shared by all threads behind a re-entrant lock: the sandbox serialises
+requests, which keeps the emulation simple and is fast enough (see docs/sandbox.md benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+COLUMNS = (
+    "parent_id",
+    "customer_id",
+    "user_id",
+    "status",
+    "ref",
+    "ext",
+    "created_at",
+    "updated_at",
+    "search",
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seq (kind TEXT PRIMARY KEY, next_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rec (
+    pk INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    parent_id INTEGER,
+    customer_id INTEGER,
+    user_id INTEGER,
+    status TEXT,
+    ref TEXT,
+    ext TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    search TEXT,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    query TEXT NOT NULL,
+    body TEXT NOT NULL,
+    auth TEXT,
+    client TEXT,
+    status INTEGER,
+    fault TEXT,
+    records TEXT NOT NULL
+);
+"""
+
+INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS rec_kind_id ON rec(kind, id);
+CREATE INDEX IF NOT EXISTS rec_kind_updated ON rec(kind, updated_at, id);
+CREATE INDEX IF NOT EXISTS rec_kind_parent ON rec(kind, parent_id, id);
+CREATE INDEX IF NOT EXISTS rec_kind_customer ON rec(kind, customer_id, id);
+CREATE INDEX IF NOT EXISTS rec_kind_status ON rec(kind, status, id);
+CREATE INDEX IF NOT EXISTS rec_kind_user ON rec(kind, user_id, id);
+CREATE INDEX IF NOT EXISTS rec_kind_ref ON rec(kind, ref);
+CREATE INDEX IF NOT EXISTS rec_kind_ext ON rec(kind, ext);
+CREATE INDEX IF NOT EXISTS ledger_vendor ON ledger(vendor, seq);
+"""
+
+ColumnsFn = Callable[[dict[str, Any]], dict[str, Any]]
+
+# kind -> function(data) -> {"id": int, <any of COLUMNS>: value}
+_KINDS: dict[str, ColumnsFn] = {}
+
+
+def register_kind(kind: str, columns: ColumnsFn) -> None:
+    """Declare how a record kind's indexed columns derive from its JSON body.
+
+    ``columns(data)`` must return ``{"id": int, ...}`` with any subset of :data:`COLUMNS`.
+    """
+    _KINDS[kind] = columns
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Where:
+    """One SQL condition on the ``rec`` columns; ``sql`` is written by sandbox code only."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+class Store:
+    """SQLite store. ``Store(None)`` (or ``":memory:"``) is in-memory; a path is a file that
+    survives restarts.
+
+    All methods are thread-safe. Use ``with store.transaction():`` to group writes atomically
+    (re-entrant; the outermost block commits, an exception rolls everything back).
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = None if path in (None, ":memory:") else Path(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn = sqlite3.connect(
+            str(self.path) if self.path else ":memory:",
+            check_same_thread=False,
+            isolation_level=None,
+        )
+        if self.path is not None:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        self.conn.execute("PRAGMA cache_size=-65536")
+        self.conn.executescript(SCHEMA)
+        self.conn.executescript(INDEXES)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def wipe(self) -> None:
+        """Drop every record, sequence, meta value and ledger row (schema recreated)."""
+        with self.lock:
+            self.conn.executescript(
+                "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS seq; "
+                "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS ledger;"
+            )
+            self.conn.executescript(SCHEMA)
+            self.conn.executescript(INDEXES)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Fast path for generating large data sets: indexes dropped and rebuilt at the end,
+        one transaction, ``synchronous=OFF`` for its duration."""
+        with self.lock:
+            self.conn.execute("PRAGMA synchronous=OFF")
+            for line in INDEXES.strip().splitlines():
+                name = line.split("EXISTS ")[1].split(" ON")[0]
+                self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+            try:
+                with self.transaction():
+                    yield
+            finally:
+                self.conn.executescript(INDEXES)
+                self.conn.execute("ANALYZE")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock:
+            if self._depth == 0:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("COMMIT")
+
+    # --- meta and sequences ------------------------------------------------------------------
+    def meta_get(self, key: str, default: Any = None) -> Any:
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def meta_set(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, dumps(value)),
+            )
+
+    def set_sequence(self, kind: str, next_id: int) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO seq(kind, next_id) VALUES(?, ?) "
+                "ON CONFLICT(kind) DO UPDATE SET next_id=excluded.next_id",
+                (kind, next_id),
+            )
+
+    def next_id(self, kind: str, count: int = 1, *, start: int = 1) -> int:
+        """Reserve ``count`` consecutive ids for ``kind``; returns the first one."""
+        with self.transaction():
+            row = self.conn.execute("SELECT next_id FROM seq WHERE kind=?", (kind,)).fetchone()
+            first = row[0] if row else start
+            self.set_sequence(kind, first + count)
+        return first
+
+    # --- records -----------------------------------------------------------------------------
+    def _row(self, kind: str, data: dict[str, Any]) -> tuple[Any, ...]:
+        cols = _KINDS[kind](data)
+        return (kind, cols["id"], *(cols.get(c) for c in COLUMNS), dumps(data))
+
+    def put(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Insert or replace one record (its ``id`` comes from the kind's columns function)."""
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
+                "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(kind, id) DO UPDATE SET parent_id=excluded.parent_id, "
+                "customer_id=excluded.customer_id, user_id=excluded.user_id, "
+                "status=excluded.status, ref=excluded.ref, ext=excluded.ext, "
+                "created_at=excluded.created_at, updated_at=excluded.updated_at, "
+                "search=excluded.search, data=excluded.data",
+                self._row(kind, data),
+            )
+        return data
+
+    def put_many(self, kind: str, records: Iterable[dict[str, Any]]) -> int:
+        """Bulk insert (``executemany``); the records must be new. Returns the count."""
+        rows = [self._row(kind, d) for d in records]
+        with self.lock:
+            self.conn.executemany(
+                "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
+                "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        return len(rows)
+
+    def get(self, kind: str, id: int) -> dict[str, Any] | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT data FROM rec WHERE kind=? AND id=?", (kind, id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete(self, kind: str, id: int) -> bool:
+        with self.lock:
+            cur = self.conn.execute("DELETE FROM rec WHERE kind=? AND id=?", (kind, id))
+        return cur.rowcount > 0
+
+    def delete_where(self, kind: str, where: Sequence[Where] = ()) -> int:
+        sql, params = self._where(kind, where)
+        with self.lock:
+            cur = self.conn.execute(f"DELETE FROM rec WHERE {sql}", params)  # noqa: S608 - Where is ours
+        return cur.rowcount
+
+    @staticmethod
+    def _where(kind: str, where: Sequence[Where]) -> tuple[str, list[Any]]:
+        parts = ["kind=?"]
+        params: list[Any] = [kind]
+        for w in where:
+            parts.append(f"({w.sql})")
+            params.extend(w.params)
+        return " AND ".join(parts), params
+
+    def select_raw(
+        self,
+        kind: str,
+        where: Sequence[Where] = (),
+        *,
+        order: str = "id",
+        desc: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[str]:
+        """Raw JSON bodies, ordered by ``order`` (a column name; ``id`` breaks ties)."""
+        if order not in ("id", *COLUMNS):
+            raise ValueError(f"cannot order by {order!r}")
+        sql, params = self._where(kind, where)
+        direction = "DESC" if desc else "ASC"
+        order_sql = f"{order} {direction}" + (f", id {direction}" if order != "id" else "")
+        query = f"SELECT data FROM rec WHERE {sql} ORDER BY {order_sql}"  # noqa: S608
+        if limit is not None:
+            query += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self.lock:
+            return [r[0] for r in self.conn.execute(query, params)]
+
+    def select(self, kind: str, where: Sequence[Where] = (), **kw: Any) -> list[dict[str, Any]]:
+        return [json.loads(r) for r in self.select_raw(kind, where, **kw)]
+
+    def count(self, kind: str, where: Sequence[Where] = ()) -> int:
+        sql, params = self._where(kind, where)
+        with self.lock:
+            query = f"SELECT COUNT(*) FROM rec WHERE {sql}"  # noqa: S608 - Where is sandbox code
+            return self.conn.execute(query, params).fetchone()[0]
+
+    def ids(self, kind: str, where: Sequence[Where] = ()) -> list[int]:
+        sql, params = self._where(kind, where)
+        with self.lock:
+            query = f"SELECT id FROM rec WHERE {sql} ORDER BY id"  # noqa: S608 - Where is sandbox code
+            return [r[0] for r in self.conn.execute(query, params)]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.conn.execute("SELECT kind, COUNT(*) FROM rec GROUP BY kind"))
+
+    def size_bytes(self) -> int:
+        """On-disk size (database + WAL) in bytes; 0 for an in-memory store."""
+        if self.path is None:
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total
