@@ -22,14 +22,23 @@ pytestmark = pytest.mark.skipif(
 def test_two_workers_and_a_sweeper_never_send_the_same_intent_twice(syncro, world):
     tid = syncro.ticket["id"]
     specs = [
-        WriteSpec("syncro.comment.create", {"ticket_id": tid},
-                  {"subject": f"Update {i}", "body": f"Note {i}", "hidden": True, "do_not_email": True}, f"race:{i}")
+        WriteSpec(
+            "syncro.comment.create",
+            {"ticket_id": tid},
+            {"subject": f"Update {i}", "body": f"Note {i}", "hidden": True, "do_not_email": True},
+            f"race:{i}",
+        )
         for i in range(60)
     ]
     syncro.sandbox.faults.add("syncro POST /tickets/*/comment timeout_after_commit probability=0.3")
     with transaction.atomic():
-        writes = enqueue_writes(tenant=world.tenant, connection=syncro.connection, acting_user=world.billing,
-                                specs=specs, source_ref="race")
+        writes = enqueue_writes(
+            tenant=world.tenant,
+            connection=syncro.connection,
+            acting_user=world.billing,
+            specs=specs,
+            source_ref="race",
+        )
     ids = [w.id for w in writes]
     errors: list[BaseException] = []
     barrier = threading.Barrier(3)
@@ -55,8 +64,11 @@ def test_two_workers_and_a_sweeper_never_send_the_same_intent_twice(syncro, worl
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(ids,)), threading.Thread(target=worker, args=(ids[::-1],)),
-               threading.Thread(target=sweeper)]
+    threads = [
+        threading.Thread(target=worker, args=(ids,)),
+        threading.Thread(target=worker, args=(ids[::-1],)),
+        threading.Thread(target=sweeper),
+    ]
     for t in threads:
         t.start()
     for t in threads:
