@@ -1,1 +1,262 @@
-"""Billing drafts, approvals and audit (filled by the billing work)."""
+"""Billing review: labor types, billing drafts and the approval audit trail.
+
+* `LaborType`: per-tenant map from the seed's labor kinds (remote, onsite, emergency, project,
+  internal, travel, website) to a mirrored Syncro product. Never a hard-coded product id: the
+  seed's ids (``1190473`` …) belong to one Syncro account only.
+* `BillingDraft`: billable time a person drafted on a Syncro ticket: the comment and the line item
+  that approving it will post. Keeps the values as first drafted (`original`), the current
+  (editable) values, and the values actually approved (`approved`, with the exact payloads).
+* `ApprovalEvent`: one row per draft, edit, approval, rejection, send, confirmation, failure or
+  manual resolution (who, when, before, after), written in the same transaction as the change.
+
+Tickets themselves are the connectors' mirror (`connectors.syncro.models.SyncroTicket`); billing
+refers to them by Syncro id (``ticket_vendor_id``), never by foreign key, because a sync may
+replace the mirror row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Tenant
+
+
+class LaborKind(models.TextChoices):
+    """The seed's ``--labor`` values (seed /syncro "Billing workflow")."""
+
+    REMOTE = "remote", "Remote"
+    ONSITE = "onsite", "Onsite"
+    EMERGENCY = "emergency", "Emergency / after hours"
+    PROJECT = "project", "Project (prepaid)"
+    INTERNAL = "internal", "Internal"
+    TRAVEL = "travel", "Travel"
+    WEBSITE = "website", "Website"
+
+
+class LaborType(models.Model):
+    """Which mirrored Syncro product a labor kind bills as, for one tenant.
+
+    `product_vendor_id` is the Syncro product id chosen from the mirror (`SyncroProduct`);
+    `product_name` is copied at the time of choosing (it becomes the line item ``name``).
+    Empty product = this kind cannot be billed yet.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="labor_types")
+    kind = models.CharField(max_length=20, choices=LaborKind.choices)
+    product_vendor_id = models.BigIntegerField(null=True, blank=True)
+    product_name = models.CharField(max_length=255, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind"], name="labortype_tenant_kind")
+        ]
+        ordering = ["tenant_id", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.product_name or 'not mapped'}"
+
+    @property
+    def is_mapped(self) -> bool:
+        return self.product_vendor_id is not None
+
+
+def minutes_to_hours(minutes: int) -> Decimal:
+    """Minutes as Syncro's decimal-hours quantity (seed: 30 min = 0.5, 45 min = 0.75).
+
+    Rounded half-up to 2 decimals (20 min = 0.33).
+    """
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class DraftQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: Tenant) -> DraftQuerySet:
+        return self.filter(tenant=tenant)
+
+    def open(self) -> DraftQuerySet:
+        """Drafts still waiting for someone: pending approval or a write needing a person."""
+        return self.filter(
+            status__in=[BillingDraft.Status.PENDING, BillingDraft.Status.NEEDS_ATTENTION]
+        )
+
+    def for_ticket(self, ticket_vendor_id: int) -> DraftQuerySet:
+        return self.filter(ticket_vendor_id=ticket_vendor_id)
+
+
+class BillingDraft(models.Model):
+    """Billable time drafted on one Syncro ticket, waiting for approval.
+
+    Approving posts, in order and each only after the previous is confirmed: the comment
+    (``POST /tickets/{id}/comment``), the line item (``POST /tickets/{id}/add_line_item`` with
+    ``quantity`` = minutes / 60, ``taxable: false``, no ``price_retail``), the invoice
+    (``POST /invoices``) and the status ``Invoiced`` (``PUT /tickets/{id}``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Approved, sending"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        INVOICED = "invoiced", "Invoiced"
+        REJECTED = "rejected", "Rejected"
+
+    #: the fields a person can edit before approval (also the keys of `original` / `approved`)
+    EDITABLE = (
+        "minutes",
+        "labor_type",
+        "comment_subject",
+        "comment_body",
+        "comment_hidden",
+        "comment_do_not_email",
+        "line_description",
+    )
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="billing_drafts")
+    connection = models.ForeignKey(
+        "connectors.Connection", on_delete=models.PROTECT, related_name="+"
+    )
+    ticket_vendor_id = models.BigIntegerField(help_text="Syncro ticket id.")
+    ticket_number = models.CharField(max_length=40, blank=True)
+    ticket_subject = models.CharField(max_length=500, blank=True)
+    customer_vendor_id = models.BigIntegerField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_drafts"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+
+    minutes = models.PositiveIntegerField()
+    labor_type = models.CharField(max_length=20, choices=LaborKind.choices)
+    product_vendor_id = models.BigIntegerField(help_text="Syncro product id of the labor type.")
+    product_name = models.CharField(max_length=255)
+    comment_subject = models.CharField(max_length=200)
+    comment_body = models.TextField()
+    comment_hidden = models.BooleanField()
+    comment_do_not_email = models.BooleanField()
+    line_description = models.CharField(max_length=500)
+
+    original = models.JSONField(default=dict, help_text="The editable values as first drafted.")
+    approved = models.JSONField(
+        default=dict, blank=True, help_text="The values approved and the exact payloads queued."
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    used_shared_key = models.BooleanField(default=False)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.TextField(blank=True)
+    vendor_message = models.TextField(
+        blank=True, help_text="The vendor's last error message for one of this draft's writes."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at"], name="draft_status"),
+            models.Index(fields=["tenant", "ticket_vendor_id"], name="draft_ticket"),
+            models.Index(fields=["tenant", "drafted_by", "status"], name="draft_tech"),
+            models.Index(fields=["tenant", "customer_vendor_id", "status"], name="draft_cust"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_number} {self.minutes} min {self.labor_type} ({self.status})"
+
+    # --- values -------------------------------------------------------------------------
+    @property
+    def quantity(self) -> Decimal:
+        """Decimal hours sent as the line item ``quantity``."""
+        return minutes_to_hours(self.minutes)
+
+    def values(self) -> dict:
+        """The editable values now (JSON-safe), the shape of `original` and `approved["values"]`."""
+        return {name: getattr(self, name) for name in self.EDITABLE}
+
+    @property
+    def original_minutes(self) -> int | None:
+        return self.original.get("minutes")
+
+    @property
+    def was_edited(self) -> bool:
+        return bool(self.original) and self.original != self.values()
+
+    def changed_fields(self) -> list[str]:
+        """Names of the editable fields whose value differs from the original."""
+        now = self.values()
+        return [k for k in self.EDITABLE if self.original.get(k) != now[k]]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def source_ref(self) -> str:
+        """The outbox `source_ref` of this draft's writes (read back by the audit receiver)."""
+        return f"draft:{self.uuid}"
+
+    def business_key(self, step: str) -> str:
+        """Idempotency key of one write of this draft: ``draft:<uuid>:<step>``."""
+        return f"draft:{self.uuid}:{step}"
+
+
+class ApprovalEvent(models.Model):
+    """An audit row: who did what to a draft (or a ticket action), when, before and after.
+
+    `before` / `after` are JSON snapshots (the draft's values, a write's state). Rows about a
+    vendor write carry its `write_uuid` and `operation`. Written in the same transaction as the
+    change (send/confirm/failure rows from `connectors.outbox.signals.vendor_write_changed`).
+    """
+
+    class Kind(models.TextChoices):
+        DRAFTED = "drafted", "Drafted"
+        EDITED = "edited", "Edited"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REQUESTED = "requested", "Action confirmed"
+        SENT = "sent", "Sent to vendor"
+        UNCERTAIN = "uncertain", "Outcome uncertain, verifying"
+        CONFIRMED = "confirmed", "Confirmed by vendor"
+        FAILED = "failed", "Failed"
+        RESOLVED = "resolved", "Resolved by a person"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="approval_events")
+    draft = models.ForeignKey(
+        BillingDraft, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    ticket_vendor_id = models.BigIntegerField(null=True, blank=True)
+    ticket_number = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    write_uuid = models.UUIDField(null=True, blank=True)
+    operation = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-at"], name="apev_tenant_at"),
+            models.Index(fields=["tenant", "ticket_vendor_id", "-at"], name="apev_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.ticket_number} at {self.at:%Y-%m-%d %H:%M}"

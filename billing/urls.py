@@ -1,4 +1,26 @@
-from django.urls import path  # noqa: F401
+"""Ticket review and billing approval (mounted at the site root)."""
+
+from django.urls import path
+
+from billing import views
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/new/", views.ticket_create, name="ticket_create"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/comment/", views.ticket_comment, name="ticket_comment"),
+    path("tickets/<int:ticket_id>/update/", views.ticket_update, name="ticket_update"),
+    path("tickets/<int:ticket_id>/close/", views.ticket_close, name="ticket_close"),
+    path("tickets/<int:ticket_id>/bill/", views.draft_create, name="draft_create"),
+    path("tickets/<int:ticket_id>/invoice-preview/", views.invoice_preview, name="invoice_preview"),
+    path("tickets/<int:ticket_id>/session-log.md", views.session_log, name="session_log"),
+    path("billing/", views.queue, name="queue"),
+    path("billing/approve/", views.queue_approve, name="queue_approve"),
+    path("billing/drafts/<uuid:draft_uuid>/", views.draft_detail, name="draft_detail"),
+    path("billing/drafts/<uuid:draft_uuid>/approve/", views.draft_approve, name="draft_approve"),
+    path("billing/drafts/<uuid:draft_uuid>/reject/", views.draft_reject, name="draft_reject"),
+    path("billing/writes/<uuid:write_uuid>/", views.write_status, name="write_status"),
+    path("billing/labor-types/", views.labor_types, name="labor_types"),
+    path("billing/audit/", views.audit, name="audit"),
+]

@@ -1,0 +1,335 @@
+"""Read-side queries of the billing pages (no writes, no vendor I/O).
+
+The ticket list must stay at a fixed number of queries whatever the page size (issue 5 item 1):
+`ticket_page_states` computes every row's billing state with three grouped queries over the
+page's ticket ids, never one query per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Tenant
+from billing.lists import CLOSED_STATUSES, NOT_CLOSED
+from billing.models import ApprovalEvent, BillingDraft
+from connectors.models import Connection
+from connectors.syncro.models import (
+    SyncroContact,
+    SyncroCustomer,
+    SyncroLineItem,
+    SyncroTicket,
+    SyncroTicketComment,
+    SyncroTimerEntry,
+)
+
+COMMENTS_SHOWN = 5  # seed /syncro "Comments (most recent first, truncated to last 5)"
+
+
+def syncro_connection(tenant: Tenant) -> Connection | None:
+    """The tenant's Syncro connection (one per tenant), or None when not set up."""
+    return Connection.objects.filter(tenant=tenant, vendor="syncro").first()
+
+
+@dataclass
+class TicketFilters:
+    """The ticket list's filters, as read from the query string (all optional).
+
+    `status` is an account status or "Not Closed"; `customer` and `technician` are Syncro ids;
+    `created_from` / `created_to` are inclusive dates on the ticket's Syncro creation time.
+    """
+
+    q: str = ""
+    status: str = ""
+    customer: int | None = None
+    technician: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    unbilled: bool = False
+
+
+def unbilled_timers(tenant: Tenant) -> QuerySet[SyncroTimerEntry]:
+    """Billable timer entries not yet charged (Syncro ``recorded: false``)."""
+    return SyncroTimerEntry.objects.filter(
+        tenant=tenant, is_deleted=False, billable=True, recorded=False
+    )
+
+
+def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTicket]:
+    """The tenant's live tickets matching `filters`, newest first.
+
+    Every filter is led by tenant and matches one of the mirror's indexes (status, customer,
+    technician, created), ordered by ``-vendor_created_at`` like those indexes. A search that
+    looks like a ticket number (``#32164`` or digits) uses the number index.
+    """
+    qs = SyncroTicket.objects.filter(tenant=tenant, is_deleted=False)
+    if filters.status == NOT_CLOSED:
+        qs = qs.exclude(status__in=CLOSED_STATUSES)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.customer is not None:
+        qs = qs.filter(customer_vendor_id=filters.customer)
+    if filters.technician is not None:
+        qs = qs.filter(user_vendor_id=filters.technician)
+    if filters.created_from:
+        qs = qs.filter(vendor_created_at__gte=_start_of(filters.created_from))
+    if filters.created_to:
+        qs = qs.filter(vendor_created_at__lt=_start_of(filters.created_to + dt.timedelta(days=1)))
+    if filters.unbilled:
+        qs = qs.filter(vendor_id__in=unbilled_timers(tenant).order_by().values("ticket_vendor_id"))
+    text = filters.q.strip()
+    if text:
+        number = text.lstrip("#").strip()
+        if number.isdigit():
+            qs = qs.filter(Q(number=number) | Q(subject__icontains=text))
+        else:
+            qs = qs.search(text)
+    return qs.order_by("-vendor_created_at", "-vendor_id")
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass
+class BillingState:
+    """A ticket's billing state as shown in the list: `key` for the badge, `label` in words."""
+
+    key: str
+    label: str
+    unbilled_minutes: int = 0
+    drafts: dict[str, int] = field(default_factory=dict)
+
+
+def ticket_page_states(tenant: Tenant, tickets: list[SyncroTicket]) -> dict[int, BillingState]:
+    """Billing state of each ticket of one page, in three queries whatever the page size.
+
+    Returns ``{ticket vendor_id: BillingState}``. Precedence: a draft needing attention, a draft
+    pending approval, a draft being sent, unbilled timer time, ticket charges not on an invoice,
+    invoiced, nothing.
+    """
+    ids = [t.vendor_id for t in tickets]
+    if not ids:
+        return {}
+    drafts: dict[int, dict[str, int]] = {}
+    for tid, status, n in (
+        BillingDraft.objects.filter(tenant=tenant, ticket_vendor_id__in=ids)
+        .values_list("ticket_vendor_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        drafts.setdefault(tid, {})[status] = n
+    unbilled: dict[int, int] = dict(
+        unbilled_timers(tenant)
+        .filter(ticket_vendor_id__in=ids)
+        .values_list("ticket_vendor_id")
+        .annotate(seconds=Sum("active_duration"))
+        .order_by()
+    )
+    charges: dict[int, tuple[int, int]] = {
+        tid: (open_n, invoiced_n)
+        for tid, open_n, invoiced_n in SyncroLineItem.objects.filter(
+            tenant=tenant, is_deleted=False, ticket_vendor_id__in=ids
+        )
+        .values_list("ticket_vendor_id")
+        .annotate(
+            open_n=Count("id", filter=Q(invoice_vendor_id__isnull=True)),
+            invoiced_n=Count("id", filter=Q(invoice_vendor_id__isnull=False)),
+        )
+        .order_by()
+    }
+    out: dict[int, BillingState] = {}
+    S = BillingDraft.Status
+    for t in tickets:
+        d = drafts.get(t.vendor_id, {})
+        minutes = int((unbilled.get(t.vendor_id) or 0) // 60)
+        open_n, invoiced_n = charges.get(t.vendor_id, (0, 0))
+        if d.get(S.NEEDS_ATTENTION):
+            state = BillingState("needs_review", "Needs attention")
+        elif d.get(S.PENDING):
+            n = d[S.PENDING]
+            state = BillingState("pending", f"{n} draft{'s' if n > 1 else ''} to approve")
+        elif d.get(S.APPROVED):
+            state = BillingState("in_flight", "Sending to Syncro")
+        elif t.vendor_id in unbilled:
+            state = BillingState("warn", f"Unbilled time {minutes} min")
+        elif open_n:
+            state = BillingState("info", "Charges not invoiced")
+        elif invoiced_n or d.get(S.INVOICED) or t.status == "Invoiced":
+            state = BillingState("ok", "Invoiced")
+        else:
+            state = BillingState("", "No charges")
+        state.unbilled_minutes = minutes
+        state.drafts = d
+        out[t.vendor_id] = state
+    return out
+
+
+def customer_choices(tenant: Tenant, limit: int = 2000) -> list[tuple[int, str]]:
+    """(Syncro id, name) of the tenant's active customers, by name (one query)."""
+    return list(
+        SyncroCustomer.objects.filter(tenant=tenant, is_deleted=False, disabled=False)
+        .order_by("name")
+        .values_list("vendor_id", "name")[:limit]
+    )
+
+
+@dataclass
+class TicketDetail:
+    """What the ticket page shows besides the ticket row itself."""
+
+    contact: SyncroContact | None
+    customer: SyncroCustomer | None
+    comments: list[SyncroTicketComment]
+    comment_count: int
+    line_items: list[SyncroLineItem]
+    timers: list[SyncroTimerEntry]
+    drafts: list[BillingDraft]
+    events: list[ApprovalEvent]
+
+
+def ticket_comments(ticket: SyncroTicket, *, limit: int | None = COMMENTS_SHOWN):
+    """The ticket's mirrored comments, most recent first (`limit` None = all)."""
+    qs = SyncroTicketComment.objects.filter(
+        connection_id=ticket.connection_id, ticket_vendor_id=ticket.vendor_id, is_deleted=False
+    ).order_by("-vendor_created_at", "-vendor_id")
+    return list(qs if limit is None else qs[:limit])
+
+
+def ticket_detail(ticket: SyncroTicket) -> TicketDetail:
+    """Contact, customer, last comments, line items, timers, drafts and timeline of `ticket`."""
+    conn = ticket.connection_id
+    contact = (
+        SyncroContact.objects.filter(connection_id=conn, vendor_id=ticket.contact_vendor_id).first()
+        if ticket.contact_vendor_id
+        else None
+    )
+    customer = (
+        SyncroCustomer.objects.filter(
+            connection_id=conn, vendor_id=ticket.customer_vendor_id
+        ).first()
+        if ticket.customer_vendor_id
+        else None
+    )
+    comment_count = SyncroTicketComment.objects.filter(
+        connection_id=conn, ticket_vendor_id=ticket.vendor_id, is_deleted=False
+    ).count()
+    return TicketDetail(
+        contact=contact,
+        customer=customer,
+        comments=ticket_comments(ticket),
+        comment_count=comment_count,
+        line_items=list(
+            SyncroLineItem.objects.filter(
+                connection_id=conn, ticket_vendor_id=ticket.vendor_id, is_deleted=False
+            )
+        ),
+        timers=list(
+            SyncroTimerEntry.objects.filter(
+                connection_id=conn, ticket_vendor_id=ticket.vendor_id, is_deleted=False
+            ).order_by("-start_time")
+        ),
+        drafts=list(
+            BillingDraft.objects.filter(
+                tenant_id=ticket.tenant_id, ticket_vendor_id=ticket.vendor_id
+            ).select_related("drafted_by", "approved_by")
+        ),
+        events=ticket_timeline(ticket.tenant_id, ticket.vendor_id),
+    )
+
+
+def ticket_timeline(tenant_id: int, ticket_vendor_id: int, limit: int = 100) -> list[ApprovalEvent]:
+    """The ticket's audit events, newest first."""
+    return list(
+        ApprovalEvent.objects.filter(tenant_id=tenant_id, ticket_vendor_id=ticket_vendor_id)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+@dataclass
+class InvoiceLine:
+    source: str  # "ticket charge" | "draft"
+    name: str
+    description: str
+    quantity: float
+    unit_price: float | None
+    draft: BillingDraft | None = None
+
+    @property
+    def amount(self) -> float | None:
+        return None if self.unit_price is None else round(self.quantity * self.unit_price, 2)
+
+
+@dataclass
+class InvoicePreview:
+    """What ``POST /invoices`` for this ticket would pull in: the ticket's charges not on an
+    invoice yet, plus the drafts waiting or being sent. Prices are the mirrored products'
+    ``price_retail`` (Syncro prices the line from the product; this is an estimate)."""
+
+    ticket: SyncroTicket | None
+    lines: list[InvoiceLine]
+
+    @property
+    def total(self) -> float:
+        return round(sum(line.amount or 0 for line in self.lines), 2)
+
+    @property
+    def has_unpriced(self) -> bool:
+        return any(line.unit_price is None for line in self.lines)
+
+
+def invoice_preview(tenant: Tenant, ticket_vendor_id: int) -> InvoicePreview:
+    from connectors.syncro.models import SyncroProduct
+
+    ticket = SyncroTicket.objects.filter(tenant=tenant, vendor_id=ticket_vendor_id).first()
+    charges = list(
+        SyncroLineItem.objects.filter(
+            tenant=tenant,
+            ticket_vendor_id=ticket_vendor_id,
+            invoice_vendor_id__isnull=True,
+            is_deleted=False,
+        )
+    )
+    drafts = list(
+        BillingDraft.objects.filter(
+            tenant=tenant,
+            ticket_vendor_id=ticket_vendor_id,
+            status__in=[BillingDraft.Status.PENDING, BillingDraft.Status.APPROVED],
+        ).order_by("created_at")
+    )
+    product_ids = {c.product_vendor_id for c in charges} | {d.product_vendor_id for d in drafts}
+    prices = dict(
+        SyncroProduct.objects.filter(tenant=tenant, vendor_id__in=product_ids).values_list(
+            "vendor_id", "price_retail"
+        )
+    )
+    lines = [
+        InvoiceLine(
+            "ticket charge",
+            c.name or c.item,
+            "",
+            float(c.quantity or 0),
+            float(c.price) if c.price is not None else _price(prices.get(c.product_vendor_id)),
+        )
+        for c in charges
+    ]
+    lines += [
+        InvoiceLine(
+            "draft",
+            d.product_name,
+            d.line_description,
+            float(d.quantity),
+            _price(prices.get(d.product_vendor_id)),
+            draft=d,
+        )
+        for d in drafts
+    ]
+    return InvoicePreview(ticket, lines)
+
+
+def _price(value) -> float | None:
+    return float(value) if value is not None else None

@@ -1,0 +1,58 @@
+"""Template filters of the billing pages."""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """`value` as indented JSON, exactly the keys and values the vendor receives."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def op_label(operation: str) -> str:
+    """ "syncro.line_item.create" -> "Line item"."""
+    from billing.services import OPERATION_LABELS
+
+    return OPERATION_LABELS.get(operation, operation)
+
+
+@register.filter
+def minutes_hm(minutes) -> str:
+    """95 -> "1 h 35 min"."""
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        return ""
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if h and m else (f"{h} h" if h else f"{m} min")
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def prio_class(priority: str) -> str:
+    """A CSS class for urgent/high priorities (Syncro priorities are free text, e.g. "0 Urgent")."""
+    p = (priority or "").lower()
+    return (
+        "prio-urgent" if "urgent" in p or "emergency" in p else ("prio-high" if "high" in p else "")
+    )
+
+
+@register.filter
+def minutes_from_seconds(seconds) -> str:
+    """Seconds (Syncro timer ``active_duration``) as "1 h 35 min"; "" when empty."""
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    return minutes_hm(round(seconds / 60)) if seconds else ""

@@ -1,0 +1,732 @@
+"""Ticket review and billing approval pages.
+
+One URL serves a page and, for HTMX requests, its fragment (`request.htmx`). Objects are loaded
+through `accounts.access` (404 for another tenant's). Write endpoints answer with the re-rendered
+fragment and an ``HX-Trigger`` event (``drafts-changed``, ``ticket-changed``) other regions
+listen to. Business rules live in `billing.services`; reads in `billing.selectors`.
+
+Tickets are addressed by their Syncro id (unique per tenant: one Syncro connection per
+tenant), which staff also see in Syncro's own URLs; drafts and writes by UUID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
+from billing import forms as billing_forms
+from billing import lists, selectors, services
+from billing.models import BillingDraft, LaborKind
+from connectors.outbox.models import VendorWrite
+from connectors.outbox.services import ResolveError
+from connectors.syncro.models import SyncroCustomer, SyncroProduct, SyncroTicket
+
+PAGE_SIZES = (25, 50, 100)
+QUEUE_SESSION_KEY = "billing_queue_filters"
+
+
+def _ticket(request: HttpRequest, ticket_id: int) -> SyncroTicket:
+    return get_for_tenant_or_404(
+        request, SyncroTicket.objects.filter(is_deleted=False), vendor_id=ticket_id
+    )
+
+
+def _connection(request: HttpRequest):
+    connection = selectors.syncro_connection(request.tenant)
+    if connection is None:
+        raise Http404("This company has no Syncro connection.")
+    return connection
+
+
+def _is_approver(request: HttpRequest) -> bool:
+    return request.membership.role in APPROVER_ROLES
+
+
+# --- tickets ----------------------------------------------------------------------------------
+@tenant_member_required()
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """Mirrored Syncro tickets with filters in the URL, paginated on the server.
+
+    Queries are fixed whatever the page size: count, page, three billing-state queries, and the
+    filter choices (customers; statuses and technicians are cached per tenant).
+    """
+    tenant = request.tenant
+    form = billing_forms.TicketFilterForm(request.GET or None, tenant=tenant)
+    filters = form.filters() if request.GET else selectors.TicketFilters()
+    try:
+        per_page = int(request.GET.get("per", PAGE_SIZES[0]))
+    except ValueError:
+        per_page = PAGE_SIZES[0]
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    paginator = Paginator(selectors.ticket_queryset(tenant, filters), per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    tickets = list(page.object_list)
+    states = selectors.ticket_page_states(tenant, tickets)
+    techs = lists.technicians(tenant)
+    rows = [(t, states.get(t.vendor_id), techs.get(t.user_vendor_id)) for t in tickets]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "has_connection": selectors.syncro_connection(tenant) is not None,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "billing/_ticket_results.html", context)
+    return render(request, "billing/ticket_list.html", context)
+
+
+@tenant_member_required()
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """A ticket with its comments (last 5, ``?comments=all`` for every one), line items, timer
+    entries, drafts, writes in progress and audit timeline."""
+    ticket = _ticket(request, ticket_id)
+    if request.htmx and request.GET.get("comments") == "all":
+        comments = selectors.ticket_comments(ticket, limit=None)
+        return render(
+            request, "billing/_comments.html", {"ticket": ticket, "comments": comments, "all": True}
+        )
+    if request.htmx and request.htmx.target == "ticket-writes":
+        return render(
+            request, "billing/_ticket_writes.html", {"writes": _ticket_writes(request, ticket)}
+        )
+    detail = selectors.ticket_detail(ticket)
+    techs = lists.technicians(request.tenant)
+    return render(
+        request,
+        "billing/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "d": detail,
+            "tech_name": techs.get(ticket.user_vendor_id),
+            "comments": detail.comments,
+            "writes": _ticket_writes(request, ticket),
+            "unbilled_seconds": sum(
+                t.active_duration or 0 for t in detail.timers if t.billable and not t.recorded
+            ),
+        },
+    )
+
+
+def _ticket_writes(request: HttpRequest, ticket: SyncroTicket) -> list[VendorWrite]:
+    """The ticket's vendor writes asked from its page (not the billing chain), newest first."""
+    return list(
+        VendorWrite.objects.filter(tenant=request.tenant, target__ticket_id=ticket.vendor_id)
+        .filter(source_ref__startswith="ticket:")
+        .select_related("acting_user")
+        .order_by("-created_at", "-id")[:10]
+    )
+
+
+def _action(
+    request: HttpRequest,
+    *,
+    kind: str,
+    title: str,
+    form,
+    prepare: Callable[[object, str], list[services.PreparedWrite]],
+    ticket: SyncroTicket | None,
+    note: str,
+    extra: dict | None = None,
+) -> HttpResponse:
+    """The two steps of every ticket action: Preview (the exact JSON) then Confirm (enqueue).
+
+    POST ``step=preview`` validates and shows the payloads; ``step=confirm`` rebuilds the same
+    payloads from the same fields and business key and enqueues them; ``step=edit`` returns to
+    the form with what the person typed.
+    """
+    step = request.POST.get("step", "")
+    key = request.POST.get("key") or services.new_action_key(kind)
+    context = {
+        "title": title,
+        "form": form,
+        "ticket": ticket,
+        "key": key,
+        "action_url": request.path,
+        "credential": services.approval_credential(request.tenant, request.user),
+        **(extra or {}),
+    }
+    if request.method == "POST" and step in ("preview", "confirm") and form.is_valid():
+        try:
+            prepared = prepare(form, key)
+        except services.BillingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            context["prepared"] = prepared
+            if step == "confirm":
+                try:
+                    writes = services.ticket_action_confirm(
+                        tenant=request.tenant,
+                        connection=_connection(request),
+                        by=request.user,
+                        prepared=prepared,
+                        ticket_vendor_id=ticket.vendor_id if ticket else None,
+                        ticket_number=ticket.number if ticket else "",
+                        note=note,
+                    )
+                except NoCredential as exc:
+                    form.add_error(None, f"{exc} Add a Syncro key on the Integrations page.")
+                    context.pop("prepared")
+                else:
+                    context["writes"] = writes
+                    if not request.htmx:
+                        messages.success(request, f"{title}: confirmed, sending to Syncro.")
+                        if ticket is not None:
+                            return redirect("billing:ticket_detail", ticket_id=ticket.vendor_id)
+                    response = render(request, "billing/_action_done.html", context)
+                    return trigger_client_event(response, "ticket-changed")
+    template = "billing/_action.html" if request.htmx else "billing/action_page.html"
+    return render(request, template, context)
+
+
+@tenant_member_required()
+def ticket_comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Add a comment: subject, body, visibility → preview → confirm."""
+    ticket = _ticket(request, ticket_id)
+    form = billing_forms.CommentForm(request.POST or None)
+
+    def prepare(f, key):
+        hidden, quiet = f.flags()
+        return services.comment_prepare(
+            ticket=ticket,
+            subject=f.cleaned_data["subject"],
+            body=f.cleaned_data["body"],
+            hidden=hidden,
+            do_not_email=quiet,
+            key=key,
+        )
+
+    return _action(
+        request,
+        kind="comment",
+        title="Add a comment",
+        form=form,
+        prepare=prepare,
+        ticket=ticket,
+        note="comment",
+    )
+
+
+@tenant_member_required()
+def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Change status, priority or assignee → preview (changed fields only) → confirm."""
+    ticket = _ticket(request, ticket_id)
+    initial = {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "user_id": ticket.user_vendor_id,
+    }
+    form = billing_forms.TicketUpdateForm(
+        request.POST or None, tenant=request.tenant, initial=initial
+    )
+
+    def prepare(f, key):
+        return services.ticket_update_prepare(ticket=ticket, changes=dict(f.cleaned_data), key=key)
+
+    return _action(
+        request,
+        kind="update",
+        title="Change status, priority or technician",
+        form=form,
+        prepare=prepare,
+        ticket=ticket,
+        note="ticket update",
+    )
+
+
+@tenant_member_required()
+def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Close: resolution comment, then the closing status; offers the session log."""
+    ticket = _ticket(request, ticket_id)
+    form = billing_forms.TicketCloseForm(request.POST or None, tenant=request.tenant)
+
+    def prepare(f, key):
+        hidden, quiet = f.flags()
+        return services.ticket_close_prepare(
+            ticket=ticket,
+            status=f.cleaned_data["status"],
+            resolution=f.cleaned_data["resolution"],
+            hidden=hidden,
+            do_not_email=quiet,
+            key=key,
+        )
+
+    return _action(
+        request,
+        kind="close",
+        title="Close the ticket",
+        form=form,
+        prepare=prepare,
+        ticket=ticket,
+        note="close",
+        extra={"offer_session_log": True},
+    )
+
+
+@tenant_member_required()
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    """Create a ticket: customer, subject, problem type, status, priority, technician, all asked."""
+    tenant = request.tenant
+    form = billing_forms.TicketCreateForm(request.POST or None, tenant=tenant)
+
+    def prepare(f, key):
+        customer = get_for_tenant_or_404(
+            request, SyncroCustomer, vendor_id=f.cleaned_data["customer"]
+        )
+        d = f.cleaned_data
+        return services.ticket_create_prepare(
+            customer=customer,
+            subject=d["subject"],
+            problem_type=d["problem_type"],
+            status=d["status"],
+            priority=d["priority"],
+            user_id=d["user_id"],
+            key=key,
+        )
+
+    return _action(
+        request,
+        kind="create",
+        title="New ticket",
+        form=form,
+        prepare=prepare,
+        ticket=None,
+        note="new ticket",
+        extra={"problem_types": lists.problem_types(tenant)},
+    )
+
+
+@tenant_member_required()
+def session_log(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The ticket's session log as a Markdown download (seed /syncro "session logs")."""
+    ticket = _ticket(request, ticket_id)
+    resolution = ""
+    close_write = (
+        VendorWrite.objects.filter(
+            tenant=request.tenant,
+            target__ticket_id=ticket.vendor_id,
+            operation=services.OP_COMMENT,
+            business_key__startswith="ticket-action:close:",
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if close_write is not None:
+        resolution = close_write.payload.get("body", "")
+    text = services.session_log_markdown(
+        ticket=ticket, comments=selectors.ticket_comments(ticket, limit=None), resolution=resolution
+    )
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="session-log-{ticket.number or ticket.vendor_id}.md"'
+    )
+    return response
+
+
+# --- drafts -----------------------------------------------------------------------------------
+@tenant_member_required()
+def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Bill time on a ticket: minutes and labor type asked (no default); saves a draft."""
+    ticket = _ticket(request, ticket_id)
+    form = billing_forms.DraftForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.draft_create(
+                tenant=request.tenant,
+                connection=_connection(request),
+                ticket=ticket,
+                by=request.user,
+                **form.values(),
+            )
+        except services.BillingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Draft saved: {draft.minutes} min {draft.get_labor_type_display()} on #{ticket.number}.",
+            )
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("billing:draft_detail", args=[draft.uuid])
+                return response
+            return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "no_labor_types": len(form.fields["labor_type"].choices) <= 1,
+    }
+    template = "billing/_draft_form.html" if request.htmx else "billing/draft_new.html"
+    return render(request, template, context)
+
+
+def _draft(request: HttpRequest, draft_uuid) -> BillingDraft:
+    return get_for_tenant_or_404(
+        request,
+        BillingDraft.objects.select_related(
+            "drafted_by", "approved_by", "rejected_by", "connection"
+        ),
+        uuid=draft_uuid,
+    )
+
+
+def _draft_context(request: HttpRequest, draft: BillingDraft) -> dict:
+    return {
+        "draft": draft,
+        "writes": services.draft_writes(draft),
+        "is_approver": _is_approver(request),
+        "credential": services.approval_credential(request.tenant, request.user),
+        "four_eyes": request.tenant.four_eyes_approval,
+        "four_eyes_blocks": request.tenant.four_eyes_approval
+        and draft.drafted_by_id == request.user.pk,
+    }
+
+
+def _row_response(
+    request: HttpRequest, draft: BillingDraft, *, error: str = "", changed: bool = False
+) -> HttpResponse:
+    response = render(
+        request, "billing/_draft_row.html", {**_draft_context(request, draft), "error": error}
+    )
+    return trigger_client_event(response, "drafts-changed") if changed else response
+
+
+@tenant_member_required()
+def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
+    """A draft: original / current / approved values, the exact payloads, whose key, writes,
+    timeline; POST edits it (drafter or approver, while pending). The queue row fragment for
+    HTMX requests targeting the row (it polls itself while writes are in progress)."""
+    draft = _draft(request, draft_uuid)
+    if request.htmx and (request.htmx.target or "").startswith("draft-row-"):
+        return _row_response(request, draft)
+    if request.htmx and request.htmx.target == "draft-writes":
+        return render(request, "billing/_draft_writes.html", _draft_context(request, draft))
+    can_edit = draft.is_pending and (
+        draft.drafted_by_id == request.user.pk or _is_approver(request)
+    )
+    form = billing_forms.DraftForm(
+        request.POST or None,
+        tenant=request.tenant,
+        initial=billing_forms.DraftForm.initial_for(draft),
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("This draft cannot be edited by you now.")
+        if form.is_valid():
+            try:
+                services.draft_update(draft=draft, by=request.user, **form.values())
+            except services.BillingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Draft updated. The original values are kept.")
+                return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+    prepared = services.draft_prepare(draft)
+    context = {
+        **_draft_context(request, draft),
+        "form": form,
+        "can_edit": can_edit,
+        "prepared": prepared,
+        "editing": request.method == "POST" or request.GET.get("edit") == "1",
+        "events": draft.events.select_related("actor").order_by("-at", "-id"),
+        "labels": dict(LaborKind.choices),
+    }
+    return render(request, "billing/draft_detail.html", context)
+
+
+@tenant_member_required(roles=APPROVER_ROLES)
+@require_POST
+def draft_approve(request: HttpRequest, draft_uuid) -> HttpResponse:
+    """Approve one draft (HTMX: the row comes back and ``drafts-changed`` refreshes counts)."""
+    draft = _draft(request, draft_uuid)
+    error = ""
+    try:
+        services.draft_approve(draft=draft, by=request.user)
+    except (services.BillingError, NoCredential) as exc:
+        error = str(exc)
+    draft.refresh_from_db()
+    if request.htmx:
+        return _row_response(request, draft, error=error, changed=not error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Approved #{draft.ticket_number}: sending to Syncro.")
+    return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+
+
+@tenant_member_required(roles=APPROVER_ROLES)
+def draft_reject(request: HttpRequest, draft_uuid) -> HttpResponse:
+    """Reject a pending draft with a reason."""
+    draft = _draft(request, draft_uuid)
+    form = billing_forms.RejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.draft_reject(draft=draft, by=request.user, reason=form.cleaned_data["reason"])
+        except services.BillingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            draft.refresh_from_db()
+            if request.htmx:
+                return _row_response(request, draft, changed=True)
+            messages.success(request, "Draft rejected.")
+            return redirect("billing:queue")
+    template = "billing/_reject_form.html" if request.htmx else "billing/reject_page.html"
+    return render(request, template, {"draft": draft, "form": form})
+
+
+# --- queue -------------------------------------------------------------------------------------
+def _queue_filters(request: HttpRequest) -> dict:
+    """The queue's filters: the query string, else what this person used last (session)."""
+    keys = ("status", "technician", "customer", "age")
+    if request.GET.get("reset"):
+        request.session.pop(QUEUE_SESSION_KEY, None)
+        return {}
+    given = {k: request.GET[k] for k in keys if k in request.GET}
+    if given or "filtered" in request.GET:
+        request.session[QUEUE_SESSION_KEY] = given
+        return given
+    return dict(request.session.get(QUEUE_SESSION_KEY) or {})
+
+
+def _queue_counts(tenant) -> dict:
+    S = BillingDraft.Status
+    agg = BillingDraft.objects.filter(tenant=tenant).aggregate(
+        pending=Count("id", filter=Q(status=S.PENDING)),
+        sending=Count("id", filter=Q(status=S.APPROVED)),
+        attention=Count("id", filter=Q(status=S.NEEDS_ATTENTION)),
+        invoiced_today=Count(
+            "id",
+            filter=Q(
+                status=S.INVOICED,
+                approved_at__gte=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
+            ),
+        ),
+    )
+    return agg
+
+
+@tenant_member_required()
+def queue(request: HttpRequest) -> HttpResponse:
+    """Billing drafts by status, technician, customer and age; bulk approve; counts region.
+
+    HTMX requests targeting ``queue-counts`` get the counts fragment only (refreshed on
+    ``drafts-changed``); other HTMX requests get the results fragment.
+    """
+    tenant = request.tenant
+    if request.htmx and request.htmx.target == "queue-counts":
+        return render(request, "billing/_queue_counts.html", {"counts": _queue_counts(tenant)})
+    data = _queue_filters(request)
+    form = billing_forms.QueueFilterForm(data or None, tenant=tenant)
+    qs = BillingDraft.objects.filter(tenant=tenant).select_related("drafted_by", "approved_by")
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    status = cleaned.get("status") or ""
+    if status == "all":
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.open()
+    if cleaned.get("technician"):
+        qs = qs.filter(drafted_by_id=cleaned["technician"])
+    if cleaned.get("customer"):
+        qs = qs.filter(customer_vendor_id=cleaned["customer"])
+    if cleaned.get("age"):
+        qs = qs.filter(created_at__lt=timezone.now() - dt.timedelta(days=int(cleaned["age"])))
+    paginator = Paginator(qs.order_by("created_at", "id"), 50)
+    page = paginator.get_page(request.GET.get("page"))
+    is_approver = _is_approver(request)
+    context = {
+        "form": form,
+        "page": page,
+        "drafts": list(page.object_list),
+        "counts": _queue_counts(tenant),
+        "is_approver": is_approver,
+        "four_eyes": tenant.four_eyes_approval,
+        "credential": services.approval_credential(tenant, request.user) if is_approver else None,
+        "query": urlencode({**data, "filtered": 1}),
+        "writes_by_draft": _writes_by_draft(tenant, page.object_list),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "billing/_queue_results.html", context)
+    return render(request, "billing/queue.html", context)
+
+
+def _writes_by_draft(tenant, drafts) -> dict:
+    refs = [d.source_ref for d in drafts if not d.is_pending]
+    out: dict[str, list[VendorWrite]] = {}
+    if refs:
+        for w in VendorWrite.objects.filter(tenant=tenant, source_ref__in=refs).order_by(
+            "created_at", "id"
+        ):
+            out.setdefault(w.source_ref, []).append(w)
+    return out
+
+
+@tenant_member_required(roles=APPROVER_ROLES)
+@require_POST
+def queue_approve(request: HttpRequest) -> HttpResponse:
+    """Bulk approve the checked drafts (each in its own transaction); reports what was skipped."""
+    result = services.drafts_approve(
+        tenant=request.tenant, draft_uuids=request.POST.getlist("drafts"), by=request.user
+    )
+    if result.approved:
+        messages.success(
+            request,
+            f"Approved {len(result.approved)} draft{'s' if len(result.approved) != 1 else ''}; sending to Syncro.",
+        )
+    for draft, reason in result.skipped:
+        messages.warning(request, f"#{draft.ticket_number}: {reason}")
+    if not result.approved and not result.skipped:
+        messages.info(request, "No draft was selected.")
+    if request.htmx:
+        response = queue(_as_get(request))
+        return trigger_client_event(response, "drafts-changed")
+    return redirect("billing:queue")
+
+
+def _as_get(request: HttpRequest) -> HttpRequest:
+    request.method = "GET"
+    return request
+
+
+@tenant_member_required()
+def invoice_preview(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """What an invoice for this ticket would hold (ticket charges + drafts, estimated prices)."""
+    ticket = _ticket(request, ticket_id)
+    preview = selectors.invoice_preview(request.tenant, ticket.vendor_id)
+    template = "billing/_invoice_preview.html" if request.htmx else "billing/invoice_preview.html"
+    return render(request, template, {"ticket": ticket, "preview": preview})
+
+
+# --- writes ------------------------------------------------------------------------------------
+@tenant_member_required()
+def write_status(request: HttpRequest, write_uuid) -> HttpResponse:
+    """One vendor write's live state (polls itself while in progress); POST resolves a write
+    waiting for a person (approvers, or the person who asked for it)."""
+    write = get_for_tenant_or_404(
+        request, VendorWrite.objects.select_related("acting_user"), uuid=write_uuid
+    )
+    error = ""
+    form = billing_forms.ResolveForm(request.POST or None)
+    if request.method == "POST":
+        if not (_is_approver(request) or write.acting_user_id == request.user.pk):
+            raise PermissionDenied(
+                "Only an approver or the person who asked can resolve this write."
+            )
+        if form.is_valid():
+            try:
+                write = services.write_resolve(write=write, by=request.user, **form.cleaned_data)
+            except ResolveError as exc:
+                error = str(exc)
+            write.refresh_from_db()
+        else:
+            error = "Choose what to do."
+    context = {
+        "w": write,
+        "error": error,
+        "can_resolve": _is_approver(request) or write.acting_user_id == request.user.pk,
+    }
+    if request.htmx:
+        response = render(request, "billing/_write.html", context)
+        return (
+            trigger_client_event(response, "drafts-changed")
+            if request.method == "POST"
+            else response
+        )
+    return render(request, "billing/write_page.html", context)
+
+
+# --- labor types and audit -----------------------------------------------------------------------
+@tenant_member_required()
+def labor_types(request: HttpRequest) -> HttpResponse:
+    """The tenant's labor types → Syncro products (owners and admins edit)."""
+    tenant = request.tenant
+    current = {lt.kind: lt for lt in services.labor_types(tenant)}
+    can_edit = request.membership.role in MANAGER_ROLES
+    form = billing_forms.LaborTypeForm(
+        request.POST or None,
+        tenant=tenant,
+        current={k: lt.product_vendor_id for k, lt in current.items()},
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only owners and admins change labor types.")
+        if form.is_valid():
+            for kind in LaborKind.values:
+                vid = form.cleaned_data.get(kind)
+                product = (
+                    get_for_tenant_or_404(request, SyncroProduct, vendor_id=vid) if vid else None
+                )
+                if (current[kind].product_vendor_id or None) != (vid or None):
+                    services.labor_type_set(
+                        tenant=tenant, kind=kind, product=product, by=request.user
+                    )
+            messages.success(request, "Labor types saved.")
+            return redirect("billing:labor_types")
+    rows = [(form[k], current[k]) for k in LaborKind.values]
+    return render(
+        request,
+        "billing/labor_types.html",
+        {
+            "form": form,
+            "rows": rows,
+            "can_edit": can_edit,
+            "product_count": len(form.fields[LaborKind.REMOTE].choices) - 1,
+        },
+    )
+
+
+@tenant_member_required(roles=APPROVER_ROLES)
+def audit(request: HttpRequest) -> HttpResponse:
+    """The audit trail; ``?start=&end=&format=csv`` downloads a date range as CSV."""
+    tenant = request.tenant
+    today = timezone.localdate()
+    form = billing_forms.AuditRangeForm(
+        request.GET or None, initial={"start": today - dt.timedelta(days=30), "end": today}
+    )
+    start, end = today - dt.timedelta(days=30), today
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        if request.GET.get("format") == "csv":
+            response = StreamingHttpResponse(
+                services.events_csv(tenant=tenant, start=start, end=end),
+                content_type="text/csv; charset=utf-8",
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="billing-audit-{start}-{end}.csv"'
+            )
+            return response
+    tz = timezone.get_current_timezone()
+    events = (
+        tenant.approval_events.filter(
+            at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+        )
+        .select_related("actor", "draft")
+        .order_by("-at", "-id")
+    )
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "billing/audit.html",
+        {"form": form, "page": page, "start": start, "end": end, "query": query.urlencode()},
+    )
