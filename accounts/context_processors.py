@@ -13,7 +13,8 @@ NAVIGATION = [
     ("Home", "home", None),
     ("Tickets", "billing:ticket_list", None),
     ("Billing", "billing:queue", None),
-    ("Jobs", "dispatch:job_list", None),
+    ("Jobs", "synchroteam:job_list", None),
+    ("Calendars", "fieldcamp:integrations", None),
     ("Integrations", "connectors:integrations", None),
     ("Company", "tenant_settings", MANAGER_ROLES),
 ]

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "connectors.synchroteam",
     "connectors.fieldcamp",
     "connectors.outbox",
+    "connectors.webhooks",
     "billing",
 ]
 
@@ -364,3 +365,14 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- dispatch and webhooks ---
+# Portal changes (a job rescheduled, visits moved) are batched into one FieldCamp calendar sync
+# once no further change has come for this many seconds (seed 002 "Batch related changes").
+DISPATCH_CALENDAR_SYNC_DEBOUNCE_SECONDS = env.int(
+    "DISPATCH_CALENDAR_SYNC_DEBOUNCE_SECONDS", default=60
+)
+# How often the HTMX panel polls a running FieldCamp sync job (seconds).
+DISPATCH_SYNC_POLL_SECONDS = env.int("DISPATCH_SYNC_POLL_SECONDS", default=3)
+# Inbound webhook bodies above this size are refused (bytes).
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)

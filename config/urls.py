@@ -9,6 +9,9 @@ admin.site.site_title = "Fieldline admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("connectors.urls")),
+    path("jobs/", include("connectors.synchroteam.urls")),
+    path("fieldcamp/", include("connectors.fieldcamp.urls")),
+    path("webhooks/", include("connectors.webhooks.urls")),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),
 ]
