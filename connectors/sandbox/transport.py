@@ -5,8 +5,9 @@ It wraps ``httpx.WSGITransport`` and turns the sandbox's network-fault markers (
 over a socket, *after* the write was committed:
 
 * ``timeout`` -> ``httpx.ReadTimeout`` (the response never arrives in time)
-* ``reset``   -> ``httpx.RemoteProtocolError`` ("Server disconnected without sending a
-  response."), what httpx raises when the loopback server resets the connection
+* ``reset``   -> ``httpx.ReadError`` ("[Errno 104] Connection reset by peer"), which is what
+  httpx raises when the loopback server answers with a TCP RST (measured; a FIN instead would
+  give ``RemoteProtocolError``; both are ``httpx.TransportError``)
 * ``latency`` -> a real ``time.sleep`` of the added seconds, or ``httpx.ReadTimeout`` when they
   exceed the request's read timeout
 
@@ -57,9 +58,7 @@ class SandboxTransport(httpx.BaseTransport):
                 time.sleep(min(read_timeout, seconds))
             raise httpx.ReadTimeout("The read operation timed out", request=request)
         if kind == "reset":
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
         if kind == "latency":
             if read_timeout is not None and seconds > read_timeout:
                 time.sleep(read_timeout)

@@ -5,13 +5,28 @@ from __future__ import annotations
 import pytest
 
 from connectors.sandbox import Sandbox, SandboxConfig
+from connectors.sandbox.clock import SandboxClock
+from connectors.sandbox.store import Store
 
 START = "2026-05-01T09:00:00Z"
 
 
+@pytest.fixture(scope="session")
+def _template() -> Sandbox:
+    """Generated once per session; each test gets a copy (SQLite backup API)."""
+    sb = Sandbox.create(seed=7, scale=60, clock_start=START, frozen=True)
+    yield sb
+    sb.close()
+
+
 @pytest.fixture
-def sandbox() -> Sandbox:
-    sb = Sandbox.create(seed=7, scale=60, clock_start=START, frozen=True, config=SandboxConfig())
+def sandbox(_template) -> Sandbox:
+    """A fresh, in-memory sandbox: 60 tickets/jobs, seed 7, clock frozen at START, default
+    limits, no faults."""
+    store = Store(None)
+    with _template.store.lock:
+        _template.store.conn.backup(store.conn)
+    sb = Sandbox(store, clock=SandboxClock(START, frozen=True), config=SandboxConfig(), seed=7)
     yield sb
     sb.close()
 
