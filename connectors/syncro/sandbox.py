@@ -829,7 +829,13 @@ class SyncroSandbox(Vendor):
                     "id": ticket.get("ticket_type_id"),
                     "name": type_name,
                     "account_id": 1,
+                    "created_at": "2021-03-01T15:00:00.000Z",
+                    "updated_at": "2021-03-01T15:00:00.000Z",
                     "disabled": False,
+                    "intake_terms": None,
+                    "skip_intake": False,
+                    "outtake_terms": None,
+                    "skip_outtake": False,
                     "ticket_fields": [],
                 }
                 if ticket.get("ticket_type_id")
@@ -1376,7 +1382,8 @@ class SyncroSandbox(Vendor):
         timer["updated_at"] = ts(ctx.now())
         ctx.store.put(K_TIMER, timer)
         ctx.touch(K_TIMER, timer["id"], "updated")
-        return json_response({"ticket_timer": timer})
+        # The spec's example answer carries this extra key (equal to updated_at).
+        return json_response({"ticket_timer": {**timer, "since_updated_at": timer["updated_at"]}})
 
     # --- invoices ----------------------------------------------------------------------------
     @route("GET", "/invoices")
@@ -1632,7 +1639,25 @@ class SyncroSandbox(Vendor):
             where.append(Where(f"id NOT IN ({','.join('?' * len(not_ids))})", tuple(not_ids)))
         if not to_bool(q.arg("include_disabled"), False):
             where.append(Where("status = 'active'"))
-        return self._paged(ctx, K_CUSTOMER, "customers", where, full_meta=True)
+        size = self.page_size("customers")
+        page = self.page_of(ctx)
+        total = ctx.store.count(K_CUSTOMER, where)
+        customers = ctx.store.select(K_CUSTOMER, where, limit=size, offset=(page - 1) * size)
+        ids = [c["id"] for c in customers]
+        contacts: dict[int, list[dict[str, Any]]] = {}
+        if ids:
+            in_ids = Where(f"parent_id IN ({','.join('?' * len(ids))})", tuple(ids))
+            for contact in ctx.store.select(K_CONTACT, [in_ids]):
+                contacts.setdefault(contact["customer_id"], []).append(contact)
+        for customer in customers:
+            customer["contacts"] = contacts.get(customer["id"], [])
+        meta = {
+            "total_pages": math.ceil(total / size),
+            "total_entries": total,
+            "per_page": size,
+            "page": page,
+        }
+        return json_response({"customers": customers, "meta": meta})
 
     def _customer(self, ctx: Ctx, raw: Any) -> dict[str, Any]:
         customer = ctx.store.get(K_CUSTOMER, to_int(raw) or -1)
@@ -1760,8 +1785,13 @@ class SyncroSandbox(Vendor):
             if key in p:
                 contact[key] = p[key]
         if not contact["name"].strip():
-            contact["id"] = None
-            contact["created_at"] = contact["updated_at"] = None
+            contact.update(
+                id=None,
+                created_at=None,
+                updated_at=None,
+                processed_phone=None,
+                processed_mobile=None,
+            )
             raise Reply(json_response({"record": contact, "errors": "Name can't be blank"}, 422))
         ctx.store.put(K_CONTACT, contact)
         ctx.touch(K_CONTACT, cid, "created")
