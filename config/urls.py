@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/", include("connectors.synchroteam.urls")),
     path("fieldcamp/", include("connectors.fieldcamp.urls")),
     path("webhooks/", include("connectors.webhooks.urls")),
+    path("reconciliation/", include("billing.reconciliation")),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),
 ]

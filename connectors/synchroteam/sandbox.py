@@ -41,7 +41,7 @@ from connectors.sandbox.app import (
     raw_json_response,
     route,
 )
-from connectors.sandbox.clock import parse_instant, sortable
+from connectors.sandbox.clock import parse_instant, sortable, sortable_text
 from connectors.sandbox.datagen import Gen
 from connectors.sandbox.ratelimit import DailyQuota, SlidingWindow
 from connectors.sandbox.store import Where, register_kind
@@ -197,7 +197,7 @@ def st_parse(value: str | None) -> datetime | None:
 
 
 def _sort(value: str | None) -> str | None:
-    return sortable(parse_instant(value)) if value else None
+    return sortable_text(value) if value else None
 
 
 def _ref(obj: Any) -> Any:

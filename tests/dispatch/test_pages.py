@@ -1,0 +1,141 @@
+"""Jobs board, job pages, reconciliation and timesheet: tenancy, roles, and the unbilled count."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.urls import reverse
+
+from billing.reconciliation import timesheet_week, unbilled_jobs
+from connectors.outbox.models import VendorWrite
+from connectors.synchroteam.models import SynchroteamJob
+
+
+def test_the_unbilled_list_matches_a_count_computed_from_the_sandbox(world, mirrored):
+    sb = mirrored.sandbox.synchroteam
+    done = sb.find("job", status="completed") + sb.find("job", status="validated")
+    expected = {j["id"] for j in done if not sb.job_records(j["id"])["invoices"]}
+    assert expected  # the data set has some
+    ours = set(unbilled_jobs(tenant=world.tenant).values_list("vendor_id", flat=True))
+    assert ours == expected
+    page = world.client_for(world.tech).get(reverse("reconciliation:unbilled"))
+    assert page.status_code == 200
+    assert f"<strong>{len(expected)}</strong>".encode() in page.content
+
+
+def test_every_page_renders_for_a_technician(world, mirrored):
+    client = world.client_for(world.tech)
+    job = SynchroteamJob.objects.for_tenant(world.tenant).exclude(site_vendor_id=None).first()
+    for url in (
+        reverse("synchroteam:job_list"),
+        reverse("synchroteam:job_list") + "?status=completed",
+        reverse("synchroteam:board"),
+        reverse("synchroteam:board") + "?view=day",
+        reverse("synchroteam:job_detail", args=[job.vendor_id]),
+        reverse("reconciliation:timesheet"),
+        reverse("fieldcamp:integrations"),
+    ):
+        assert client.get(url).status_code == 200, url
+    htmx = client.get(reverse("synchroteam:job_list") + "?status=completed", HTTP_HX_REQUEST="true")
+    assert b"<html" not in htmx.content and b"completed" in htmx.content
+
+
+def test_job_detail_shows_custom_fields_with_the_account_labels(world, mirrored):
+    job = next(
+        j
+        for j in SynchroteamJob.objects.for_tenant(world.tenant)
+        if (j.raw or {}).get("customFieldValues")
+    )
+    label = job.raw["customFieldValues"][0]["label"]
+    page = world.client_for(world.tech).get(reverse("synchroteam:job_detail", args=[job.vendor_id]))
+    assert label.encode() in page.content
+
+
+def test_another_tenants_job_is_404(world, mirrored):
+    job = SynchroteamJob.objects.for_tenant(world.tenant).first()
+    outsider = world.client_for(world.outsider)
+    assert outsider.get(reverse("synchroteam:job_detail", args=[job.vendor_id])).status_code == 404
+    assert outsider.get(reverse("synchroteam:job_schedule", args=[job.vendor_id])).status_code in (
+        403,
+        404,
+    )
+    assert outsider.get(reverse("reconciliation:draft", args=[job.vendor_id])).status_code in (
+        403,
+        404,
+    )
+
+
+def test_technicians_view_but_cannot_create_or_schedule(world, mirrored):
+    tech = world.client_for(world.tech)
+    job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created").first()
+    assert tech.get(reverse("synchroteam:job_new")).status_code == 403
+    assert (
+        tech.post(
+            reverse("synchroteam:job_schedule", args=[job.vendor_id]), {"action": "confirm"}
+        ).status_code
+        == 403
+    )
+    assert not VendorWrite.objects.exists()
+
+
+def test_a_dispatcher_previews_then_confirms_a_new_job(world, mirrored):
+    from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamSite
+
+    client = world.client_for(world.dispatcher)
+    customer = SynchroteamCustomer.objects.for_tenant(world.tenant).first()
+    site = (
+        SynchroteamSite.objects.for_tenant(world.tenant)
+        .filter(customer_vendor_id=customer.vendor_id)
+        .first()
+    )
+    tech = (
+        SynchroteamJob.objects.for_tenant(world.tenant).exclude(technician_vendor_id=None).first()
+    )
+    data = {
+        "customer": customer.vendor_id,
+        "site": site.vendor_id if site else "",
+        "job_type": "HVAC Repair",
+        "description": "Thermostat dead",
+        "technician": tech.technician_vendor_id,
+        "start": "2026-11-10T09:00",
+        "end": "2026-11-10T11:00",
+        "action": "preview",
+    }
+    preview = client.post(reverse("synchroteam:job_new"), data)
+    assert preview.status_code == 200
+    assert b"job/schedule" in preview.content and b"2026-11-10 09:00:00" in preview.content
+    assert not VendorWrite.objects.exists()
+    token = preview.context["plan"].token
+    confirm = client.post(
+        reverse("synchroteam:job_new"), {**data, "action": "confirm", "token": token}
+    )
+    assert confirm.status_code == 302
+    assert VendorWrite.objects.filter(source_ref=f"dispatch.job:{token}").count() == 2
+    assert client.get(confirm["Location"]).status_code == 200
+
+
+def test_the_timesheet_csv_has_daily_rows_and_weekly_overtime(world, mirrored):
+    from connectors.synchroteam.models import SynchroteamActivity
+
+    latest = (
+        SynchroteamActivity.objects.for_tenant(world.tenant)
+        .exclude(end=None)
+        .order_by("-start")
+        .first()
+    )
+    week = latest.start.date() - dt.timedelta(days=latest.start.weekday())
+    world.tenant.overtime_hours_per_week = 1
+    world.tenant.save()
+    rows = timesheet_week(tenant=world.tenant, week_start=week)
+    assert rows and any(r.overtime > 0 for r in rows)
+    response = world.client_for(world.tech).get(
+        reverse("reconciliation:timesheet") + f"?week={week.isoformat()}&format=csv"
+    )
+    assert response["Content-Type"] == "text/csv"
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert table[0][:3] == ["technician_id", "technician", "date"]
+    weekly = [r for r in table[1:] if r[2].startswith("week of")]
+    assert len(weekly) == len(rows)
+    assert sum(float(r[6]) for r in weekly) > 0
