@@ -40,7 +40,7 @@ from typing import Any
 
 from connectors.sandbox import accounts
 from connectors.sandbox.app import Ctx, Reply, Request, Response, Vendor, json_response, route
-from connectors.sandbox.clock import iso_z, parse_instant, sortable
+from connectors.sandbox.clock import iso_z, parse_instant, sortable, sortable_text
 from connectors.sandbox.datagen import Gen
 from connectors.sandbox.ratelimit import SlidingWindow
 from connectors.sandbox.store import Where, register_kind
@@ -92,7 +92,7 @@ def from_oid(kind: str, value: str) -> int | None:
 
 
 def _s(value: str | None) -> str | None:
-    return sortable(parse_instant(value)) if value else None
+    return sortable_text(value) if value else None
 
 
 register_kind(

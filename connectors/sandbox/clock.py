@@ -7,6 +7,7 @@ moves it forward in both modes. It is thread-safe.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -97,3 +98,18 @@ def iso_z(dt: datetime, *, millis: bool = False) -> str:
 def sortable(dt: datetime) -> str:
     """The store's normalised, lexicographically sortable UTC form: ``2026-05-01T09:00:00.000000``."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+_ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
+_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def sortable_text(value: str) -> str:
+    """:func:`sortable` for a timestamp string, by slicing for the three vendor formats
+    (``...T..:..:..Z``, ``...T..:..:...mmmZ``, ``YYYY-MM-DD HH:MM:SS`` = UTC), parsing otherwise.
+    Generation of 100 000 records spends most of its time here, hence the fast path."""
+    if _ISO_Z.match(value):
+        return value[:19] + (value[19:23] + "000" if value[19] == "." else ".000000")
+    if _NAIVE.match(value):
+        return value[:10] + "T" + value[11:] + ".000000"
+    return sortable(parse_instant(value))

@@ -76,12 +76,12 @@ CREATE TABLE IF NOT EXISTS ledger (
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS rec_kind_id ON rec(kind, id);
 CREATE INDEX IF NOT EXISTS rec_kind_updated ON rec(kind, updated_at, id);
-CREATE INDEX IF NOT EXISTS rec_kind_parent ON rec(kind, parent_id, id);
-CREATE INDEX IF NOT EXISTS rec_kind_customer ON rec(kind, customer_id, id);
-CREATE INDEX IF NOT EXISTS rec_kind_status ON rec(kind, status, id);
-CREATE INDEX IF NOT EXISTS rec_kind_user ON rec(kind, user_id, id);
-CREATE INDEX IF NOT EXISTS rec_kind_ref ON rec(kind, ref);
-CREATE INDEX IF NOT EXISTS rec_kind_ext ON rec(kind, ext);
+CREATE INDEX IF NOT EXISTS rec_kind_parent ON rec(kind, parent_id, id) WHERE parent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rec_kind_customer ON rec(kind, customer_id, id) WHERE customer_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rec_kind_status ON rec(kind, status, id) WHERE status IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rec_kind_user ON rec(kind, user_id, id) WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rec_kind_ref ON rec(kind, ref) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rec_kind_ext ON rec(kind, ext) WHERE ext IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ledger_vendor ON ledger(vendor, seq);
 """
 
@@ -125,6 +125,9 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self._depth = 0
+        self._connect()
+
+    def _connect(self) -> None:
         self.conn = sqlite3.connect(
             str(self.path) if self.path else ":memory:",
             check_same_thread=False,
@@ -144,8 +147,15 @@ class Store:
             self.conn.close()
 
     def wipe(self) -> None:
-        """Drop every record, sequence, meta value and ledger row (schema recreated)."""
+        """Drop every record, sequence, meta value and ledger row (schema recreated). A file
+        store is deleted and recreated, so a regenerated data set does not inherit free pages."""
         with self.lock:
+            if self.path is not None:
+                self.conn.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                self._connect()
+                return
             self.conn.executescript(
                 "DROP TABLE IF EXISTS rec; DROP TABLE IF EXISTS seq; "
                 "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS ledger;"
@@ -160,7 +170,7 @@ class Store:
         with self.lock:
             self.conn.execute("PRAGMA synchronous=OFF")
             for line in INDEXES.strip().splitlines():
-                name = line.split("EXISTS ")[1].split(" ON")[0]
+                name = line.split("EXISTS ")[1].split(" ON")[0]  # index names are ours
                 self.conn.execute(f"DROP INDEX IF EXISTS {name}")
             try:
                 with self.transaction():
@@ -169,6 +179,8 @@ class Store:
                 self.conn.executescript(INDEXES)
                 self.conn.execute("ANALYZE")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
+                if self.path is not None:
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

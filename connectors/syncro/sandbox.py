@@ -36,7 +36,7 @@ from connectors.sandbox.app import (
     route,
     text_response,
 )
-from connectors.sandbox.clock import iso_z, parse_instant, sortable
+from connectors.sandbox.clock import iso_z, parse_instant, sortable, sortable_text
 from connectors.sandbox.datagen import Gen
 from connectors.sandbox.ratelimit import SlidingWindow
 from connectors.sandbox.store import Where, register_kind
@@ -231,7 +231,7 @@ def not_found() -> Reply:
 
 # --- indexed columns per kind ----------------------------------------------------------------
 def _s(value: str | None) -> str | None:
-    return sortable(parse_instant(value)) if value else None
+    return sortable_text(value) if value else None
 
 
 register_kind(
