@@ -62,8 +62,9 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
     """The tenant's live tickets matching `filters`, newest first.
 
     Every filter is led by tenant and matches one of the mirror's indexes (status, customer,
-    technician, created), ordered by ``-vendor_created_at`` like those indexes. A search that
-    looks like a ticket number (``#32164`` or digits) uses the number index.
+    technician, created), ordered by ``-vendor_created_at`` like those indexes. ``#32164`` looks
+    up the number only (number index); bare digits match the number or the subject; other text
+    is a case-insensitive contains on number, subject and customer name (a scan).
     """
     qs = SyncroTicket.objects.filter(tenant=tenant, is_deleted=False)
     if filters.status == NOT_CLOSED:
@@ -83,7 +84,9 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
     text = filters.q.strip()
     if text:
         number = text.lstrip("#").strip()
-        if number.isdigit():
+        if text.startswith("#") and number.isdigit():
+            qs = qs.filter(number=number)  # the (tenant, number) index
+        elif number.isdigit():
             qs = qs.filter(Q(number=number) | Q(subject__icontains=text))
         else:
             qs = qs.search(text)
