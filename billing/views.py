@@ -667,6 +667,12 @@ def labor_types(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only owners and admins change labor types.")
+        if request.POST.get("suggest"):
+            from billing.demo import map_labor_types
+
+            done = map_labor_types(tenant)
+            messages.info(request, f"Matched {len(done)} unmapped labor type(s) by product name.")
+            return redirect("billing:labor_types")
         if form.is_valid():
             for kind in LaborKind.values:
                 vid = form.cleaned_data.get(kind)
