@@ -125,6 +125,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self._depth = 0
+        self._counts: dict[str, int] = {}  # unfiltered COUNT(*) per kind, dropped on any write
         self._connect()
 
     def _connect(self) -> None:
@@ -150,6 +151,7 @@ class Store:
         """Drop every record, sequence, meta value and ledger row (schema recreated). A file
         store is deleted and recreated, so a regenerated data set does not inherit free pages."""
         with self.lock:
+            self._counts.clear()
             if self.path is not None:
                 self.conn.close()
                 for suffix in ("", "-wal", "-shm"):
@@ -194,6 +196,7 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self.conn.execute("ROLLBACK")
+                    self._counts.clear()
                 raise
             else:
                 self._depth -= 1
@@ -238,6 +241,7 @@ class Store:
     def put(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace one record (its ``id`` comes from the kind's columns function)."""
         with self.lock:
+            self._counts.pop(kind, None)
             self.conn.execute(
                 "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
                 "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -254,6 +258,7 @@ class Store:
         """Bulk insert (``executemany``); the records must be new. Returns the count."""
         rows = [self._row(kind, d) for d in records]
         with self.lock:
+            self._counts.pop(kind, None)
             self.conn.executemany(
                 "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
                 "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -270,12 +275,14 @@ class Store:
 
     def delete(self, kind: str, id: int) -> bool:
         with self.lock:
+            self._counts.pop(kind, None)
             cur = self.conn.execute("DELETE FROM rec WHERE kind=? AND id=?", (kind, id))
         return cur.rowcount > 0
 
     def delete_where(self, kind: str, where: Sequence[Where] = ()) -> int:
         sql, params = self._where(kind, where)
         with self.lock:
+            self._counts.pop(kind, None)
             cur = self.conn.execute(f"DELETE FROM rec WHERE {sql}", params)  # noqa: S608 - Where is ours
         return cur.rowcount
 
@@ -315,8 +322,15 @@ class Store:
         return [json.loads(r) for r in self.select_raw(kind, where, **kw)]
 
     def count(self, kind: str, where: Sequence[Where] = ()) -> int:
+        if not where and kind in self._counts:
+            return self._counts[kind]
         sql, params = self._where(kind, where)
         with self.lock:
+            if not where:
+                self._counts[kind] = self.conn.execute(
+                    "SELECT COUNT(*) FROM rec WHERE kind=?", (kind,)
+                ).fetchone()[0]
+                return self._counts[kind]
             query = f"SELECT COUNT(*) FROM rec WHERE {sql}"  # noqa: S608 - Where is sandbox code
             return self.conn.execute(query, params).fetchone()[0]
 
