@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import NoCredential, Tenant, Vendor
 from connectors.errors import VendorError
@@ -91,6 +92,14 @@ class IntegrationState:
         if self.write is not None and NOT_CONNECTED in (self.write.vendor_message or ""):
             return False
         return None
+
+    @property
+    def last_synced(self) -> dt.datetime | None:
+        return parse_datetime(str(self.status.get("last_synced_at") or ""))
+
+    @property
+    def next_scheduled(self) -> dt.datetime | None:
+        return parse_datetime(str(self.status.get("next_scheduled_sync_at") or ""))
 
     @property
     def not_connected(self) -> bool:
