@@ -162,6 +162,8 @@ class StreamSpec:
         parents: for fan-out streams (Syncro comments per ticket): ``parents(connection,
             since) -> QuerySet of parent vendor ids``, ordered ascending.
         page_size: the vendor page size, when fixed (progress and benchmark (c)).
+        detect_deletions: False for append-only logs and status rows the vendor cannot list
+            completely (FieldCamp calendar changes, integration status).
     """
 
     resource: str
@@ -172,6 +174,7 @@ class StreamSpec:
     parents: Callable[[Connection, dt.datetime | None], Any] | None = None
     page_size: int | None = None
     label: str = ""
+    detect_deletions: bool = True
 
     @property
     def title(self) -> str:
@@ -601,7 +604,11 @@ def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoi
     error = ""
     deleted = 0
     with transaction.atomic():
-        if full:
+        if full and not spec.detect_deletions:
+            stream_updates["generation"] = checkpoint["generation"]
+            stream_updates["last_full_sweep_at"] = now
+            hw = min(max_seen, started) if max_seen else started
+        elif full:
             generation = checkpoint["generation"]
             alive = model.objects.filter(connection=connection, is_deleted=False)
             missing = alive.filter(seen_generation__lt=generation)

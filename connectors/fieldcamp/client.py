@@ -22,7 +22,6 @@ LIST_PATHS = {
     "visits": ("visits", "visits"),
     "invoices": ("invoices", "invoices"),
     "calendar_changes": ("integrations/google-calendar/sync", "changes"),
-    "sync_jobs": ("integrations/sync-jobs", "jobs"),
 }
 
 INTEGRATIONS = ("google-calendar", "outlook-calendar", "quickbooks")

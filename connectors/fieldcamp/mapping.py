@@ -62,6 +62,22 @@ def map_invoice(r: dict) -> dict:
 
 
 def map_sync_job(r: dict) -> dict:
+    """A job descriptor (trigger response) or an integration status row (``integration`` key,
+    vendor id = the integration slug; the API lists no jobs, seed 002)."""
+    if "connected" in r and "job_id" not in r:
+        last = opt_dt(r.get("last_synced_at"), "last_synced_at")
+        return {
+            "vendor_id": _id(r, "slug"),
+            "vendor_created_at": None,
+            "vendor_updated_at": last,
+            "custom_fields": {},
+            "integration": text(r.get("integration"), 40),
+            "mode": "status",
+            "status": "running"
+            if r.get("active_job_id")
+            else ("connected" if r.get("connected") else "disconnected"),
+            "finished_at": last,
+        }
     values = {
         "vendor_id": _id(r, "job_id", "id"),
         **_stamps(r),
@@ -95,14 +111,35 @@ def zulu(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _list(resource: str, since_param: str | None = None):
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _list(resource: str, since_param: str | None = None, *, always_since: bool = False):
     def fetch(client, cursor: dict) -> Page:
         params = {}
-        if since_param and cursor.get("since"):
-            params[since_param] = zulu(cursor["since"])
+        since = cursor.get("since") or (EPOCH if always_since else None)
+        if since_param and since:
+            params[since_param] = zulu(since)
         return client.list_page(resource, cursor=cursor.get("cursor"), params=params)
 
     return fetch
+
+
+def fetch_integrations(client, cursor: dict) -> Page:
+    """One page per integration status route (``page`` 1..3)."""
+    from connectors.fieldcamp.client import INTEGRATIONS
+
+    index = cursor["page"] - 1
+    slug = INTEGRATIONS[index]
+    status = client.integration_status(slug)
+    record = {**status, "slug": slug, "integration": status.get("integration") or slug}
+    has_more = index + 1 < len(INTEGRATIONS)
+    return Page(
+        records=[record],
+        number=cursor["page"],
+        next_page=cursor["page"] + 1 if has_more else None,
+        total_pages=len(INTEGRATIONS),
+    )
 
 
 STREAMS = [
@@ -111,17 +148,20 @@ STREAMS = [
     StreamSpec(
         "sync_jobs",
         FieldCampSyncJob,
-        _list("sync_jobs"),
+        fetch_integrations,
         map_sync_job,
         "compare",
         label="Integration sync jobs",
+        detect_deletions=False,
     ),
     StreamSpec(
         "calendar_changes",
         FieldCampCalendarChange,
-        _list("calendar_changes", "since"),
+        # without `since` the vendor answers only changes since its last successful sync
+        _list("calendar_changes", "since", always_since=True),
         map_calendar_change,
         "filter",
         label="Calendar changes",
+        detect_deletions=False,
     ),
 ]

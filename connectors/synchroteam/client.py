@@ -20,7 +20,6 @@ LIST_PATHS = {
     "customers": "customer/list",
     "sites": "site/list",
     "users": "user/list",
-    "teams": "team/list",
     "jobs": "job/list",
     "activities": "activity/list",
     "equipment": "equipment/list",

@@ -29,7 +29,6 @@ from connectors.synchroteam.models import (
     SynchroteamPart,
     SynchroteamQuotation,
     SynchroteamSite,
-    SynchroteamTeam,
     SynchroteamUser,
 )
 
@@ -89,10 +88,6 @@ def map_user(r: dict) -> dict:
         "profile": text(r.get("profile") or r.get("type"), 60),
         "active": r.get("active") is not False and r.get("status") != "inactive",
     }
-
-
-def map_team(r: dict) -> dict:
-    return {**_base(r), "name": text(r.get("name"), 255)}
 
 
 def map_job(r: dict) -> dict:
@@ -177,7 +172,6 @@ STREAMS = [
     _spec("customers", SynchroteamCustomer, map_customer),
     _spec("sites", SynchroteamSite, map_site),
     _spec("users", SynchroteamUser, map_user, "Users (technicians)"),
-    _spec("teams", SynchroteamTeam, map_team),
     _spec("jobs", SynchroteamJob, map_job),
     _spec("activities", SynchroteamActivity, map_activity),
     _spec("equipment", SynchroteamEquipment, map_equipment),

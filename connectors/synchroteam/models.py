@@ -48,14 +48,6 @@ class SynchroteamUser(MirrorModel):
         ordering = ["name"]
 
 
-class SynchroteamTeam(MirrorModel):
-    name = models.CharField(max_length=255, blank=True)
-
-    class Meta(MirrorModel.Meta):
-        indexes = mirror_indexes("st_team")
-        ordering = ["name"]
-
-
 class SynchroteamJob(MirrorModel):
     """job/list item. Status values: created, scheduled, synchronized, started, paused,
     completed, validated, cancelled (vendor-apis.md §2.5)."""
