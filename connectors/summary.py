@@ -1,0 +1,199 @@
+"""Read-only status of connections for the Integrations page and the home cards.
+
+`connection_status(connection)` returns one dict per connection card (documented below);
+`home_cards(request)` the home page's integration card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Max, Sum
+from django.db.models.functions import TruncHour
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Credential, CredentialPurpose, CredentialStatus, Vendor
+from connectors import ratelimit
+from connectors.models import Connection, LimitState, RequestUsage, SyncRun, SyncStream
+
+
+def _credentials(connection: Connection) -> dict:
+    creds = list(
+        Credential.objects.for_tenant(connection.tenant)
+        .usable()
+        .filter(vendor=connection.vendor, purpose=CredentialPurpose.API)
+        .select_related("owner")
+    )
+    shared = next((c for c in creds if c.owner_id is None), None)
+    personal = [c for c in creds if c.owner_id is not None]
+    return {"shared": shared, "personal": personal, "all": creds}
+
+
+def _usage(connection: Connection, now: dt.datetime) -> dict:
+    minute = now.replace(second=0, microsecond=0)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    mine = RequestUsage.objects.filter(connection=connection)
+    if connection.vendor == Vendor.SYNCRO:
+        scope_rows = RequestUsage.objects.filter(scope=ratelimit.syncro_global_scope())
+    else:
+        scope_rows = mine
+    this_minute = scope_rows.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
+    mine_minute = mine.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
+    today = mine.filter(minute__gte=day_start).aggregate(n=Sum("requests"), t=Sum("throttled"))
+    start = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+    hourly = {
+        row["hour"]: row["n"]
+        for row in mine.filter(minute__gte=start)
+        .annotate(hour=TruncHour("minute"))
+        .values("hour")
+        .annotate(n=Sum("requests"))
+    }
+    hours = [start + dt.timedelta(hours=i) for i in range(24)]
+    values = [hourly.get(h, 0) for h in hours]
+    per_minute = ratelimit.per_minute_budget(connection)
+    daily = ratelimit.daily_budget(connection)
+    peak = max(values) or 1
+    bars = [
+        {
+            "x": i * 10,
+            "h": round(30 * v / peak, 1) if v else 0,
+            "y": round(34 - 30 * v / peak, 1) if v else 34,
+            "title": f"{h:%H}:00 — {v} requests",
+        }
+        for i, (h, v) in enumerate(zip(hours, values, strict=True))
+    ]
+    state = None
+    if connection.vendor != Vendor.SYNCRO:
+        scopes = RequestUsage.objects.filter(connection=connection).values_list("scope", flat=True)
+        state = LimitState.objects.filter(scope__in=list(scopes.distinct()[:5])).first()
+    else:
+        state = LimitState.objects.filter(scope=ratelimit.syncro_global_scope()).first()
+    return {
+        "minute_used": this_minute,
+        "minute_mine": mine_minute,
+        "minute_budget": per_minute,
+        "minute_pct": min(100, round(100 * this_minute / per_minute)) if per_minute else 0,
+        "today_used": today["n"] or 0,
+        "today_throttled": today["t"] or 0,
+        "today_budget": daily,
+        "today_pct": min(100, round(100 * (today["n"] or 0) / daily)) if daily else None,
+        "quota_remaining": state.quota_remaining if state else None,
+        "quota_reset_at": state.quota_reset_at if state else None,
+        "blocked_until": state.blocked_until
+        if state and state.blocked_until and state.blocked_until > now
+        else None,
+        "bars": bars,
+        "peak": max(values),
+        "total_24h": sum(values),
+    }
+
+
+def _advice(connection: Connection, latest: SyncRun | None, creds: dict) -> dict | None:
+    """What went wrong last and what to do about it."""
+    if latest is None or latest.status in (SyncRun.Status.SUCCEEDED, *SyncRun.ACTIVE):
+        cred = creds["shared"]
+        if cred and cred.status == CredentialStatus.FAILING:
+            return {
+                "level": "error",
+                "text": f"The vendor rejected the shared credential: {cred.last_error}",
+                "action": "Rotate the credential",
+                "url": reverse("admin:accounts_credential_change", args=[cred.pk]),
+            }
+        return None
+    if latest.error_kind == "auth":
+        cred = creds["shared"]
+        return {
+            "level": "error",
+            "text": f"{connection.get_vendor_display()} answered 401: the key is wrong, "
+            "expired or lacks permissions.",
+            "action": "Rotate the credential",
+            "url": reverse("admin:accounts_credential_change", args=[cred.pk]) if cred else "",
+        }
+    if latest.status == SyncRun.Status.PAUSED and latest.resume_at:
+        local = timezone.localtime(latest.resume_at)
+        what = "Daily quota spent" if latest.error_kind == "quota" else "Rate limited"
+        return {
+            "level": "warn",
+            "text": f"{what}: the sync resumes at {local:%H:%M} ({local:%b %d}) on its own.",
+        }
+    if latest.status == SyncRun.Status.REFUSED:
+        return {"level": "error", "text": latest.error}
+    if latest.status in (SyncRun.Status.FAILED, SyncRun.Status.STALE):
+        return {
+            "level": "error",
+            "text": f"Last run {latest.get_status_display().lower()}: {latest.error[:300]}",
+            "action": "Sync now retries from the last checkpoint.",
+        }
+    return None
+
+
+def connection_status(connection: Connection, *, now: dt.datetime | None = None) -> dict:
+    """Everything one connection card shows.
+
+    Keys: ``connection``, ``credentials`` ({shared, personal, all}), ``shared_warning`` (str or
+    ""), ``last_success``, ``active`` (running or queued runs), ``running`` (the run in progress
+    or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
+    ``advice`` ({level, text, action?, url?} or None), ``streams``.
+    """
+    from connectors.services import next_runs
+
+    now = now or timezone.now()
+    creds = _credentials(connection)
+    runs = list(
+        SyncRun.objects.filter(connection=connection)
+        .select_related("stream")
+        .order_by("-created_at", "-id")[:8]
+    )
+    active = [r for r in runs if r.is_active]
+    running = next((r for r in active if r.status == SyncRun.Status.RUNNING), None)
+    latest_done = next((r for r in runs if not r.is_active), None)
+    shared_warning = ""
+    if connection.vendor == Vendor.SYNCRO and creds["shared"] is not None:
+        owner = creds["shared"].verified_identity or "the shared key's owner"
+        shared_warning = (
+            f"Staff without their own token write as {owner}: Syncro attributes their comments, "
+            "line items and timers to that user."
+        )
+    streams = SyncStream.objects.filter(connection=connection)
+    return {
+        "connection": connection,
+        "credentials": creds,
+        "shared_warning": shared_warning,
+        "last_success": streams.aggregate(m=Max("last_success_at"))["m"],
+        "active": active,
+        "running": running,
+        "next_runs": next_runs(connection),
+        "usage": _usage(connection, now),
+        "runs": runs,
+        "advice": _advice(connection, latest_done, creds),
+        "streams": list(streams.order_by("resource")),
+    }
+
+
+def home_cards(request: HttpRequest) -> list[dict]:
+    """One home card: connections that sync fine, and a note about the others."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        return []
+    connections = list(Connection.objects.for_tenant(tenant))
+    if not connections:
+        return []
+    failing = SyncRun.objects.filter(
+        connection__in=connections,
+        status__in=[SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.PAUSED],
+        created_at__gte=timezone.now() - dt.timedelta(hours=24),
+    ).count()
+    running = SyncRun.objects.filter(connection__in=connections, status__in=SyncRun.ACTIVE).count()
+    note = f"{running} stream(s) syncing" if running else "idle"
+    if failing:
+        note = f"{failing} run(s) need attention in the last 24 h"
+    return [
+        {
+            "label": "Integrations",
+            "value": len(connections),
+            "note": note,
+            "url": reverse("connectors:integrations"),
+        }
+    ]
