@@ -268,7 +268,12 @@ def release_stream(run: SyncRun, **stream_updates: Any) -> None:
 
 
 def release_stale_runs() -> int:
-    """Mark runs whose heartbeat stopped as ``stale`` and free their streams (periodic task)."""
+    """Mark runs whose heartbeat stopped as ``stale`` and free their streams (periodic task).
+
+    Queued runs older than the same cutoff on a connection with nothing running are orphans of
+    a task that died between two streams: they are marked stale too (the next schedule or
+    "Sync now" starts afresh; unfinished checkpoints are resumed).
+    """
     cutoff = timezone.now() - dt.timedelta(seconds=settings.SYNC_HEARTBEAT_STALE_SECONDS)
     stale = SyncStream.objects.filter(lock_run__isnull=False, lock_heartbeat_at__lt=cutoff)
     count = 0
@@ -286,6 +291,17 @@ def release_stale_runs() -> int:
                     error_kind="stale",
                     error="The worker stopped sending heartbeats; released.",
                 )
+    busy = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).values("connection_id")
+    count += (
+        SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lt=cutoff)
+        .exclude(connection_id__in=busy)
+        .update(
+            status=SyncRun.Status.STALE,
+            finished_at=timezone.now(),
+            error_kind="stale",
+            error="Queued but never started (its worker stopped).",
+        )
+    )
     return count
 
 
@@ -397,6 +413,7 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
         raise
     finally:
         _copy_gate(run, gate, base_requests, base_throttled)
+        run.refresh_from_db()  # every exit returns this same object
 
 
 def _copy_gate(run: SyncRun, gate: Any, base_requests: int, base_throttled: int) -> None:
