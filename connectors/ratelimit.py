@@ -151,7 +151,7 @@ def budgets_for(connection: Connection, secret: str) -> list[Budget]:
         reads = settings.SYNCRO_RATE_BUDGET_PER_MINUTE - settings.SYNCRO_WRITE_RESERVE_PER_MINUTE
         return [
             Budget(
-                f"syncro:tenant:{connection.tenant_id}:reads",
+                f"{egress}:tenant:{connection.tenant_id}:reads",
                 (Rate(settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE, minute),),
                 ("read",),
             ),
