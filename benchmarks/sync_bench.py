@@ -12,6 +12,7 @@ Sizes: ``BENCH_SYNC_RECORDS`` (default 100 000) tickets; the naive baseline runs
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -55,7 +56,7 @@ def _sandbox(records: int, *, unlimited: bool = True, seed: int = 11):
 
 
 def bench_throughput(records: int, baseline_records: int) -> list[tuple]:
-    from connectors.services import connection_sync_now, connection_client
+    from connectors.services import connection_client, connection_sync_now
     from connectors.syncro.mapping import map_ticket
     from connectors.syncro.models import SyncroTicket
 
@@ -111,10 +112,10 @@ def bench_throughput(records: int, baseline_records: int) -> list[tuple]:
 
 
 def bench_rate_limit(seconds: float = 60.0) -> list[tuple]:
+    from django.conf import settings
+
     from connectors.models import SyncRun
     from connectors.services import connection_sync_now
-
-    from django.conf import settings
 
     limit = 600
     _setup_limits(10**7, 0)
@@ -135,7 +136,7 @@ def bench_rate_limit(seconds: float = 60.0) -> list[tuple]:
         if time.monotonic() - started >= seconds:
             raise Stop
 
-    try:
+    with contextlib.suppress(Stop):
         connection_sync_now(
             connection,
             mode="full",
@@ -143,8 +144,6 @@ def bench_rate_limit(seconds: float = 60.0) -> list[tuple]:
             transport=sb.transport(),
             on_page=stop_after_a_minute,
         )
-    except Stop:
-        pass
     elapsed = time.monotonic() - started
     sent = sb.request_counts().get("syncro", 0) - before
     throttled = sum(
