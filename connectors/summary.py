@@ -164,7 +164,10 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
         "last_success": streams.aggregate(m=Max("last_success_at"))["m"],
         "active": active,
         "running": running,
-        "next_runs": next_runs(connection),
+        "next_runs": {
+            **(planned := next_runs(connection)),
+            "incremental_due": bool(planned["incremental"] and planned["incremental"] <= now),
+        },
         "usage": _usage(connection, now),
         "runs": runs,
         "advice": _advice(connection, latest_done, creds),

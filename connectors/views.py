@@ -8,19 +8,23 @@ Another tenant's connection answers 404.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Case, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.models import DISPATCH_ROLES
+from accounts.models import DISPATCH_ROLES, Vendor
 from connectors.models import Connection, SyncRun
 from connectors.services import connection_verify, sync_request
 from connectors.summary import connection_status
 
 
 def _cards(request: HttpRequest) -> list[dict]:
-    connections = access.tenant_queryset(request, Connection).order_by("vendor")
+    order = Case(
+        When(vendor=Vendor.SYNCRO, then=0), When(vendor=Vendor.SYNCHROTEAM, then=1), default=2
+    )
+    connections = access.tenant_queryset(request, Connection).order_by(order)
     return [connection_status(c) for c in connections]
 
 
