@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install install-test lint test-sqlite test-postgres bench e2e-deps clean
+.PHONY: run test install lint test-sqlite test-postgres bench load chaos clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ test-postgres: install
 
 bench: install
 	$(PY) -m benchmarks
+
+## make load: 50 staff browsing 100 000 tickets while a full sync runs (locust, gunicorn, PostgreSQL)
+load: install
+	$(PIP) install --quiet -e ".[test,load]"
+	$(PY) scripts/loadtest.py
+
+## make chaos: SIGKILL sync and outbox workers at random instants, then check for duplicates and losses
+chaos: install
+	$(PY) scripts/chaos.py --kills 20 --drafts 40
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
