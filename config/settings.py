@@ -329,6 +329,9 @@ SYNC_OVERLAP_MINUTES = env.int("SYNC_OVERLAP_MINUTES", default=5)
 SYNC_DELETE_MAX_FRACTION = env.float("SYNC_DELETE_MAX_FRACTION", default=0.10)
 SYNC_HEARTBEAT_STALE_SECONDS = env.int("SYNC_HEARTBEAT_STALE_SECONDS", default=300)
 SYNC_MAX_PAGES_PER_RUN = env.int("SYNC_MAX_PAGES_PER_RUN", default=100_000)
+# Full sweeps of Syncro comments (one request per ticket) revisit tickets updated in this many
+# days once the first sweep is complete; 0 = every ticket every time.
+SYNC_COMMENTS_FULL_SWEEP_DAYS = env.int("SYNC_COMMENTS_FULL_SWEEP_DAYS", default=30)
 
 # --- outbox (exactly-once vendor writes) ---
 OUTBOX_MAX_SENDS = env.int("OUTBOX_MAX_SENDS", default=3)

@@ -226,6 +226,8 @@ STREAMS = [
         "filter",
         parents=ticket_parents,
         label="Ticket comments",
+        parent_field="ticket_vendor_id",
+        full_window_setting="SYNC_COMMENTS_FULL_SWEEP_DAYS",
     ),
     StreamSpec(
         "invoices", SyncroInvoice, _list("invoices", "since_updated_at"), map_invoice, "filter"

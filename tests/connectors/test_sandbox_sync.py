@@ -200,7 +200,9 @@ def test_incremental_after_churn_catches_up_and_full_sweep_detects_deletions(san
     runs = connection_sync_now(connection, transport=sandbox.transport())
     assert all(r.mode == "incremental" for r in runs if r.stream.resource == "tickets")
     runs = connection_sync_now(connection, mode="full", transport=sandbox.transport())
-    assert len(runs) == 8 and all(r.status == "succeeded" for r in runs)
+    assert len(runs) == 8 and all(r.status == "succeeded" for r in runs), [
+        (r.stream.resource, r.status, r.error) for r in runs
+    ]
     assert assert_mirror_equals_sandbox(sandbox, connection) == 8
 
 
