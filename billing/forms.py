@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Tenant
+from accounts.widgets import FastSelect
 from billing import lists
 from billing.models import BillingDraft, LaborKind, LaborType
 from billing.selectors import TicketFilters, customer_choices
@@ -42,8 +43,12 @@ class TicketFilterForm(forms.Form):
 
     q = forms.CharField(required=False, label="Search", max_length=200)
     status = forms.ChoiceField(required=False)
-    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    technician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    customer = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
+    technician = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
     created_from = forms.DateField(
         required=False, label="Created from", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -116,7 +121,7 @@ class TicketUpdateForm(forms.Form):
 class TicketCreateForm(forms.Form):
     """``POST /tickets``: every field asked for, none defaulted."""
 
-    customer = forms.TypedChoiceField(coerce=int)
+    customer = forms.TypedChoiceField(coerce=int, widget=FastSelect)
     subject = forms.CharField(max_length=500)
     problem_type = forms.CharField(max_length=120)
     status = forms.ChoiceField()
@@ -229,7 +234,9 @@ class QueueFilterForm(forms.Form):
     technician = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Drafted by"
     )
-    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    customer = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
     age = forms.ChoiceField(required=False, choices=AGES)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
