@@ -73,6 +73,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--no-sync", action="store_true", help="no sync during the load (for comparison)"
+    )
     opts = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="fieldline-load-"))
@@ -147,6 +150,14 @@ def main() -> int:
             "--full",
         )
         print(f"      mirrored in {time.monotonic() - started:.0f} s", flush=True)
+        if env["DATABASE_URL"].startswith("postgres"):
+            # What autovacuum does after a bulk load: fresh statistics and visibility map.
+            import psycopg
+
+            with psycopg.connect(
+                env["DATABASE_URL"].replace("postgres://", "postgresql://"), autocommit=True
+            ) as c:
+                c.execute("VACUUM ANALYZE")
 
         sys.path.insert(0, str(ROOT))
         os.environ.update(env)
