@@ -201,24 +201,26 @@ def main() -> int:
         )
         wait_port(web_port, timeout=60)
 
-        print("[4/5] a full Syncro sweep in the background", flush=True)
-        sync = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "manage.py",
-                "sync",
-                "--vendor",
-                "syncro",
-                "--stream",
-                "tickets",
-                "--full",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(sync)
+        sync = None
+        if not opts.no_sync:
+            print("[4/5] a full Syncro sweep in the background", flush=True)
+            sync = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "manage.py",
+                    "sync",
+                    "--vendor",
+                    "syncro",
+                    "--stream",
+                    "tickets",
+                    "--full",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(sync)
 
         print(f"[5/5] locust: {opts.users} users for {opts.seconds} s", flush=True)
         prefix = scratch / "load"
@@ -248,9 +250,12 @@ def main() -> int:
             timeout=opts.seconds + 120,
             stdout=subprocess.DEVNULL,
         )
-        sync_state = (
-            "still running" if sync.poll() is None else f"finished (exit {sync.returncode})"
-        )
+        if sync is None:
+            sync_state = "not run (--no-sync)"
+        else:
+            sync_state = (
+                "still running" if sync.poll() is None else f"finished (exit {sync.returncode})"
+            )
         report(prefix, total, opts, sync_state, env["DATABASE_URL"].split(":")[0])
     finally:
         for proc in reversed(procs):
