@@ -27,7 +27,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from connectors.errors import ConflictError, NotFound, ValidationError, VendorError
-from connectors.outbox.handlers import SendResult, register
+from connectors.outbox.handlers import BaseHandler, SendResult, register
 
 NOT_CONNECTED = "INTEGRATION_NOT_CONNECTED"
 
@@ -99,23 +99,18 @@ def _job_id(record: Any) -> str:
     return ""
 
 
-class SyncTrigger:
-    """``POST /integrations/{integration}/sync``; target ``{"integration": "<slug>"}``."""
+class SyncTrigger(BaseHandler):
+    """``POST /integrations/{integration}/sync``; target ``{"integration": "<slug>"}``.
+
+    The body is sent as given: this write's reference travels as the ``Idempotency-Key`` header
+    (the write's uuid), not in the body."""
 
     operation = "fieldcamp.sync.trigger"
     vendor = "fieldcamp"
-    idempotent = False
-
-    def apply_marker(self, payload: dict, marker: str) -> dict:
-        # The marker travels as the Idempotency-Key header (the write's uuid), not in the body.
-        return dict(payload)
 
     def describe(self, target: dict, payload: dict) -> str:
         what = ", ".join(f"{k} {v}" for k, v in payload.items())
         return f"{target.get('integration')} sync ({what})"
-
-    def precheck(self, client, write) -> str | None:
-        return None
 
     def send(self, client, write) -> SendResult:
         integration = write.target["integration"]
@@ -171,9 +166,6 @@ class SyncTrigger:
             if created and created >= since:
                 found.append(_job_id(job))
         return [f for f in found if f]
-
-    def after_confirm(self, client, write, remote_id: str) -> str:
-        return ""
 
 
 register(SyncTrigger())

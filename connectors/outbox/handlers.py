@@ -46,6 +46,28 @@ class WriteHandler(Protocol):
     def after_confirm(self, client: Any, write: Any, remote_id: str) -> str: ...
 
 
+class BaseHandler:
+    """Defaults for a `WriteHandler`: the payload sent as given, no check before the first send,
+    nothing to check after success. Subclasses set `operation` and `vendor` and implement `send`
+    and `find`."""
+
+    operation = ""
+    vendor = ""
+    idempotent = False
+
+    def apply_marker(self, payload: dict, marker: str) -> dict:
+        return dict(payload)
+
+    def describe(self, target: dict, payload: dict) -> str:
+        return self.operation
+
+    def precheck(self, client: Any, write: Any) -> str | None:
+        return None
+
+    def after_confirm(self, client: Any, write: Any, remote_id: str) -> str:
+        return ""
+
+
 _HANDLERS: dict[str, WriteHandler] = {}
 
 

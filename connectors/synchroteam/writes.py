@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.errors import AmbiguousError, NotFound
-from connectors.outbox.handlers import SendResult, register
+from connectors.outbox.handlers import BaseHandler, SendResult, register
 
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -62,21 +62,8 @@ def job_details(
     return body if isinstance(body, dict) else None
 
 
-class _Base:
+class _Base(BaseHandler):
     vendor = "synchroteam"
-    idempotent = False
-
-    def apply_marker(self, payload: dict, marker: str) -> dict:
-        return dict(payload)
-
-    def describe(self, target: dict, payload: dict) -> str:
-        return self.operation
-
-    def precheck(self, client, write) -> str | None:
-        return None
-
-    def after_confirm(self, client, write, remote_id: str) -> str:
-        return ""
 
 
 class JobCreate(_Base):

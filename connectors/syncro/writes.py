@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.errors import AmbiguousError
-from connectors.outbox.handlers import SendResult, register
+from connectors.outbox.handlers import BaseHandler, SendResult, register
 
 COMMENT_REF = "\n\nRef: {marker}"
 LINE_ITEM_REF = " [{marker}]"
@@ -48,21 +48,8 @@ def _qty(value: Any) -> Decimal | None:
         return None
 
 
-class _Base:
+class _Base(BaseHandler):
     vendor = "syncro"
-    idempotent = False
-
-    def apply_marker(self, payload: dict, marker: str) -> dict:
-        return dict(payload)
-
-    def describe(self, target: dict, payload: dict) -> str:
-        return self.operation
-
-    def precheck(self, client, write) -> str | None:
-        return None
-
-    def after_confirm(self, client, write, remote_id: str) -> str:
-        return ""
 
 
 class CommentCreate(_Base):
