@@ -50,3 +50,53 @@ def world(db) -> World:
         tech=u["technician"],
         outsider=u["outsider"],
     )
+
+
+def syncro_on_sandbox(world: World, settings, *, seed: int = 11):
+    """An in-process Syncro sandbox and the demo tenant's Syncro connection to it.
+
+    Rate limits are lifted on both sides, the outbox runs without django-q2 and without delays,
+    and the tenant gets the shared Syncro key (Michael Swanson, 1735) and the billing clerk's own
+    (Howard Enos, 1750). Returns ``(sandbox, connection)``; the caller closes the sandbox.
+    """
+    from accounts.models import Credential, Vendor
+    from connectors.models import Connection
+    from connectors.sandbox import accounts as demo
+    from connectors.sandbox.app import SandboxConfig
+    from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox, vendor_base_url
+
+    sandbox = Sandbox.create(
+        seed=seed,
+        scale="small",
+        clock_start="2026-11-02T09:00:00Z",
+        config=SandboxConfig.unlimited(),
+    )
+    settings.CONNECTORS_TRANSPORT = sandbox.transport()
+    settings.OUTBOX_ENQUEUE = False
+    settings.OUTBOX_VERIFY_DELAY_SECONDS = 0
+    settings.OUTBOX_RETRY_DELAY_SECONDS = 0
+    settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 100_000
+    settings.SYNCRO_RATE_LIMIT_PER_MINUTE = 100_000
+    settings.SYNCRO_WRITE_RESERVE_PER_MINUTE = 10_000
+    settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE = 100_000
+    connection = Connection.objects.create(
+        tenant=world.tenant,
+        vendor=Vendor.SYNCRO,
+        account=demo.SYNCRO_SUBDOMAIN,
+        base_url=vendor_base_url("syncro", IN_PROCESS_BASE),
+    )
+    by_id = {u.user_id: u for u in demo.SYNCRO_USERS}
+    Credential.create(
+        tenant=world.tenant,
+        vendor=Vendor.SYNCRO,
+        label="Shared Syncro key",
+        secret=by_id[demo.SYNCRO_SHARED_TOKEN_USER_ID].token,
+    )
+    Credential.create(
+        tenant=world.tenant,
+        vendor=Vendor.SYNCRO,
+        label="Howard's key",
+        owner=world.billing,
+        secret=by_id[1750].token,
+    )
+    return sandbox, connection

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 
-from accounts.models import Credential, Vendor
 from billing.demo import map_labor_types
 from connectors.models import Connection
-from connectors.sandbox import accounts as demo
-from connectors.sandbox.app import SandboxConfig
-from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox, vendor_base_url
+from connectors.sandbox.core import Sandbox
 from connectors.services import connection_sync_now
 from connectors.syncro.models import SyncroTicket
+from tests.conftest import syncro_on_sandbox
 
 
 @dataclass
@@ -41,37 +39,7 @@ def _clear_cache():
 
 @pytest.fixture
 def syncro(world, settings) -> SyncroWorld:
-    sandbox = Sandbox.create(
-        seed=11, scale="small", clock_start="2026-11-02T09:00:00Z", config=SandboxConfig.unlimited()
-    )
-    settings.CONNECTORS_TRANSPORT = sandbox.transport()
-    settings.OUTBOX_ENQUEUE = False
-    settings.OUTBOX_VERIFY_DELAY_SECONDS = 0
-    settings.OUTBOX_RETRY_DELAY_SECONDS = 0
-    settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 100_000
-    settings.SYNCRO_RATE_LIMIT_PER_MINUTE = 100_000
-    settings.SYNCRO_WRITE_RESERVE_PER_MINUTE = 10_000
-    settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE = 100_000
-    connection = Connection.objects.create(
-        tenant=world.tenant,
-        vendor=Vendor.SYNCRO,
-        account=demo.SYNCRO_SUBDOMAIN,
-        base_url=vendor_base_url("syncro", IN_PROCESS_BASE),
-    )
-    by_id = {u.user_id: u for u in demo.SYNCRO_USERS}
-    Credential.create(
-        tenant=world.tenant,
-        vendor=Vendor.SYNCRO,
-        label="Shared Syncro key",
-        secret=by_id[demo.SYNCRO_SHARED_TOKEN_USER_ID].token,
-    )
-    Credential.create(
-        tenant=world.tenant,
-        vendor=Vendor.SYNCRO,
-        label="Howard's key",
-        owner=world.billing,
-        secret=by_id[1750].token,
-    )
+    sandbox, connection = syncro_on_sandbox(world, settings)
     connection_sync_now(connection, mode="full")
     map_labor_types(world.tenant)
     ticket = SyncroTicket.objects.filter(tenant=world.tenant, status="In Progress").first()
