@@ -192,6 +192,8 @@ def main() -> int:
                     "gthread",
                     "--timeout",
                     "120",
+                    "--keep-alive",
+                    "5",
                 ],
                 cwd=ROOT,
                 env=env,
