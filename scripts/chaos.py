@@ -6,9 +6,9 @@ processes that are killed with SIGKILL many times at random instants:
 * **sync**: `manage.py sync --vendor syncro --full` is killed K times mid-sweep and restarted;
   then run once to the end. The mirror must then equal the sandbox (ids and `updated_at` of every
   Syncro ticket, customer and invoice).
-* **writes**: N billing approvals (comment → line item → invoice → status) are enqueued; a worker
-  (`manage.py outbox --loop`) is killed K times and restarted, with sandbox faults that commit and
-  then time out. Afterwards every write must be confirmed (or waiting for a person), with exactly
+* **writes**: N billing approvals (comment → line item → invoice → status) are enqueued; two
+  workers (`manage.py outbox --loop`) run at once, one of them killed K times and restarted (and
+  the other killed at the end), with sandbox faults that commit and then time out or reset. Afterwards every write must be confirmed (or waiting for a person), with exactly
   one vendor record per write and no write lost.
 
 Usage:  python scripts/chaos.py [--kills 20] [--drafts 40] [--seed 7]
@@ -329,7 +329,12 @@ def run_write_chaos(env, port, opts, rng) -> dict:
                     ),
                 ],
             )
+    # Two worker processes at once: a steady one, and one that is SIGKILLed and restarted.
+    steady = manage(env, "outbox", "--loop", "0.05")
     kills = kill_at_random(env, ["outbox", "--loop", "0.05"], opts.kills, rng, 0.3, 2.0)
+    steady.send_signal(signal.SIGKILL)
+    steady.wait()
+    kills += 1
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         manage(env, "outbox").wait()
