@@ -35,7 +35,7 @@ def _credential(tenant, vendor, label, secret, owner=None, purpose=CredentialPur
 def seed_connections(tenant, users_by_email: dict, *, root: str | None = None) -> list[Connection]:
     """Sandbox connections for `tenant` with the demo credentials: the shared Syncro token,
     per-user Syncro tokens for the staff in ``SYNCRO_PORTAL_TOKENS``, the Synchroteam domain key
-    and the FieldCamp key (plus its webhook secret)."""
+    and the FieldCamp key, plus the inbound webhook secrets of FieldCamp and Synchroteam."""
     urls = sandbox_base_urls(root)
     accounts = {
         Vendor.SYNCRO: sandbox.SYNCRO_SUBDOMAIN,
@@ -71,6 +71,13 @@ def seed_connections(tenant, users_by_email: dict, *, root: str | None = None) -
             Vendor.FIELDCAMP,
             "FieldCamp webhook secret",
             sandbox.FIELDCAMP_WEBHOOK_SECRET,
+            purpose=CredentialPurpose.WEBHOOK,
+        )
+        _credential(
+            tenant,
+            Vendor.SYNCHROTEAM,
+            "Synchroteam webhook token",
+            sandbox.SYNCHROTEAM_WEBHOOK_TOKEN,
             purpose=CredentialPurpose.WEBHOOK,
         )
     return connections

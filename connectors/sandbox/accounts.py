@@ -44,6 +44,7 @@ SYNCHROTEAM_API_KEY = "st-demo-key-4b1f0e8d2c"
 FIELDCAMP_WORKSPACE = "demo-field-services"
 FIELDCAMP_API_KEY = "fc_live_demo_9d2f10c52a0a4f44"
 FIELDCAMP_WEBHOOK_SECRET = "whsec_demo_31b9c0e7"
+SYNCHROTEAM_WEBHOOK_TOKEN = "stwh_demo_8c1d5e2a"
 
 
 def syncro_user_by_token(token: str) -> SyncroUser | None:
