@@ -83,6 +83,18 @@ class SyncroClient:
         me = self.me()
         return f"{me.get('user_name')} (user_id={me.get('user_id')})", str(me.get("user_id", ""))
 
+    def users(self) -> list[list]:
+        """GET /users -> ``[[id, name], ...]`` (spec example: pairs, not objects; no paging)."""
+        body = self._api.get("users")
+        users = body.get("users") if isinstance(body, dict) else None
+        return users if isinstance(users, list) else []
+
+    def ticket_settings(self) -> dict:
+        """GET /tickets/settings -> the account's ``ticket_status_list``, ``ticket_types``,
+        ``priorities``, ``default_labor_product_id`` … (spec; statuses are per account)."""
+        body = self._api.get("tickets/settings")
+        return body if isinstance(body, dict) else {}
+
     # --- pagination ---------------------------------------------------------------------
     def list_page(self, resource: str, *, page: int = 1, params: dict | None = None) -> Page:
         """One page of a list endpoint in `LIST_ENDPOINTS`.

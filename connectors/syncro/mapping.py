@@ -14,6 +14,7 @@ import datetime as dt
 
 from connectors.http import Page
 from connectors.sync import (
+    MappingError,
     StreamSpec,
     custom_field_map,
     opt_decimal,
@@ -30,7 +31,9 @@ from connectors.syncro.models import (
     SyncroProduct,
     SyncroTicket,
     SyncroTicketComment,
+    SyncroTicketSettings,
     SyncroTimerEntry,
+    SyncroUser,
 )
 
 
@@ -197,6 +200,49 @@ def _list(resource: str, since_param: str | None = None):
     return fetch
 
 
+def fetch_users(client, cursor: dict) -> Page:
+    """GET /users in one request (no paging in the spec)."""
+    return Page(records=client.users(), number=1, next_page=None)
+
+
+def map_user(r) -> dict:
+    """``[id, name]`` (spec example) or ``{"id", "name"}``."""
+    if isinstance(r, list | tuple) and len(r) >= 2:
+        r = {"id": r[0], "name": r[1]}
+    if not isinstance(r, dict):
+        raise MappingError(f"a user should be [id, name], got {type(r).__name__}")
+    return {"vendor_id": require_id(r), "name": text(r.get("name"), 255)}
+
+
+SETTINGS_ID = 0  # one settings row per connection
+
+
+def fetch_ticket_settings(client, cursor: dict) -> Page:
+    """GET /tickets/settings, one record."""
+    return Page(records=[{"id": SETTINGS_ID, **client.ticket_settings()}], number=1, next_page=None)
+
+
+def map_ticket_settings(r: dict) -> dict:
+    statuses = r.get("ticket_status_list")
+    if not isinstance(statuses, list) or not all(isinstance(x, str) for x in statuses):
+        raise MappingError("ticket_status_list is not a list of names")
+    priorities = r.get("priorities") if isinstance(r.get("priorities"), list) else []
+    types = [
+        {"id": t.get("id"), "name": t.get("name"), "disabled": bool(t.get("disabled"))}
+        for t in r.get("ticket_types") or []
+        if isinstance(t, dict)
+    ]
+    return {
+        "vendor_id": SETTINGS_ID,
+        "statuses": statuses,
+        "priorities": [p for p in priorities if isinstance(p, str)],
+        "ticket_types": types,
+        "default_labor_product_id": opt_int(
+            r.get("default_labor_product_id"), "default_labor_product_id"
+        ),
+    }
+
+
 def fetch_comments(client, cursor: dict) -> Page:
     # per_page: up to 100 (spec: "default is 10"), to spend fewer requests per ticket
     params = {"per_page": 100}
@@ -214,6 +260,16 @@ def ticket_parents(connection, since: dt.datetime | None):
 
 
 STREAMS = [
+    StreamSpec(
+        "ticket_settings",
+        SyncroTicketSettings,
+        fetch_ticket_settings,
+        map_ticket_settings,
+        "compare",
+        label="Ticket settings",
+        detect_deletions=False,
+    ),
+    StreamSpec("users", SyncroUser, fetch_users, map_user, "compare"),
     StreamSpec("customers", SyncroCustomer, _list("customers"), map_customer, "compare"),
     StreamSpec("contacts", SyncroContact, _list("contacts"), map_contact, "compare"),
     StreamSpec("products", SyncroProduct, _list("products"), map_product, "compare"),

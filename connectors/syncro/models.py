@@ -195,3 +195,29 @@ class SyncroInvoice(MirrorModel):
             ("cus", ["tenant", "customer_vendor_id", "-date"]),
         )
         ordering = ["-date"]
+
+
+class SyncroUser(MirrorModel):
+    """GET /users pair ``[id, name]``: the account's technicians (assignees, comment authors)."""
+
+    name = models.CharField(max_length=255, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_usr")
+        ordering = ["name"]
+
+
+class SyncroTicketSettings(MirrorModel):
+    """GET /tickets/settings: one row per connection (``vendor_id`` 0).
+
+    Statuses are configurable per Syncro account, so the portal's status filters and pickers read
+    them from here rather than from a hard-coded list (vendor-apis.md §1.6).
+    """
+
+    statuses = models.JSONField(default=list, help_text="ticket_status_list")
+    priorities = models.JSONField(default=list)
+    ticket_types = models.JSONField(default=list, help_text="[{id, name, disabled}]")
+    default_labor_product_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("sx_set")

@@ -163,7 +163,7 @@ def test_killing_the_sync_at_a_random_page_then_rerunning_gives_the_same_mirror(
         )
     settings.SYNC_HEARTBEAT_STALE_SECONDS = 0
     runs = connection_sync_now(connection, mode="full", transport=sandbox.transport())
-    assert len(runs) == 8
+    assert len(runs) == len(streams_for("syncro"))
     assert all(r.status == "succeeded" for r in runs), [(r.stream.resource, r.error) for r in runs]
     assert assert_mirror_equals_sandbox(sandbox, connection) == 8
     assert SyncRun.objects.filter(status="stale").exists()
@@ -200,7 +200,7 @@ def test_incremental_after_churn_catches_up_and_full_sweep_detects_deletions(san
     runs = connection_sync_now(connection, transport=sandbox.transport())
     assert all(r.mode == "incremental" for r in runs if r.stream.resource == "tickets")
     runs = connection_sync_now(connection, mode="full", transport=sandbox.transport())
-    assert len(runs) == 8 and all(r.status == "succeeded" for r in runs), [
+    assert len(runs) == len(streams_for("syncro")) and all(r.status == "succeeded" for r in runs), [
         (r.stream.resource, r.status, r.error) for r in runs
     ]
     assert assert_mirror_equals_sandbox(sandbox, connection) == 8
@@ -246,3 +246,26 @@ def test_a_syncro_429_without_retry_after_is_waited_out_and_counted(sandbox, con
     assert run.throttled >= 1
     assert SyncStream.objects.get(connection=connection, resource="tickets").checkpoint["page"] == 4
     assert SyncRun.objects.filter(status="failed").count() == 0
+
+
+def test_the_accounts_users_and_ticket_settings_are_mirrored(sandbox, connections):
+    from connectors.sandbox import accounts as demo
+    from connectors.syncro.models import SyncroTicketSettings, SyncroUser
+
+    connection = connections["syncro"]
+    connection_sync_now(
+        connection,
+        mode="full",
+        transport=sandbox.transport(),
+        resources=["ticket_settings", "users"],
+    )
+    users = dict(SyncroUser.objects.filter(connection=connection).values_list("vendor_id", "name"))
+    assert users == {u.user_id: u.full_name for u in demo.SYNCRO_USERS}
+    with sandbox.client("syncro") as client:
+        vendor_settings = client.get("/tickets/settings").json()
+    mirrored = SyncroTicketSettings.objects.get(connection=connection)
+    assert mirrored.statuses == vendor_settings["ticket_status_list"]
+    assert mirrored.default_labor_product_id == vendor_settings["default_labor_product_id"]
+    assert [t["name"] for t in mirrored.ticket_types] == [
+        t["name"] for t in vendor_settings["ticket_types"]
+    ]
