@@ -9,7 +9,9 @@ operation              marker goes in                 found again through
 =====================  =============================  ==========================================
 comment.create         the end of ``body``            GET /tickets/{id}/comments (all pages)
 line_item.create       the end of ``description``     GET /tickets/{id} → ``line_items``
-invoice.create         ``note``                       GET /invoices?ticket_id= → ``note``
+invoice.create         ``note``                       GET /invoices?ticket_id= → ``note``; checked
+                                                      first: a line item already invoiced (by
+                                                      another draft's invoice) means no new one
 ticket.create          a hidden first comment         GET /tickets?customer_id= + the comment
 ticket.update          (a PUT of fields: idempotent)  GET /tickets/{id}: the fields have the values
 timer.charge           (none: Syncro marks the timer  GET /tickets/{id} → ``ticket_timers[]``
@@ -126,6 +128,29 @@ class InvoiceCreate(_Base):
     def describe(self, target: dict, payload: dict) -> str:
         return f"invoice for ticket {target.get('ticket_id')}"
 
+    def precheck(self, client, write) -> str | None:
+        """Was this draft's line item already invoiced (by another draft's invoice on the same
+        ticket)? ``POST /invoices`` pulls every not-yet-invoiced line item of the ticket, so a
+        second invoice would come out empty: answer with the invoice that holds our line."""
+        markers = _line_item_markers(write)
+        if not markers:
+            return None
+        ticket = client.get_ticket(int(write.target["ticket_id"]))
+        ours = [
+            li
+            for li in ticket.get("line_items") or []
+            if any(m in (li.get("description") or "") for m in markers)
+        ]
+        if not ours or not all(li.get("converted") for li in ours):
+            return None
+        page = client.list_page("invoices", params={"ticket_id": int(write.target["ticket_id"])})
+        for invoice in sorted(page.records, key=lambda i: int(i.get("id") or 0), reverse=True):
+            detail = client.get_invoice(invoice["id"])
+            names = " ".join((line.get("name") or "") for line in detail.get("line_items") or [])
+            if all(m in names for m in markers):
+                return str(invoice["id"])
+        return None
+
     def send(self, client, write) -> SendResult:
         invoice = client.create_invoice(dict(write.payload))
         return SendResult(_id(invoice, "invoice"), invoice)
@@ -150,6 +175,17 @@ class InvoiceCreate(_Base):
                 "item(s) are not on it."
             )
         return ""
+
+
+def _line_item_markers(write) -> list[str]:
+    """Markers of the line-item writes this invoice write follows."""
+    out = []
+    step = write.depends_on
+    while step is not None:
+        if step.operation == LineItemCreate.operation:
+            out.append(step.marker)
+        step = step.depends_on
+    return out
 
 
 def _expected_lines(write) -> list[tuple[str, Decimal | None]]:

@@ -370,3 +370,18 @@ def test_charging_a_timer_already_recorded_sends_nothing(syncro, world):
     assert write.send_count == 0
     assert len(posts(syncro, "/tickets/*/charge_timer_entry")) == before
     assert write.attempts.get().kind == VendorWriteAttempt.Kind.PRECHECK
+
+
+def test_two_drafts_on_one_ticket_make_one_invoice_not_an_empty_second_one(syncro, world):
+    first = enqueue(syncro, world, billing_specs(syncro.ticket, "draft:a"))
+    second = enqueue(syncro, world, billing_specs(syncro.ticket, "draft:b"))
+    executor.run_until_settled()
+    states = [VendorWrite.objects.get(pk=w.pk).state for w in first + second]
+    assert states == [State.CONFIRMED] * 8
+    invoice_a = VendorWrite.objects.get(pk=first[2].pk)
+    invoice_b = VendorWrite.objects.get(pk=second[2].pk)
+    assert invoice_b.remote_id == invoice_a.remote_id  # the first invoice holds both lines
+    assert invoice_b.send_count == 0
+    assert invoice_b.attempts.get().kind == VendorWriteAttempt.Kind.PRECHECK
+    assert len(posts(syncro, "/invoices")) == 1
+    assert len(records(syncro, syncro.ticket["id"])["invoices"]) == 1
