@@ -142,6 +142,7 @@ def _outbox_run(drafts: int) -> dict:
     from connectors.outbox import executor
     from connectors.outbox.models import VendorWrite
     from connectors.outbox.services import enqueue_writes
+    from connectors.sandbox.checks import vendor_copies
 
     sandbox, accounts, connection = _world()
     tickets, product_id = _tickets_and_product(sandbox, drafts)
@@ -169,14 +170,7 @@ def _outbox_run(drafts: int) -> dict:
     for w in writes:
         tid = int(w.target["ticket_id"])
         rec = records_cache.setdefault(tid, sandbox.syncro.ticket_records(tid))
-        if w.operation == "syncro.comment.create":
-            n = sum(1 for c in rec["comments"] if w.marker in (c.get("body") or ""))
-        elif w.operation == "syncro.line_item.create":
-            n = sum(1 for li in rec["line_items"] if w.marker in (li.get("description") or ""))
-        elif w.operation == "syncro.invoice.create":
-            n = sum(1 for inv in rec["invoices"] if w.marker in (inv.get("note") or ""))
-        else:
-            n = 1 if w.state == VendorWrite.State.CONFIRMED else 0
+        n = vendor_copies(w, rec)
         duplicates += max(0, n - 1)
         if w.state == VendorWrite.State.CONFIRMED and n == 0:
             lost += 1

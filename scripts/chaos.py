@@ -345,6 +345,7 @@ def run_write_chaos(env, port, opts, rng) -> dict:
             break
         time.sleep(1.0)
 
+    from connectors.sandbox.checks import vendor_copies
     from connectors.sandbox.core import Sandbox
 
     sandbox = Sandbox.create(os.environ["SANDBOX_DB_PATH"], generate=False)
@@ -354,16 +355,7 @@ def run_write_chaos(env, port, opts, rng) -> dict:
     for w in writes:
         tid = int(w.target["ticket_id"])
         rec = cache.setdefault(tid, sandbox.syncro.ticket_records(tid))
-        field, items = {
-            "syncro.comment.create": ("body", rec["comments"]),
-            "syncro.line_item.create": ("description", rec["line_items"]),
-            "syncro.invoice.create": ("note", rec["invoices"]),
-        }.get(w.operation, (None, []))
-        n = (
-            sum(1 for x in items if w.marker in (x.get(field) or ""))
-            if field
-            else int(w.state == "confirmed")
-        )
+        n = vendor_copies(w, rec)
         duplicates += max(0, n - 1)
         if w.state == "confirmed" and n == 0:
             lost += 1

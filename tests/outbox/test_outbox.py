@@ -384,4 +384,8 @@ def test_two_drafts_on_one_ticket_make_one_invoice_not_an_empty_second_one(syncr
     assert invoice_b.send_count == 0
     assert invoice_b.attempts.get().kind == VendorWriteAttempt.Kind.PRECHECK
     assert len(posts(syncro, "/invoices")) == 1
-    assert len(records(syncro, syncro.ticket["id"])["invoices"]) == 1
+    rec = records(syncro, syncro.ticket["id"])
+    assert len(rec["invoices"]) == 1
+    from connectors.sandbox.checks import vendor_copies
+
+    assert [vendor_copies(VendorWrite.objects.get(pk=w.pk), rec) for w in first + second] == [1] * 8

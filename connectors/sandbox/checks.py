@@ -1,0 +1,48 @@
+"""Did a vendor write take effect, and how many times? (for benchmarks, chaos runs and tests)
+
+Reads the sandbox's own records (``Sandbox.syncro.ticket_records(ticket_id)``), never our rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _line_item_markers(write) -> list[str]:
+    markers = []
+    step = write.depends_on
+    while step is not None:
+        if step.operation == "syncro.line_item.create":
+            markers.append(step.marker)
+        step = step.depends_on
+    return markers
+
+
+def vendor_copies(write, records: dict[str, Any]) -> int:
+    """How many vendor records carry `write`'s effect on its ticket (1 = exactly once).
+
+    Comments, line items and invoices are recognised by the write's marker. An invoice write
+    confirmed against an invoice another draft created (its line item was pulled there) counts
+    once when that invoice holds the line item's marker. Other operations (ticket updates, timer
+    charges) count once when confirmed.
+    """
+    op, marker = write.operation, write.marker
+    if op == "syncro.comment.create":
+        return sum(1 for c in records["comments"] if marker in (c.get("body") or ""))
+    if op == "syncro.line_item.create":
+        return sum(1 for li in records["line_items"] if marker in (li.get("description") or ""))
+    if op == "syncro.invoice.create":
+        own = sum(1 for inv in records["invoices"] if marker in (inv.get("note") or ""))
+        if own or write.state != "confirmed" or not write.remote_id:
+            return own
+        lines = [
+            line
+            for line in records["invoice_line_items"]
+            if str(line.get("invoice_id")) == write.remote_id
+        ]
+        markers = _line_item_markers(write)
+        held = markers and all(
+            any(m in (line.get("name") or "") for line in lines) for m in markers
+        )
+        return 1 if held else 0
+    return 1 if write.state == "confirmed" else 0
