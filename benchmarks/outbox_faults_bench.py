@@ -13,7 +13,7 @@ sometimes fail before committing. Then it counts, from the sandbox's own records
 Baseline in the same run: a naive client that re-POSTs whenever it gets no clean answer (what
 the seed runbook forbids), on the same faults; its duplicates show what the outbox prevents.
 
-    BENCH_DRAFTS=500 python -m benchmarks outbox_faults
+    BENCH_DRAFTS=550 python -m benchmarks outbox_faults
 """
 
 from __future__ import annotations
@@ -289,7 +289,7 @@ def _naive_run(drafts: int) -> dict:
 def main() -> None:
     from benchmarks.env import print_table
 
-    drafts = int(os.environ.get("BENCH_DRAFTS", "500"))
+    drafts = int(os.environ.get("BENCH_DRAFTS", "550"))
     outbox = _outbox_run(drafts)
     naive = _naive_run(drafts)
     print_table(

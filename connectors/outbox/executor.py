@@ -204,28 +204,29 @@ def process_write(write_id: int) -> str | None:
 
 
 def _send(write: VendorWrite, token: str, handler, client) -> str | None:
-    if write.send_count == 1:
-        try:
-            existing = handler.precheck(client, write)
-        except VendorError as exc:
-            return _not_sent(write, token, exc, kind=Kind.PRECHECK)
-        if existing:
-            return _state(
-                _settle(
-                    write.id,
-                    token,
-                    State.CONFIRMED,
-                    attempt=(
-                        Kind.PRECHECK,
-                        Outcome.FOUND,
-                        None,
-                        f"already at the vendor: {existing}",
-                    ),
-                    detail="already done at the vendor; not sent",
-                    remote_id=str(existing),
-                    send_count=write.send_count - 1,
-                )
+    # Before every send (not only the first): the effect may have appeared meanwhile, e.g. another
+    # draft's invoice pulled this line item while this write waited for its re-send.
+    try:
+        existing = handler.precheck(client, write)
+    except VendorError as exc:
+        return _not_sent(write, token, exc, kind=Kind.PRECHECK)
+    if existing:
+        return _state(
+            _settle(
+                write.id,
+                token,
+                State.CONFIRMED,
+                attempt=(
+                    Kind.PRECHECK,
+                    Outcome.FOUND,
+                    None,
+                    f"already at the vendor: {existing}",
+                ),
+                detail="already done at the vendor; not sent",
+                remote_id=str(existing),
+                send_count=write.send_count - 1,
             )
+        )
     try:
         result = handler.send(client, write)
     except AmbiguousError as exc:

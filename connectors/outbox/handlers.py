@@ -5,7 +5,7 @@ operation. A handler knows four things about its vendor call and nothing about t
 
 * `apply_marker(payload, marker)`: the exact body to send, with the write's marker placed in a
   field the vendor returns (so `find` can recognise the record later);
-* `precheck(client, write)`: look before the first send whether the effect already exists (for
+* `precheck(client, write)`: look before each send whether the effect already exists (for
   calls such as Syncro's ``charge_timer_entry`` that bill twice if repeated); returns a remote
   id when it does;
 * `send(client, write)`: perform the call once and return the created record's id;
