@@ -139,6 +139,22 @@ class Page:
         return self.next_page is None and self.next_cursor is None
 
 
+def iter_numbered_pages(list_page, resource: str, *, params: dict | None = None, start: int = 1):
+    """Yield `Page`s of a page-number list from `start` until a page says it is the last.
+
+    Args:
+        list_page: ``list_page(resource, page=n, params=...) -> Page`` of the vendor client.
+    Capped at 100 000 pages so a vendor that never stops cannot loop forever.
+    """
+    page = start
+    for _ in range(100_000):
+        result = list_page(resource, page=page, params=params)
+        yield result
+        if result.next_page is None:
+            return
+        page = result.next_page
+
+
 class VendorClient:
     """Base class: one instance per (connection, credential), over an injected httpx.Client.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import httpx
 
-from connectors.http import Page, RequestGate, VendorClient, make_http_client
+from connectors.http import Page, RequestGate, VendorClient, iter_numbered_pages, make_http_client
 
 PAGE_SIZE = 100
 
@@ -91,13 +91,8 @@ class SynchroteamClient(VendorClient):
         )
 
     def iter_pages(self, resource: str, *, params: dict | None = None, start: int = 1):
-        page = start
-        for _ in range(100_000):
-            result = self.list_page(resource, page=page, params=params)
-            yield result
-            if result.next_page is None:
-                return
-            page = result.next_page
+        """Yield `Page` objects from `start` to the last page (capped at 100 000 pages)."""
+        return iter_numbered_pages(self.list_page, resource, params=params, start=start)
 
     def send(self, resource: str, payload: dict) -> dict:
         """POST ``<resource>/send`` (upsert on ``id``/``myId``); never retried here."""

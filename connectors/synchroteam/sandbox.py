@@ -45,18 +45,10 @@ from connectors.sandbox.clock import parse_instant, sortable, sortable_text
 from connectors.sandbox.datagen import Gen
 from connectors.sandbox.ratelimit import DailyQuota, SlidingWindow
 from connectors.sandbox.store import Where, register_kind
+from connectors.synchroteam.vocab import JOB_STATUSES, SCHEDULABLE_STATUSES
 
-STATUSES = [
-    "created",
-    "scheduled",
-    "synchronized",
-    "started",
-    "paused",
-    "completed",
-    "validated",
-    "cancelled",
-]
-SCHEDULABLE = ("created", "scheduled", "synchronized")
+STATUSES = JOB_STATUSES
+SCHEDULABLE = SCHEDULABLE_STATUSES
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 CUSTOM_FIELDS: dict[str, list[dict[str, Any]]] = {

@@ -40,19 +40,11 @@ from connectors.synchroteam.models import (
     SynchroteamSite,
     SynchroteamUser,
 )
+from connectors.synchroteam.vocab import JOB_STATUSES, SCHEDULABLE_STATUSES
 from connectors.synchroteam.writes import DATE_FMT
 
-STATUSES = [
-    "created",
-    "scheduled",
-    "synchronized",
-    "started",
-    "paused",
-    "completed",
-    "validated",
-    "cancelled",
-]
-SCHEDULABLE = ("created", "scheduled", "synchronized")
+STATUSES = JOB_STATUSES
+SCHEDULABLE = SCHEDULABLE_STATUSES
 
 
 class DispatchError(Exception):

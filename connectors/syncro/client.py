@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from connectors.http import Page, RequestGate, VendorClient, make_http_client
+from connectors.http import Page, RequestGate, VendorClient, iter_numbered_pages, make_http_client
 from connectors.models import SyncroAuthMode
 
 #: list endpoints: resource -> (path, envelope key)
@@ -133,13 +133,7 @@ class SyncroClient:
 
     def iter_pages(self, resource: str, *, params: dict | None = None, start: int = 1):
         """Yield `Page` objects from `start` to the last page (capped at 100 000 pages)."""
-        page = start
-        for _ in range(100_000):
-            result = self.list_page(resource, page=page, params=params)
-            yield result
-            if result.next_page is None:
-                return
-            page = result.next_page
+        return iter_numbered_pages(self.list_page, resource, params=params, start=start)
 
     # --- reads used by billing ------------------------------------------------------------
     def get_ticket(self, ticket_id: int) -> dict:
