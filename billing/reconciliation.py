@@ -268,7 +268,7 @@ class DraftBillingForm(forms.Form):
         ]
         self.fields[
             "ticket"
-        ].help_text = "Tickets of the same customer first. No ticket yet? Open one from the Tickets page, then come back."
+        ].help_text = "Tickets of the same customer first. No ticket yet? Create one (link below), then come back."
         self.fields["labor_type"].choices = LaborKind.choices
 
 
@@ -328,8 +328,41 @@ def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(
         request,
         "billing/reconciliation_draft.html",
-        {"job": job, "form": form, "minutes": job_minutes(job), "tag": job_tag(job)},
+        {
+            "job": job,
+            "form": form,
+            "minutes": job_minutes(job),
+            "tag": job_tag(job),
+            "create_ticket_url": new_ticket_url(tenant=request.tenant, job=job),
+        },
     )
+
+
+def new_ticket_url(*, tenant: Tenant, job: SynchroteamJob) -> str:
+    """The New ticket page prefilled for `job`: its customer (the Syncro customer whose name
+    matches the job's, when one does), a subject naming the job, and its type as problem type."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from connectors.syncro.models import SyncroCustomer
+
+    params = {
+        "subject": f"Job #{job.num} {job.type_name or ''}".strip(),
+        "problem_type": job.type_name or "",
+    }
+    if job.customer_name:
+        customer = (
+            SyncroCustomer.objects.filter(
+                tenant=tenant, is_deleted=False, name__iexact=job.customer_name
+            ).first()
+            or SyncroCustomer.objects.filter(
+                tenant=tenant, is_deleted=False, name__icontains=job.customer_name
+            ).first()
+        )
+        if customer is not None:
+            params["customer"] = customer.vendor_id
+    return f"{reverse('billing:ticket_create')}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
 @tenant_member_required()

@@ -285,7 +285,12 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_create(request: HttpRequest) -> HttpResponse:
     """Create a ticket: customer, subject, problem type, status, priority, technician, all asked."""
     tenant = request.tenant
-    form = billing_forms.TicketCreateForm(request.POST or None, tenant=tenant)
+    # A link may prefill customer, subject and problem type (e.g. from an unbilled job); the
+    # person still sees every field and confirms the exact payload.
+    prefill = {
+        k: request.GET[k] for k in ("customer", "subject", "problem_type") if request.GET.get(k)
+    }
+    form = billing_forms.TicketCreateForm(request.POST or None, tenant=tenant, initial=prefill)
 
     def prepare(f, key):
         customer = get_for_tenant_or_404(

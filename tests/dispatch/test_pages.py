@@ -139,3 +139,27 @@ def test_the_timesheet_csv_has_daily_rows_and_weekly_overtime(world, mirrored):
     weekly = [r for r in table[1:] if r[2].startswith("week of")]
     assert len(weekly) == len(rows)
     assert sum(float(r[6]) for r in weekly) > 0
+
+
+def test_draft_billing_offers_a_new_ticket_prefilled_from_the_job(world, mirrored):
+    from urllib.parse import parse_qs, urlsplit
+
+    job = (
+        SynchroteamJob.objects.for_tenant(world.tenant)
+        .filter(status__in=["completed", "validated"])
+        .first()
+    )
+    page = world.client_for(world.billing).get(
+        reverse("reconciliation:draft", args=[job.vendor_id])
+    )
+    assert page.status_code == 200
+    url = page.context["create_ticket_url"]
+    assert url.startswith(reverse("billing:ticket_create"))
+    query = parse_qs(urlsplit(url).query)
+    assert query["subject"] == [f"Job #{job.num} {job.type_name}".strip()]
+    assert f'href="{url.replace("&", "&amp;")}"' in page.content.decode()
+    form_page = world.client_for(world.billing).get(url)
+    assert form_page.status_code == 200
+    assert (
+        f'value="Job #{job.num}' in form_page.content.decode()
+    )  # prefilled, still to be confirmed

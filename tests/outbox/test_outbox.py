@@ -389,3 +389,33 @@ def test_two_drafts_on_one_ticket_make_one_invoice_not_an_empty_second_one(syncr
     from connectors.sandbox.checks import vendor_copies
 
     assert [vendor_copies(VendorWrite.objects.get(pk=w.pk), rec) for w in first + second] == [1] * 8
+
+
+def test_a_ticket_created_through_the_portal_is_in_the_mirror_at_once(syncro, world):
+    from connectors.syncro.models import SyncroTicket
+
+    spec = WriteSpec(
+        "syncro.ticket.create",
+        {"customer_id": syncro.ticket["customer_id"]},
+        {
+            "customer_id": syncro.ticket["customer_id"],
+            "subject": "Job #10286 HVAC Repair",
+            "problem_type": "HVAC",
+            "status": "New",
+            "priority": "Normal",
+            "user_id": 1750,
+        },
+        "recon:job:10286",
+    )
+    (write,) = enqueue(syncro, world, [spec])
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    mirrored = SyncroTicket.objects.get(
+        connection=syncro.connection, vendor_id=int(write.remote_id)
+    )
+    assert (mirrored.subject, mirrored.status, mirrored.tenant_id) == (
+        "Job #10286 HVAC Repair",
+        "New",
+        world.tenant.id,
+    )
