@@ -253,7 +253,8 @@ class DraftBillingForm(forms.Form):
     labor_type = forms.ChoiceField()
 
     def __init__(self, *args, tenant: Tenant, job: SynchroteamJob, **kwargs):
-        from billing.models import LaborKind
+        from billing.forms import EMPTY
+        from billing.models import LaborKind, LaborType
         from connectors.syncro.models import SyncroTicket
 
         super().__init__(*args, **kwargs)
@@ -263,13 +264,23 @@ class DraftBillingForm(forms.Form):
         rows = list(matching.order_by("-vendor_updated_at")[:30]) or list(
             tickets.order_by("-vendor_updated_at")[:30]
         )
-        self.fields["ticket"].choices = [
+        # Nothing is preselected: the ticket and the labor type are the person's choice (seed
+        # /syncro: "Always ask … labor type. Never assume a default").
+        self.fields["ticket"].choices = EMPTY + [
             (t.vendor_id, f"#{t.number} {t.subject[:60]} · {t.customer_name}") for t in rows
         ]
         self.fields[
             "ticket"
         ].help_text = "Tickets of the same customer first. No ticket yet? Create one (link below), then come back."
-        self.fields["labor_type"].choices = LaborKind.choices
+        mapped = {
+            lt.kind: lt.product_name
+            for lt in LaborType.objects.filter(tenant=tenant, product_vendor_id__isnull=False)
+        }
+        self.fields["labor_type"].choices = EMPTY + [
+            (kind, f"{label} ({mapped[kind]})")
+            for kind, label in LaborKind.choices
+            if kind in mapped
+        ]
 
 
 def _week_start(request: HttpRequest) -> dt.date:

@@ -163,3 +163,25 @@ def test_draft_billing_offers_a_new_ticket_prefilled_from_the_job(world, mirrore
     assert (
         f'value="Job #{job.num}' in form_page.content.decode()
     )  # prefilled, still to be confirmed
+
+
+def test_draft_billing_asks_for_the_labor_type_and_the_ticket_with_no_default(world, mirrored):
+    import re
+
+    job = (
+        SynchroteamJob.objects.for_tenant(world.tenant)
+        .filter(status__in=["completed", "validated"])
+        .first()
+    )
+    url = reverse("reconciliation:draft", args=[job.vendor_id])
+    client = world.client_for(world.billing)
+    html = client.get(url).content.decode()
+    for name in ("ticket", "labor_type"):
+        options = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+        assert re.match(r'\s*<option value=""', options), name  # "— choose —" comes first
+        assert not re.search(r'<option value="[^"]+"[^>]*selected', options), (
+            name
+        )  # nothing real chosen
+    response = client.post(url, {"ticket": "", "labor_type": ""})
+    assert response.status_code == 200  # refused, nothing drafted
+    assert response.content.decode().count("This field is required.") == 2
