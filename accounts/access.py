@@ -13,7 +13,7 @@ from functools import wraps
 from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
@@ -29,11 +29,16 @@ def memberships_for(user) -> QuerySet[Membership]:
 
 
 def resolve_membership(request: HttpRequest) -> Membership | None:
-    """The user's active membership: the session's tenant if still valid, else their first one."""
+    """The user's active membership: the session's tenant if still valid, else their first one.
+
+    Also leaves every active membership of the user on ``request.memberships`` (one query, tenants
+    joined), for the page's company switcher.
+    """
+    request.memberships = []
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = list(memberships_for(user))
+    memberships = request.memberships = list(memberships_for(user))
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)
@@ -85,12 +90,9 @@ def get_for_tenant_or_404(request: HttpRequest, model_or_qs: type[M] | QuerySet[
     """Load one object of the active tenant, or raise Http404 (also for another tenant's object)."""
     try:
         return tenant_queryset(request, model_or_qs).get(**lookup)
-    except (Http404, ValueError):
+    except (ObjectDoesNotExist, ValidationError, ValueError):
+        # missing, another tenant's, or a malformed id (e.g. not a UUID): all the same 404
         raise Http404("Not found.") from None
-    except Exception as exc:
-        if exc.__class__.__name__ in {"DoesNotExist", "ValidationError"}:
-            raise Http404("Not found.") from None
-        raise
 
 
 def switch_tenant(request: HttpRequest, tenant_uuid: str):

@@ -43,8 +43,6 @@ def portal(request: HttpRequest) -> dict:
         "show_admin_link": user.is_staff
         and (user.is_superuser or membership.role in MANAGER_ROLES),
         "other_memberships": [
-            m
-            for m in request.user.memberships.filter(is_active=True).select_related("tenant")
-            if m.tenant_id != membership.tenant_id
+            m for m in getattr(request, "memberships", []) if m.tenant_id != membership.tenant_id
         ],
     }

@@ -35,7 +35,7 @@ def _home_cards(request: HttpRequest) -> list[dict]:
     from importlib import import_module
 
     cards: list[dict] = []
-    for module_name in ("connectors.summary", "billing.summary", "billing.dispatch_summary"):
+    for module_name in ("connectors.summary", "billing.summary"):
         try:
             module = import_module(module_name)
         except ModuleNotFoundError:
