@@ -91,49 +91,15 @@ def _tickets_and_product(sandbox, count: int):
 
 
 def _specs(ticket: dict, product_id: int, key: str):
-    from connectors.outbox.services import WriteSpec
+    from connectors.sandbox.scenarios import billing_chain
 
-    tid = ticket["id"]
-    return [
-        WriteSpec(
-            "syncro.comment.create",
-            {"ticket_id": tid},
-            {
-                "subject": "Resolution",
-                "body": f"Work for {key}.",
-                "hidden": True,
-                "do_not_email": True,
-            },
-            f"{key}:comment",
-        ),
-        WriteSpec(
-            "syncro.line_item.create",
-            {"ticket_id": tid},
-            {
-                "product_id": product_id,
-                "quantity": 0.75,
-                "name": "Labor - Onsite Business",
-                "description": f"Onsite work {key}",
-                "taxable": False,
-            },
-            f"{key}:line_item",
-            depends_on=f"{key}:comment",
-        ),
-        WriteSpec(
-            "syncro.invoice.create",
-            {"ticket_id": tid},
-            {"ticket_id": tid, "customer_id": ticket["customer_id"], "category": "Standard"},
-            f"{key}:invoice",
-            depends_on=f"{key}:line_item",
-        ),
-        WriteSpec(
-            "syncro.ticket.update",
-            {"ticket_id": tid},
-            {"status": "Invoiced"},
-            f"{key}:status",
-            depends_on=f"{key}:invoice",
-        ),
-    ]
+    return billing_chain(
+        ticket,
+        key=key,
+        product_id=product_id,
+        body=f"Work for {key}.",
+        description=f"Onsite work {key}",
+    )
 
 
 def _outbox_run(drafts: int) -> dict:

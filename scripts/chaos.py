@@ -254,8 +254,9 @@ def run_write_chaos(env, port, opts, rng) -> dict:
     from accounts.models import Tenant, User
     from connectors.models import Connection
     from connectors.outbox.models import VendorWrite
-    from connectors.outbox.services import WriteSpec, enqueue_writes
+    from connectors.outbox.services import enqueue_writes
     from connectors.sandbox import accounts as demo
+    from connectors.sandbox.scenarios import billing_chain
 
     tenant = Tenant.objects.get(slug="demo")
     connection = Connection.objects.get(vendor="syncro", tenant=tenant)
@@ -284,50 +285,14 @@ def run_write_chaos(env, port, opts, rng) -> dict:
                 connection=connection,
                 acting_user=billing,
                 source_ref=key,
-                specs=[
-                    WriteSpec(
-                        "syncro.comment.create",
-                        {"ticket_id": t["id"]},
-                        {
-                            "subject": "Resolution",
-                            "body": f"Chaos {i}",
-                            "hidden": True,
-                            "do_not_email": True,
-                        },
-                        f"{key}:comment",
-                    ),
-                    WriteSpec(
-                        "syncro.line_item.create",
-                        {"ticket_id": t["id"]},
-                        {
-                            "product_id": product["id"],
-                            "quantity": 0.75,
-                            "name": product["name"],
-                            "description": f"Chaos {i}",
-                            "taxable": False,
-                        },
-                        f"{key}:line_item",
-                        depends_on=f"{key}:comment",
-                    ),
-                    WriteSpec(
-                        "syncro.invoice.create",
-                        {"ticket_id": t["id"]},
-                        {
-                            "ticket_id": t["id"],
-                            "customer_id": t["customer_id"],
-                            "category": "Standard",
-                        },
-                        f"{key}:invoice",
-                        depends_on=f"{key}:line_item",
-                    ),
-                    WriteSpec(
-                        "syncro.ticket.update",
-                        {"ticket_id": t["id"]},
-                        {"status": "Invoiced"},
-                        f"{key}:status",
-                        depends_on=f"{key}:invoice",
-                    ),
-                ],
+                specs=billing_chain(
+                    t,
+                    key=key,
+                    product_id=product["id"],
+                    product_name=product["name"],
+                    body=f"Chaos {i}",
+                    description=f"Chaos {i}",
+                ),
             )
     # Two worker processes at once: a steady one, and one that is SIGKILLed and restarted.
     steady = manage(env, "outbox", "--loop", "0.05")

@@ -10,52 +10,20 @@ from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite, VendorWriteAttempt
 from connectors.outbox.services import WriteSpec, enqueue_writes, preview_payload, resolve_write
 from connectors.outbox.signals import vendor_write_changed
+from connectors.sandbox.scenarios import billing_chain
 
 State = VendorWrite.State
 
 
 def billing_specs(ticket: dict, key: str = "draft:1") -> list[WriteSpec]:
-    tid = ticket["id"]
-    return [
-        WriteSpec(
-            "syncro.comment.create",
-            {"ticket_id": tid},
-            {
-                "subject": "Resolution",
-                "body": "Replaced the switch.",
-                "hidden": False,
-                "do_not_email": True,
-            },
-            f"{key}:comment",
-        ),
-        WriteSpec(
-            "syncro.line_item.create",
-            {"ticket_id": tid},
-            {
-                "product_id": _labor_product_id(),
-                "quantity": 0.75,
-                "name": "Labor - Onsite Business",
-                "description": "Replaced the switch",
-                "taxable": False,
-            },
-            f"{key}:line_item",
-            depends_on=f"{key}:comment",
-        ),
-        WriteSpec(
-            "syncro.invoice.create",
-            {"ticket_id": tid},
-            {"ticket_id": tid, "customer_id": ticket["customer_id"], "category": "Standard"},
-            f"{key}:invoice",
-            depends_on=f"{key}:line_item",
-        ),
-        WriteSpec(
-            "syncro.ticket.update",
-            {"ticket_id": tid},
-            {"status": "Invoiced"},
-            f"{key}:status",
-            depends_on=f"{key}:invoice",
-        ),
-    ]
+    return billing_chain(
+        ticket,
+        key=key,
+        product_id=_labor_product_id(),
+        body="Replaced the switch.",
+        description="Replaced the switch",
+        hidden=False,
+    )
 
 
 _PRODUCT: dict = {}
