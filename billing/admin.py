@@ -27,11 +27,11 @@ class BillingDraftAdmin(admin.ModelAdmin):
         "tenant",
         "minutes",
         "labor_type",
-        "status",
+        "decision",
         "drafted_by",
         "created_at",
     )
-    list_filter = ("tenant", "status", "labor_type")
+    list_filter = ("tenant", "decision", "labor_type")
     search_fields = ("ticket_number", "customer_name", "comment_body")
     readonly_fields = [f.name for f in BillingDraft._meta.fields]
 

@@ -6,8 +6,10 @@
 * `BillingDraft`: billable time a person drafted on a Syncro ticket: the comment and the line item
   that approving it will post. Keeps the values as first drafted (`original`), the current
   (editable) values, and the values actually approved (`approved`, with the exact payloads).
-* `ApprovalEvent`: one row per draft, edit, approval, rejection, send, confirmation, failure or
-  manual resolution (who, when, before, after), written in the same transaction as the change.
+* `ApprovalEvent`: one row per draft, edit, approval, rejection or ticket action confirmed (who,
+  when, before, after), written in the same transaction as the change. What happened to each
+  vendor write afterwards is the outbox's own log (`VendorWriteAttempt`), read through the
+  draft's `WriteBatch`.
 
 Tickets themselves are the connectors' mirror (`connectors.syncro.models.SyncroTicket`); billing
 refers to them by Syncro id (``ticket_vendor_id``), never by foreign key, because a sync may
@@ -77,18 +79,74 @@ def minutes_to_hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+class DraftStatus(models.TextChoices):
+    """What a person sees of a draft: their decision, then how its writes are doing."""
+
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved, sending"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    INVOICED = "invoiced", "Invoiced"
+    REJECTED = "rejected", "Rejected"
+
+
+class Decision(models.TextChoices):
+    """What a person decided about a draft (the stored part of its status)."""
+
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+#: An approved draft's status from its write batch's state (`WriteBatch.State`).
+_STATUS_FROM_BATCH = {
+    "open": DraftStatus.APPROVED,
+    "done": DraftStatus.INVOICED,
+    "attention": DraftStatus.NEEDS_ATTENTION,
+}
+
+
+def status_condition(status: str) -> models.Q:
+    """The filter for drafts whose derived status is `status` (a `DraftStatus` value)."""
+    for batch_state, derived in _STATUS_FROM_BATCH.items():
+        if status == derived:
+            return models.Q(decision=Decision.APPROVED, batch__state=batch_state)
+    return models.Q(decision=status)
+
+
 class DraftQuerySet(models.QuerySet):
     def for_tenant(self, tenant: Tenant) -> DraftQuerySet:
         return self.filter(tenant=tenant)
 
+    def in_status(self, *statuses: str) -> DraftQuerySet:
+        """Drafts whose derived status is one of `statuses` (`DraftStatus` values)."""
+        condition = models.Q(pk__in=[])
+        for status in statuses:
+            condition |= status_condition(status)
+        return self.filter(condition)
+
     def open(self) -> DraftQuerySet:
         """Drafts still waiting for someone: pending approval or a write needing a person."""
-        return self.filter(
-            status__in=[BillingDraft.Status.PENDING, BillingDraft.Status.NEEDS_ATTENTION]
+        return self.in_status(DraftStatus.PENDING, DraftStatus.NEEDS_ATTENTION)
+
+    def status_counts(self) -> dict[str, int]:
+        """``{status: count}`` for every `DraftStatus` value, in one query."""
+        return self.aggregate(
+            **{s: models.Count("id", filter=status_condition(s)) for s in DraftStatus.values}
         )
 
-    def for_ticket(self, ticket_vendor_id: int) -> DraftQuerySet:
-        return self.filter(ticket_vendor_id=ticket_vendor_id)
+    def with_status(self) -> DraftQuerySet:
+        """Annotate ``status_value`` (the derived status) for grouping in SQL."""
+        whens = [
+            models.When(
+                decision=Decision.APPROVED, batch__state=state, then=models.Value(str(derived))
+            )
+            for state, derived in _STATUS_FROM_BATCH.items()
+        ]
+        return self.annotate(
+            status_value=models.Case(
+                *whens, default=models.F("decision"), output_field=models.CharField()
+            )
+        )
 
 
 class BillingDraft(models.Model):
@@ -100,12 +158,13 @@ class BillingDraft(models.Model):
     (``POST /invoices``) and the status ``Invoiced`` (``PUT /tickets/{id}``).
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting approval"
-        APPROVED = "approved", "Approved, sending"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention"
-        INVOICED = "invoiced", "Invoiced"
-        REJECTED = "rejected", "Rejected"
+    Status = DraftStatus
+
+    #: Allowed changes of `decision`: (from, to) -> what the change is called.
+    TRANSITIONS = {
+        (Decision.PENDING, Decision.APPROVED): "approve",
+        (Decision.PENDING, Decision.REJECTED): "reject",
+    }
 
     #: the fields a person can edit before approval (also the keys of `original` / `approved`)
     EDITABLE = (
@@ -131,7 +190,15 @@ class BillingDraft(models.Model):
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_drafts"
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    batch = models.OneToOneField(
+        "outbox.WriteBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="draft",
+        help_text="The writes approving it queued (comment, line item, invoice, status).",
+    )
 
     minutes = models.PositiveIntegerField()
     labor_type = models.CharField(max_length=20, choices=LaborKind.choices)
@@ -157,9 +224,6 @@ class BillingDraft(models.Model):
     )
     rejected_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.TextField(blank=True)
-    vendor_message = models.TextField(
-        blank=True, help_text="The vendor's last error message for one of this draft's writes."
-    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,10 +232,10 @@ class BillingDraft(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["tenant", "status", "-created_at"], name="draft_status"),
+            models.Index(fields=["tenant", "decision", "-created_at"], name="draft_status"),
             models.Index(fields=["tenant", "ticket_vendor_id"], name="draft_ticket"),
-            models.Index(fields=["tenant", "drafted_by", "status"], name="draft_tech"),
-            models.Index(fields=["tenant", "customer_vendor_id", "status"], name="draft_cust"),
+            models.Index(fields=["tenant", "drafted_by", "decision"], name="draft_tech"),
+            models.Index(fields=["tenant", "customer_vendor_id", "decision"], name="draft_cust"),
         ]
 
     def __str__(self) -> str:
@@ -195,19 +259,42 @@ class BillingDraft(models.Model):
     def was_edited(self) -> bool:
         return bool(self.original) and self.original != self.values()
 
-    def changed_fields(self) -> list[str]:
-        """Names of the editable fields whose value differs from the original."""
-        now = self.values()
-        return [k for k in self.EDITABLE if self.original.get(k) != now[k]]
+    @property
+    def status(self) -> str:
+        """The derived status (a `DraftStatus` value): the decision, and once approved the
+        state of its write batch (sending, invoiced, needs attention)."""
+        if self.decision == Decision.APPROVED and self.batch_id is not None:
+            return _STATUS_FROM_BATCH.get(self.batch.state, DraftStatus.APPROVED)
+        return self.decision
+
+    def get_status_display(self) -> str:
+        return DraftStatus(self.status).label
+
+    @property
+    def vendor_message(self) -> str:
+        """The vendor's words on the write that waits for a person ("" otherwise)."""
+        return self.batch.vendor_message if self.batch_id is not None else ""
 
     @property
     def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING
+        return self.decision == Decision.PENDING
 
-    @property
-    def source_ref(self) -> str:
-        """The outbox `source_ref` of this draft's writes (read back by the audit receiver)."""
-        return f"draft:{self.uuid}"
+    def decide(self, decision: str, *, by) -> str:
+        """Move `decision` along `TRANSITIONS` (the caller saves, with its audit row).
+
+        Returns the transition's name. Raises:
+            ValueError: the change is not allowed from the current decision.
+        """
+        name = self.TRANSITIONS.get((self.decision, decision))
+        if name is None:
+            raise ValueError(f"A {self.decision} draft cannot become {decision}.")
+        self.decision = decision
+        now = timezone.now()
+        if decision == Decision.APPROVED:
+            self.approved_by, self.approved_at = by, now
+        else:
+            self.rejected_by, self.rejected_at = by, now
+        return name
 
     def business_key(self, step: str) -> str:
         """Idempotency key of one write of this draft: ``draft:<uuid>:<step>``."""
@@ -219,7 +306,8 @@ class ApprovalEvent(models.Model):
 
     `before` / `after` are JSON snapshots (the draft's values, a write's state). Rows about a
     vendor write carry its `write_uuid` and `operation`. Written in the same transaction as the
-    change (send/confirm/failure rows from `connectors.outbox.signals.vendor_write_changed`).
+    change. The SENT to RESOLVED kinds are only in rows written before the outbox kept its own
+    log of each write (`VendorWriteAttempt`, read through the draft's batch).
     """
 
     class Kind(models.TextChoices):

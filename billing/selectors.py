@@ -34,6 +34,47 @@ def syncro_connection(tenant: Tenant) -> Connection | None:
     return Connection.objects.filter(tenant=tenant, vendor="syncro").first()
 
 
+def queue_drafts(
+    tenant: Tenant,
+    *,
+    status: str = "",
+    technician: str | int | None = None,
+    customer: str | int | None = None,
+    age: str | int | None = None,
+) -> QuerySet[BillingDraft]:
+    """The billing queue: open drafts (pending, or a write needing a person) unless `status`
+    names one (`BillingDraft.Status` value, or "all"); `technician` = drafter's user id,
+    `customer` = Syncro customer id, `age` = older than this many days. Oldest first."""
+    qs = BillingDraft.objects.filter(tenant=tenant).select_related(
+        "drafted_by", "approved_by", "batch"
+    )
+    if status == "all":
+        pass
+    elif status:
+        qs = qs.in_status(status)
+    else:
+        qs = qs.open()
+    if technician:
+        qs = qs.filter(drafted_by_id=technician)
+    if customer:
+        qs = qs.filter(customer_vendor_id=customer)
+    if age:
+        qs = qs.filter(created_at__lt=timezone.now() - dt.timedelta(days=int(age)))
+    return qs.order_by("created_at", "id")
+
+
+def writes_by_draft(drafts: list[BillingDraft]) -> dict:
+    """``{draft uuid: [VendorWrite, …]}`` for the approved drafts among `drafts`, one query."""
+    from connectors.outbox.models import VendorWrite
+
+    by_batch = {d.batch_id: d.uuid for d in drafts if d.batch_id}
+    out: dict = {}
+    if by_batch:
+        for w in VendorWrite.objects.filter(batch_id__in=list(by_batch)).order_by("id"):
+            out.setdefault(by_batch[w.batch_id], []).append(w)
+    return out
+
+
 @dataclass
 class TicketFilters:
     """The ticket list's filters, as read from the query string (all optional).
@@ -120,7 +161,8 @@ def ticket_page_states(tenant: Tenant, tickets: list[SyncroTicket]) -> dict[int,
     drafts: dict[int, dict[str, int]] = {}
     for tid, status, n in (
         BillingDraft.objects.filter(tenant=tenant, ticket_vendor_id__in=ids)
-        .values_list("ticket_vendor_id", "status")
+        .with_status()
+        .values_list("ticket_vendor_id", "status_value")
         .annotate(n=Count("id"))
         .order_by()
     ):
@@ -298,11 +340,9 @@ def invoice_preview(tenant: Tenant, ticket_vendor_id: int) -> InvoicePreview:
         )
     )
     drafts = list(
-        BillingDraft.objects.filter(
-            tenant=tenant,
-            ticket_vendor_id=ticket_vendor_id,
-            status__in=[BillingDraft.Status.PENDING, BillingDraft.Status.APPROVED],
-        ).order_by("created_at")
+        BillingDraft.objects.filter(tenant=tenant, ticket_vendor_id=ticket_vendor_id)
+        .in_status(BillingDraft.Status.PENDING, BillingDraft.Status.APPROVED)
+        .order_by("created_at")
     )
     product_ids = {c.product_vendor_id for c in charges} | {d.product_vendor_id for d in drafts}
     prices = dict(

@@ -1,16 +1,19 @@
-"""Billing workflows: ticket actions, billing drafts, approval, audit (HackSoft-style services).
+"""Billing drafts and their approval, labor types, and the audit trail (HackSoft-style services).
 
-Every vendor write goes through the connectors' outbox (`connectors.outbox.services`): a service
-here builds `WriteSpec`s, shows their exact JSON with `preview_payload` before anything is sent,
-and, once a person confirms, calls `enqueue_writes` inside the same `transaction.atomic()` as
-its own rows and the `ApprovalEvent` that records them. The calls into the outbox live in this
-module only.
+A draft's approval is planned on the server (`draft_plan` -> `connectors.outbox.plans.WritePlan`,
+four chained writes), shown as the exact JSON, and queued by `draft_approve` in the same
+`transaction.atomic()` as the draft's decision and the `ApprovalEvent` that records it. The
+draft owns the resulting `WriteBatch` (``BillingDraft.batch``); its status after approval is the
+batch's state, which the outbox keeps in step with the writes. Ticket actions are in
+`billing.ticket_actions`.
 
 Seed /syncro hard rules and where they are kept:
 
-* "show the full payload before any POST": `*_prepare` → `PreparedWrite.preview` → Confirm.
-* "never retry blind": the outbox's marker + verify-before-resend; a confirm twice with the same
-  business key returns the same writes (`enqueue_writes` is idempotent per key).
+* "show the full payload before any POST": `draft_plan` is what the draft page shows and what
+  `draft_approve` queues; an approval whose plan changed since it was shown is refused
+  (`PlanChanged`, by the plan's fingerprint).
+* "never retry blind": the outbox's marker + verify-before-resend; approving twice finds the
+  draft approved and queues nothing more.
 * "always ask minutes and labor type": `draft_create` requires both (no defaults in the form).
 * ``taxable: false`` sent explicitly; ``price_retail`` never sent (Syncro prices from the product).
 * attribution: the acting user's Syncro key (`Credential.objects.for_actor`), with a warning
@@ -19,11 +22,11 @@ Seed /syncro hard rules and where they are kept:
 
 from __future__ import annotations
 
-import contextvars
 import csv
 import datetime as dt
+import heapq
 import io
-import uuid
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -34,254 +37,45 @@ from django.utils import timezone
 from accounts.models import (
     APPROVER_ROLES,
     ActorCredential,
-    Credential,
     Membership,
     NoCredential,
     Tenant,
 )
-from billing.models import ApprovalEvent, BillingDraft, LaborKind, LaborType, minutes_to_hours
+from billing.models import (
+    ApprovalEvent,
+    BillingDraft,
+    Decision,
+    LaborKind,
+    LaborType,
+    minutes_to_hours,
+)
+from billing.ticket_actions import comment_payload
 from connectors.models import Connection
-from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import WriteSpec, enqueue_writes, preview_payload, resolve_write
-from connectors.syncro.models import SyncroCustomer, SyncroProduct, SyncroTicket
-
-__all__ = [
-    "BillingError",
-    "PreparedWrite",
-    "approval_credential",
-    "comment_prepare",
-    "draft_approve",
-    "draft_create",
-    "draft_prepare",
-    "draft_reject",
-    "draft_sync_from_write",
-    "draft_update",
-    "drafts_approve",
-    "events_csv",
-    "labor_type_set",
-    "session_log_markdown",
-    "ticket_action_confirm",
-    "ticket_close_prepare",
-    "ticket_create_prepare",
-    "ticket_update_prepare",
-    "write_resolve",
-]
+from connectors.outbox.models import VendorWrite, VendorWriteAttempt
+from connectors.outbox.plans import WritePlan, plan_actor
+from connectors.outbox.services import plan_enqueue
+from connectors.syncro.models import SyncroProduct, SyncroTicket
+from connectors.syncro.writes import (
+    COMMENT_CREATE,
+    INVOICE_CREATE,
+    LINE_ITEM_CREATE,
+    TICKET_UPDATE,
+)
 
 INVOICE_CATEGORY = "Standard"  # seed /syncro "Create from ticket" body
 INVOICED_STATUS = "Invoiced"
-
-OP_COMMENT = "syncro.comment.create"
-OP_LINE_ITEM = "syncro.line_item.create"
-OP_INVOICE = "syncro.invoice.create"
-OP_TICKET_UPDATE = "syncro.ticket.update"
-OP_TICKET_CREATE = "syncro.ticket.create"
-
-OPERATION_LABELS = {
-    OP_COMMENT: "Comment",
-    OP_LINE_ITEM: "Line item",
-    OP_INVOICE: "Invoice",
-    OP_TICKET_UPDATE: "Ticket update",
-    OP_TICKET_CREATE: "New ticket",
-    "syncro.timer.charge": "Charge timer",
-}
-VENDOR_PATHS = {
-    OP_COMMENT: "POST /tickets/{ticket_id}/comment",
-    OP_LINE_ITEM: "POST /tickets/{ticket_id}/add_line_item",
-    OP_INVOICE: "POST /invoices",
-    OP_TICKET_UPDATE: "PUT /tickets/{ticket_id}",
-    OP_TICKET_CREATE: "POST /tickets",
-    "syncro.timer.charge": "POST /tickets/{ticket_id}/charge_timer_entry",
-}
-
-# The person resolving a write, for the audit row the outbox's signal triggers (the signal
-# itself carries no actor).
-_resolving_actor: contextvars.ContextVar = contextvars.ContextVar("resolving_actor", default=None)
+#: `WriteBatch.kind` of a draft's approval.
+BATCH_KIND = "billing.draft"
 
 
 class BillingError(Exception):
     """A workflow rule refused the action; the message is for the person (shown on the page)."""
 
 
-# --- prepared writes (preview = what is sent) -------------------------------------------------
-@dataclass(frozen=True)
-class PreparedWrite:
-    """One vendor write as the person will confirm it.
-
-    `preview` is the exact JSON the vendor receives (marker included); building the same
-    PreparedWrite again from the same form values and `business_key` gives the same preview,
-    which is what Confirm enqueues.
-    """
-
-    operation: str
-    target: dict
-    payload: dict
-    business_key: str
-    depends_on: str | None = None
-
-    @property
-    def preview(self) -> dict:
-        return preview_payload(self.operation, self.payload, self.business_key)
-
-    @property
-    def label(self) -> str:
-        return OPERATION_LABELS.get(self.operation, self.operation)
-
-    @property
-    def request_line(self) -> str:
-        return VENDOR_PATHS.get(self.operation, self.operation).format(**self.target)
-
-    def spec(self) -> WriteSpec:
-        return WriteSpec(
-            operation=self.operation,
-            target=self.target,
-            payload=self.payload,
-            business_key=self.business_key,
-            depends_on=self.depends_on,
-        )
+class PlanChanged(BillingError):
+    """The draft's writes are not the ones the person was shown (someone edited it since)."""
 
 
-def new_action_key(kind: str) -> str:
-    """A fresh business key for one ticket action, carried by the preview form to Confirm so a
-    double submit enqueues once: ``ticket-action:<kind>:<uuid hex>``."""
-    return f"ticket-action:{kind}:{uuid.uuid4().hex}"
-
-
-def comment_payload(*, subject: str, body: str, hidden: bool, do_not_email: bool) -> dict:
-    """``POST /tickets/{id}/comment`` body (flat, never wrapped in ``{"comment": …}``: 422)."""
-    return {"subject": subject, "body": body, "hidden": hidden, "do_not_email": do_not_email}
-
-
-def comment_prepare(
-    *, ticket: SyncroTicket, subject: str, body: str, hidden: bool, do_not_email: bool, key: str
-) -> list[PreparedWrite]:
-    """A comment on `ticket` (seed: subject and body required; hidden / do_not_email asked)."""
-    return [
-        PreparedWrite(
-            OP_COMMENT,
-            {"ticket_id": ticket.vendor_id},
-            comment_payload(subject=subject, body=body, hidden=hidden, do_not_email=do_not_email),
-            f"{key}:comment",
-        )
-    ]
-
-
-def ticket_update_prepare(*, ticket: SyncroTicket, changes: dict, key: str) -> list[PreparedWrite]:
-    """``PUT /tickets/{id}`` with only the fields that change (status, priority, user_id).
-
-    Raises:
-        BillingError: nothing changes.
-    """
-    current = {
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "user_id": ticket.user_vendor_id,
-    }
-    payload = {k: v for k, v in changes.items() if k in current and v != current[k]}
-    if not payload:
-        raise BillingError("Nothing to change: the ticket already has these values.")
-    return [
-        PreparedWrite(OP_TICKET_UPDATE, {"ticket_id": ticket.vendor_id}, payload, f"{key}:update")
-    ]
-
-
-def ticket_create_prepare(
-    *,
-    customer: SyncroCustomer,
-    subject: str,
-    problem_type: str,
-    status: str,
-    priority: str,
-    user_id: int,
-    key: str,
-) -> list[PreparedWrite]:
-    """``POST /tickets``: every field asked for (seed: "Always set user_id and priority")."""
-    payload = {
-        "customer_id": customer.vendor_id,
-        "subject": subject,
-        "problem_type": problem_type,
-        "status": status,
-        "priority": priority,
-        "user_id": user_id,
-    }
-    return [
-        PreparedWrite(
-            OP_TICKET_CREATE, {"customer_id": customer.vendor_id}, payload, f"{key}:create"
-        )
-    ]
-
-
-def ticket_close_prepare(
-    *,
-    ticket: SyncroTicket,
-    status: str,
-    resolution: str,
-    hidden: bool,
-    do_not_email: bool,
-    key: str,
-) -> list[PreparedWrite]:
-    """Close: a "Resolution" comment, then (once it is confirmed) the closing status."""
-    comment = comment_prepare(
-        ticket=ticket,
-        subject="Resolution",
-        body=resolution,
-        hidden=hidden,
-        do_not_email=do_not_email,
-        key=key,
-    )[0]
-    status_write = PreparedWrite(
-        OP_TICKET_UPDATE,
-        {"ticket_id": ticket.vendor_id},
-        {"status": status},
-        f"{key}:status",
-        depends_on=comment.business_key,
-    )
-    return [comment, status_write]
-
-
-def ticket_action_confirm(
-    *,
-    tenant: Tenant,
-    connection: Connection,
-    by,
-    prepared: list[PreparedWrite],
-    ticket_vendor_id: int | None,
-    ticket_number: str = "",
-    note: str = "",
-) -> list[VendorWrite]:
-    """Enqueue the confirmed writes of a ticket action and record who asked, in one transaction.
-
-    Returns the writes (the existing ones when this key was confirmed before).
-    Raises:
-        NoCredential: the person has no Syncro key and the tenant has no shared one.
-    """
-    with transaction.atomic():
-        keys = [p.business_key for p in prepared]
-        already = VendorWrite.objects.filter(tenant=tenant, business_key__in=keys).exists()
-        writes = enqueue_writes(
-            tenant=tenant,
-            connection=connection,
-            acting_user=by,
-            specs=[p.spec() for p in prepared],
-            source_ref=f"ticket:{ticket_vendor_id or 'new'}",
-        )
-        if not already:
-            ApprovalEvent.objects.create(
-                tenant=tenant,
-                ticket_vendor_id=ticket_vendor_id,
-                ticket_number=ticket_number,
-                kind=ApprovalEvent.Kind.REQUESTED,
-                actor=by,
-                after={
-                    "writes": [{"operation": w.operation, "payload": w.payload} for w in writes]
-                },
-                note=note,
-                operation=writes[0].operation if writes else "",
-                write_uuid=writes[0].uuid if writes else None,
-            )
-    return writes
-
-
-# --- drafts -------------------------------------------------------------------------------
 def labor_type_for(tenant: Tenant, kind: str) -> LaborType:
     """The tenant's mapped labor type `kind`.
 
@@ -395,8 +189,8 @@ def draft_reject(*, draft: BillingDraft, by, reason: str) -> BillingDraft:
         if not draft.is_pending:
             raise BillingError("Only a draft awaiting approval can be rejected.")
         before = {"status": draft.status}
-        draft.status = BillingDraft.Status.REJECTED
-        draft.rejected_by, draft.rejected_at, draft.reject_reason = by, timezone.now(), reason
+        draft.decide(Decision.REJECTED, by=by)
+        draft.reject_reason = reason
         draft.save()
         _event(
             draft,
@@ -409,16 +203,29 @@ def draft_reject(*, draft: BillingDraft, by, reason: str) -> BillingDraft:
     return draft
 
 
-def draft_prepare(draft: BillingDraft) -> list[PreparedWrite]:
+def draft_plan(draft: BillingDraft, *, actor: ActorCredential | None | bool = True) -> WritePlan:
     """The four writes approving `draft` will queue, chained: comment → line item → invoice →
-    status Invoiced (seed /syncro "Billing workflow" steps 4–8).
+    status Invoiced (seed /syncro "Billing workflow" steps 4–8). Business keys are
+    ``draft:<uuid>:<step>``.
 
     The line item is ``{"product_id", "quantity" (decimal hours), "name", "description",
     "taxable": false}``; no ``price_retail`` so Syncro prices from the product.
+
+    Args:
+        actor: whose key will send them; True (default) = look it up for the draft's tenant
+            with no particular person (use `draft_plan_for` for an approver).
     """
+    plan = WritePlan(
+        connection=draft.connection,
+        kind=BATCH_KIND,
+        key=f"draft:{draft.uuid}",
+        label=f"{draft.minutes} min {draft.get_labor_type_display()} on #{draft.ticket_number}",
+        subject={"ticket_id": draft.ticket_vendor_id, "ticket_number": draft.ticket_number},
+        actor=None if actor is True or actor is False else actor,
+    )
     target = {"ticket_id": draft.ticket_vendor_id}
-    comment = PreparedWrite(
-        OP_COMMENT,
+    comment = plan.add(
+        COMMENT_CREATE,
         target,
         comment_payload(
             subject=draft.comment_subject,
@@ -426,10 +233,10 @@ def draft_prepare(draft: BillingDraft) -> list[PreparedWrite]:
             hidden=draft.comment_hidden,
             do_not_email=draft.comment_do_not_email,
         ),
-        draft.business_key("comment"),
+        "comment",
     )
-    line = PreparedWrite(
-        OP_LINE_ITEM,
+    line = plan.add(
+        LINE_ITEM_CREATE,
         target,
         {
             "product_id": draft.product_vendor_id,
@@ -438,51 +245,62 @@ def draft_prepare(draft: BillingDraft) -> list[PreparedWrite]:
             "description": draft.line_description,
             "taxable": False,
         },
-        draft.business_key("line_item"),
-        depends_on=comment.business_key,
+        "line_item",
+        after=comment,
     )
-    invoice = PreparedWrite(
-        OP_INVOICE,
+    invoice = plan.add(
+        INVOICE_CREATE,
         target,
         {
             "ticket_id": draft.ticket_vendor_id,
             "customer_id": draft.customer_vendor_id,
             "category": INVOICE_CATEGORY,
         },
-        draft.business_key("invoice"),
-        depends_on=line.business_key,
+        "invoice",
+        after=line,
     )
-    status = PreparedWrite(
-        OP_TICKET_UPDATE,
-        target,
-        {"status": INVOICED_STATUS},
-        draft.business_key("status"),
-        depends_on=invoice.business_key,
-    )
-    return [comment, line, invoice, status]
+    plan.add(TICKET_UPDATE, target, {"status": INVOICED_STATUS}, "status", after=invoice)
+    return plan
+
+
+def draft_plan_for(draft: BillingDraft, user) -> WritePlan:
+    """`draft_plan` with the key `user` would approve it with (theirs, else the shared one)."""
+    return draft_plan(draft, actor=plan_actor(draft.connection, user))
 
 
 def approval_credential(tenant: Tenant, user) -> ActorCredential | None:
     """Whose Syncro key approving as `user` would use (None when there is none at all)."""
-    try:
-        return Credential.objects.for_actor(tenant, "syncro", user)
-    except NoCredential:
+    connection = Connection.objects.filter(tenant=tenant, vendor="syncro").first()
+    if connection is None:
         return None
+    return plan_actor(connection, user)
 
 
-def _approver_membership(tenant: Tenant, user) -> Membership | None:
+def _membership(tenant: Tenant, user) -> Membership | None:
     return Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()
 
 
-def check_can_approve(draft: BillingDraft, by) -> None:
+def can_approve(draft: BillingDraft, user, *, role: str | None = None) -> bool:
+    """True when `user` (with `role` in the draft's tenant, looked up when None) may approve
+    `draft` now: an approver role, four-eyes respected, the draft pending."""
+    try:
+        check_can_approve(draft, user, role=role)
+    except (PermissionDenied, BillingError):
+        return False
+    return True
+
+
+def check_can_approve(draft: BillingDraft, by, *, role: str | None = None) -> None:
     """Raise unless `by` may approve `draft`.
 
     Raises:
         PermissionDenied: not an owner, admin or billing member of the draft's tenant.
         BillingError: four-eyes approval is on and `by` drafted it, or the draft is not pending.
     """
-    membership = _approver_membership(draft.tenant, by)
-    if membership is None or membership.role not in APPROVER_ROLES:
+    if role is None:
+        membership = _membership(draft.tenant, by)
+        role = membership.role if membership else None
+    if role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot approve billing drafts.")
     if draft.tenant.four_eyes_approval and draft.drafted_by_id == by.pk:
         raise BillingError(
@@ -495,33 +313,42 @@ def check_can_approve(draft: BillingDraft, by) -> None:
         )
 
 
-def draft_approve(*, draft: BillingDraft, by) -> list[VendorWrite]:
+def draft_approve(*, draft: BillingDraft, by, fingerprint: str | None = None) -> list[VendorWrite]:
     """Approve `draft`: in one transaction the draft becomes APPROVED, its four writes are
-    queued in the outbox (chained with ``depends_on``) and an APPROVED event is written.
+    queued in the outbox as one `WriteBatch` the draft owns (chained with ``depends_on``) and an
+    APPROVED event is written.
 
+    Args:
+        fingerprint: the `WritePlan.fingerprint` of the plan the person was shown; when given
+            and different from the plan now, nothing is approved.
     Returns the four VendorWrites (comment, line item, invoice, status).
     Raises:
         PermissionDenied, BillingError: see `check_can_approve`.
+        PlanChanged: the plan is not the one shown.
         NoCredential: no Syncro key for `by` and no shared one (nothing is changed).
     """
     with transaction.atomic():
         draft = (
-            BillingDraft.objects.select_for_update()
+            BillingDraft.objects.select_for_update(of=("self",))
             .select_related("tenant", "connection")
             .get(pk=draft.pk)
         )
         check_can_approve(draft, by)
-        prepared = draft_prepare(draft)
-        writes = enqueue_writes(
-            tenant=draft.tenant,
-            connection=draft.connection,
-            acting_user=by,
-            specs=[p.spec() for p in prepared],
-            source_ref=draft.source_ref,
-        )
+        plan = draft_plan_for(draft, by)
+        if fingerprint is not None and not fingerprint:
+            raise PlanChanged(
+                "Open the draft (or the queue) to see what will be sent to Syncro, then approve."
+            )
+        if fingerprint is not None and fingerprint != plan.fingerprint:
+            raise PlanChanged(
+                "This draft changed since you looked at it (someone edited it, or your Syncro "
+                "key changed). Check what will be sent and approve again."
+            )
+        batch = plan_enqueue(plan, by=by)
+        writes = draft_writes_of(batch)
         before = {"status": draft.status}
-        draft.status = BillingDraft.Status.APPROVED
-        draft.approved_by, draft.approved_at = by, timezone.now()
+        draft.decide(Decision.APPROVED, by=by)
+        draft.batch = batch
         draft.used_shared_key = any(w.used_shared_key for w in writes)
         draft.approved = {
             "values": draft.values(),
@@ -543,7 +370,7 @@ def draft_approve(*, draft: BillingDraft, by) -> list[VendorWrite]:
             ApprovalEvent.Kind.APPROVED,
             by,
             before=before,
-            after={"status": draft.status, "values": draft.values()},
+            after={"status": Decision.APPROVED, "values": draft.values()},
             note="with the tenant's shared Syncro key" if draft.used_shared_key else "",
         )
     return writes
@@ -551,21 +378,29 @@ def draft_approve(*, draft: BillingDraft, by) -> list[VendorWrite]:
 
 @dataclass
 class BulkResult:
+    """What a bulk approval did: drafts approved, and drafts skipped with the reason."""
+
     approved: list[BillingDraft]
     skipped: list[tuple[BillingDraft, str]]
 
 
-def drafts_approve(*, tenant: Tenant, draft_uuids: Iterable[str], by) -> BulkResult:
+def drafts_approve(*, tenant: Tenant, choices: Iterable[str], by) -> BulkResult:
     """Approve several drafts, each in its own transaction (one refusal does not undo others).
 
-    Drafts of another tenant are ignored (never loaded). Returns which were approved and which
-    were skipped with the reason.
+    Args:
+        choices: ``"<draft uuid>:<plan fingerprint>"`` values of the queue's checkboxes. Drafts
+            of another tenant and malformed values are ignored (never loaded); a draft whose
+            plan changed since the queue was shown is skipped with the reason.
     """
+    wanted: dict[str, str] = {}
+    for value in choices:
+        draft_uuid, _, fingerprint = str(value).partition(":")
+        if _is_uuid(draft_uuid) and fingerprint:
+            wanted[draft_uuid] = fingerprint
     result = BulkResult([], [])
-    drafts = list(BillingDraft.objects.filter(tenant=tenant, uuid__in=list(draft_uuids)))
-    for draft in drafts:
+    for draft in BillingDraft.objects.filter(tenant=tenant, uuid__in=list(wanted)):
         try:
-            draft_approve(draft=draft, by=by)
+            draft_approve(draft=draft, by=by, fingerprint=wanted[str(draft.uuid)])
         except (BillingError, PermissionDenied, NoCredential) as exc:
             result.skipped.append((draft, str(exc)))
         else:
@@ -574,108 +409,28 @@ def drafts_approve(*, tenant: Tenant, draft_uuids: Iterable[str], by) -> BulkRes
     return result
 
 
+def _is_uuid(value: str) -> bool:
+    import uuid as uuid_module
+
+    try:
+        uuid_module.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+_STEP_ORDER = {"comment": 0, "line_item": 1, "invoice": 2, "status": 3}
+
+
+def draft_writes_of(batch) -> list[VendorWrite]:
+    """A draft batch's writes in chain order."""
+    writes = list(batch.writes.all())
+    return sorted(writes, key=lambda w: _STEP_ORDER.get(w.business_key.rsplit(":", 1)[-1], 9))
+
+
 def draft_writes(draft: BillingDraft) -> list[VendorWrite]:
     """The draft's vendor writes in chain order (empty before approval)."""
-    order = {"comment": 0, "line_item": 1, "invoice": 2, "status": 3}
-    writes = list(
-        VendorWrite.objects.filter(tenant_id=draft.tenant_id, source_ref=draft.source_ref)
-    )
-    return sorted(writes, key=lambda w: order.get(w.business_key.rsplit(":", 1)[-1], 9))
-
-
-# --- outbox feedback ----------------------------------------------------------------------
-_KIND_FOR_STATE = {
-    VendorWrite.State.IN_FLIGHT: ApprovalEvent.Kind.SENT,
-    VendorWrite.State.AMBIGUOUS: ApprovalEvent.Kind.UNCERTAIN,
-    VendorWrite.State.CONFIRMED: ApprovalEvent.Kind.CONFIRMED,
-    VendorWrite.State.REJECTED: ApprovalEvent.Kind.FAILED,
-    VendorWrite.State.NEEDS_REVIEW: ApprovalEvent.Kind.FAILED,
-    VendorWrite.State.CANCELLED: ApprovalEvent.Kind.FAILED,
-}
-
-
-def draft_sync_from_write(
-    *, write: VendorWrite, old_state: str, new_state: str, detail: str
-) -> None:
-    """Record a write's state change as an ApprovalEvent and bring its draft's status along.
-
-    Called (through `billing.receivers`) inside the outbox's transaction. A change out of a
-    person-waiting state is a manual resolution (attributed to the person in `write_resolve`).
-    The draft becomes INVOICED when all its writes are confirmed, NEEDS_ATTENTION while one waits
-    for a person (its vendor message copied onto the draft), APPROVED otherwise.
-    """
-    if not old_state:  # created by enqueue_writes: the APPROVED / REQUESTED row says it
-        return
-    if old_state in VendorWrite.PERSON_STATES:
-        kind = ApprovalEvent.Kind.RESOLVED
-    else:
-        kind = _KIND_FOR_STATE.get(new_state)
-        if kind is None:  # verifying, back to pending: the outbox's own attempts log has them
-            return
-    draft = None
-    if write.source_ref.startswith("draft:"):
-        draft = BillingDraft.objects.filter(
-            tenant_id=write.tenant_id, uuid=write.source_ref.split(":", 1)[1]
-        ).first()
-    ticket_id = (write.target or {}).get("ticket_id")
-    actor = _resolving_actor.get() if kind == ApprovalEvent.Kind.RESOLVED else None
-    ApprovalEvent.objects.create(
-        tenant_id=write.tenant_id,
-        draft=draft,
-        ticket_vendor_id=ticket_id if ticket_id is not None else write.target.get("ticket_id"),
-        ticket_number=draft.ticket_number if draft else "",
-        kind=kind,
-        actor=actor,
-        before={"state": old_state},
-        after={
-            "state": new_state,
-            "send_count": write.send_count,
-            "remote_id": write.remote_id,
-            **({"vendor_message": write.vendor_message} if write.vendor_message else {}),
-        },
-        note=detail[:2000],
-        write_uuid=write.uuid,
-        operation=write.operation,
-    )
-    if draft is not None and draft.status != BillingDraft.Status.REJECTED:
-        _draft_status_from_writes(draft, changed=write)
-
-
-def _draft_status_from_writes(draft: BillingDraft, *, changed: VendorWrite) -> None:
-    states = {
-        w.pk: (w.state, w.vendor_message)
-        for w in VendorWrite.objects.filter(tenant_id=draft.tenant_id, source_ref=draft.source_ref)
-    }
-    states[changed.pk] = (changed.state, changed.vendor_message)
-    values = [s for s, _ in states.values()]
-    if values and all(s == VendorWrite.State.CONFIRMED for s in values):
-        status = BillingDraft.Status.INVOICED
-    elif any(s in VendorWrite.PERSON_STATES or s == VendorWrite.State.CANCELLED for s in values):
-        status = BillingDraft.Status.NEEDS_ATTENTION
-    else:
-        status = BillingDraft.Status.APPROVED
-    message = next(
-        (m for s, m in states.values() if s in VendorWrite.PERSON_STATES and m),
-        draft.vendor_message,
-    )
-    if status != draft.status or message != draft.vendor_message:
-        BillingDraft.objects.filter(pk=draft.pk).update(
-            status=status, vendor_message=message, updated_at=timezone.now()
-        )
-
-
-def write_resolve(
-    *, write: VendorWrite, by, action: str, remote_id: str | None = None, note: str = ""
-) -> VendorWrite:
-    """A person settles a write waiting for them (`resolve_write`); the RESOLVED audit row
-    names them. Raises `connectors.outbox.services.ResolveError` when it is not waiting."""
-    token = _resolving_actor.set(by)
-    try:
-        return resolve_write(
-            write=write, by=by, action=action, remote_id=remote_id or None, note=note
-        )
-    finally:
-        _resolving_actor.reset(token)
+    return draft_writes_of(draft.batch) if draft.batch_id else []
 
 
 # --- labor types --------------------------------------------------------------------------
@@ -725,7 +480,7 @@ def _event(
 def _require_editor(draft: BillingDraft, by) -> None:
     if draft.drafted_by_id == by.pk:
         return
-    membership = _approver_membership(draft.tenant, by)
+    membership = _membership(draft.tenant, by)
     if membership is None or membership.role not in APPROVER_ROLES:
         raise PermissionDenied("Only the person who drafted it or an approver can edit a draft.")
 
@@ -745,14 +500,108 @@ CSV_COLUMNS = [
 ]
 
 
-def events_csv(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[str]:
-    """The tenant's ApprovalEvents from `start` to `end` (inclusive, server time zone) as CSV
-    lines (stdlib `csv`), header first, oldest first. JSON columns are compact JSON."""
-    import json
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of a draft's or the tenant's audit trail: a person's decision (`ApprovalEvent`)
+    or one request the outbox made for a write (`VendorWriteAttempt`).
 
+    `kind` is the event kind ("approved") or ``write.<attempt kind>`` ("write.send").
+    """
+
+    at: dt.datetime
+    kind: str
+    label: str
+    actor: object
+    ticket_number: str
+    ticket_vendor_id: int | None
+    draft_uuid: str
+    operation: str
+    write_uuid: str
+    note: str
+    before: dict
+    after: dict
+
+    def get_kind_display(self) -> str:
+        """The kind in words (the same call as on an `ApprovalEvent`, for shared templates)."""
+        return self.label
+
+
+def _entry_from_event(e: ApprovalEvent) -> AuditEntry:
+    return AuditEntry(
+        e.at,
+        e.kind,
+        e.get_kind_display(),
+        e.actor,
+        e.ticket_number,
+        e.ticket_vendor_id,
+        str(e.draft.uuid) if e.draft_id else "",
+        e.operation,
+        str(e.write_uuid or ""),
+        e.note,
+        e.before,
+        e.after,
+    )
+
+
+def _entry_from_attempt(a: VendorWriteAttempt) -> AuditEntry:
+    w = a.write
+    draft = getattr(w.batch, "draft", None) if w.batch_id else None
+    subject = w.batch.subject if w.batch_id else {}
+    after = {"outcome": a.outcome, "http_status": a.http_status, "state": w.state}
+    if a.outcome == VendorWriteAttempt.Outcome.REJECTED and w.vendor_message:
+        after["vendor_message"] = w.vendor_message
+    return AuditEntry(
+        a.at,
+        f"write.{a.kind}",
+        f"{a.get_kind_display()}: {a.get_outcome_display()}",
+        a.actor,
+        subject.get("ticket_number", ""),
+        w.target.get("ticket_id"),
+        str(draft.uuid) if draft else "",
+        w.operation,
+        str(w.uuid),
+        a.detail,
+        {},
+        after,
+    )
+
+
+def _attempts(**filters):
+    return VendorWriteAttempt.objects.filter(**filters).select_related(
+        "actor", "write", "write__batch", "write__batch__draft"
+    )
+
+
+def draft_timeline(draft: BillingDraft) -> list[AuditEntry]:
+    """The draft's audit trail, newest first: its events and every outbox request for its
+    writes (sends, looks for the marker, resolutions by a person)."""
+    entries = [_entry_from_event(e) for e in draft.events.select_related("actor", "draft")]
+    if draft.batch_id:
+        entries += [_entry_from_attempt(a) for a in _attempts(write__batch_id=draft.batch_id)]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def audit_entries(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[AuditEntry]:
+    """The tenant's audit trail from `start` to `end` (inclusive, server time zone), oldest
+    first, streamed from the database in chunks (events and write attempts merged by time)."""
     tz = timezone.get_current_timezone()
     lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    events = (
+        ApprovalEvent.objects.filter(tenant=tenant, at__gte=lo, at__lt=hi)
+        .select_related("actor", "draft")
+        .order_by("at", "id")
+    )
+    attempts = _attempts(write__tenant=tenant, at__gte=lo, at__lt=hi).order_by("at", "id")
+    yield from heapq.merge(
+        (_entry_from_event(e) for e in events.iterator(chunk_size=1000)),
+        (_entry_from_attempt(a) for a in attempts.iterator(chunk_size=1000)),
+        key=lambda e: e.at,
+    )
+
+
+def events_csv(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[str]:
+    """`audit_entries` as CSV lines (stdlib `csv`), header first. JSON columns are compact JSON."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -764,12 +613,7 @@ def events_csv(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[str]
 
     writer.writerow(CSV_COLUMNS)
     yield flush()
-    rows = (
-        ApprovalEvent.objects.filter(tenant=tenant, at__gte=lo, at__lt=hi)
-        .select_related("actor", "draft")
-        .order_by("at", "id")
-    )
-    for e in rows.iterator(chunk_size=1000):
+    for e in audit_entries(tenant=tenant, start=start, end=end):
         writer.writerow(
             [
                 e.at.isoformat(),
@@ -777,48 +621,12 @@ def events_csv(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[str]
                 e.actor.email if e.actor else "system",
                 e.ticket_number,
                 e.ticket_vendor_id or "",
-                e.draft.uuid if e.draft else "",
+                e.draft_uuid,
                 e.operation,
-                e.write_uuid or "",
+                e.write_uuid,
                 e.note,
                 json.dumps(e.before, sort_keys=True, default=str),
                 json.dumps(e.after, sort_keys=True, default=str),
             ]
         )
         yield flush()
-
-
-# --- session log --------------------------------------------------------------------------
-def session_log_markdown(*, ticket: SyncroTicket, comments: list, resolution: str = "") -> str:
-    """A session-log entry for a closed ticket (seed /syncro "Integration with session logs"):
-    subject, customer, comments oldest first, and the resolution, as Markdown.
-
-    Args:
-        comments: mirrored `SyncroTicketComment`s (any order).
-        resolution: the resolution text (the last "Resolution" comment when empty).
-    """
-    ordered = sorted(comments, key=lambda c: (c.vendor_created_at or timezone.now(), c.vendor_id))
-    if not resolution:
-        resolved = [c for c in ordered if c.subject.strip().lower() == "resolution"]
-        resolution = resolved[-1].body if resolved else ""
-    lines = [f"# Session log: #{ticket.number} {ticket.subject}", ""]
-    lines.append(f"- Customer: {ticket.customer_name}")
-    lines.append(f"- Status: {ticket.status}")
-    if ticket.vendor_created_at:
-        lines.append(f"- Opened: {ticket.vendor_created_at:%Y-%m-%d %H:%M}")
-    if ticket.resolved_at:
-        lines.append(f"- Resolved: {ticket.resolved_at:%Y-%m-%d %H:%M}")
-    lines += ["", "## Comments", ""]
-    for c in ordered:
-        when = f"{c.vendor_created_at:%Y-%m-%d %H:%M}" if c.vendor_created_at else ""
-        vis = " (internal)" if c.hidden else ""
-        lines += [
-            f"### {when} · {c.subject or 'Comment'}{vis} · {c.tech or 'unknown'}",
-            "",
-            c.body.strip(),
-            "",
-        ]
-    if not ordered:
-        lines += ["_No comments._", ""]
-    lines += ["## Resolution", "", resolution.strip() or "_No resolution recorded._", ""]
-    return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -15,11 +14,12 @@ def home_cards(request: HttpRequest) -> list[dict]:
     if tenant is None:
         return []
     S = BillingDraft.Status
-    counts = BillingDraft.objects.filter(tenant=tenant).aggregate(
-        pending=Count("id", filter=Q(status=S.PENDING)),
-        attention=Count("id", filter=Q(status=S.NEEDS_ATTENTION)),
-        sending=Count("id", filter=Q(status=S.APPROVED)),
-    )
+    by_status = BillingDraft.objects.filter(tenant=tenant).status_counts()
+    counts = {
+        "pending": by_status[S.PENDING],
+        "attention": by_status[S.NEEDS_ATTENTION],
+        "sending": by_status[S.APPROVED],
+    }
     queue = reverse("billing:queue")
     return [
         {

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,11 +29,13 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
 from billing import forms as billing_forms
-from billing import lists, selectors, services
+from billing import lists, selectors, services, ticket_actions
 from billing.models import BillingDraft, LaborKind
 from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import ResolveError
+from connectors.outbox.plans import PlanRefused, WritePlan, new_nonce
+from connectors.outbox.services import ResolveError, resolve_write
 from connectors.syncro.models import SyncroCustomer, SyncroProduct, SyncroTicket
+from connectors.syncro.writes import COMMENT_CREATE
 
 PAGE_SIZES = (25, 50, 100)
 QUEUE_SESSION_KEY = "billing_queue_filters"
@@ -104,7 +106,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return render(
             request, "billing/_comments.html", {"ticket": ticket, "comments": comments, "all": True}
         )
-    if request.htmx and request.htmx.target == "ticket-writes":
+    if request.htmx and request.GET.get("part") == "writes":
         return render(
             request, "billing/_ticket_writes.html", {"writes": _ticket_writes(request, ticket)}
         )
@@ -127,102 +129,120 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _ticket_writes(request: HttpRequest, ticket: SyncroTicket) -> list[VendorWrite]:
-    """The ticket's vendor writes asked from its page (not the billing chain), newest first."""
-    return list(
-        VendorWrite.objects.filter(tenant=request.tenant, target__ticket_id=ticket.vendor_id)
-        .filter(source_ref__startswith="ticket:")
-        .select_related("acting_user")
-        .order_by("-created_at", "-id")[:10]
+    """The writes of the ticket's recent actions (not the billing chain), newest first."""
+    batches = ticket_actions.ticket_action_batches(
+        tenant=request.tenant, ticket_vendor_id=ticket.vendor_id
     )
+    return [w for b in batches for w in sorted(b.writes.all(), key=lambda w: -w.id)]
 
 
-def _action(
-    request: HttpRequest,
-    *,
-    kind: str,
-    title: str,
-    form,
-    prepare: Callable[[object, str], list[services.PreparedWrite]],
-    ticket: SyncroTicket | None,
-    note: str,
-    extra: dict | None = None,
-) -> HttpResponse:
+@dataclass(frozen=True)
+class Action:
+    """One ticket action's page: its name (bound into the token), title, form and planner.
+
+    `plan(form, nonce)` builds the `WritePlan` from the validated form and a server-made nonce.
+    """
+
+    name: str
+    title: str
+    form: object
+    plan: Callable[[object, str], WritePlan]
+    ticket: SyncroTicket | None
+    note: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def obj(self) -> str:
+        """The object the token is bound to: the ticket's Syncro id, or "new"."""
+        return str(self.ticket.vendor_id) if self.ticket else "new"
+
+
+def _action(request: HttpRequest, action: Action) -> HttpResponse:
     """The two steps of every ticket action: Preview (the exact JSON) then Confirm (enqueue).
 
-    POST ``step=preview`` validates and shows the payloads; ``step=confirm`` rebuilds the same
-    payloads from the same fields and business key and enqueues them; ``step=edit`` returns to
-    the form with what the person typed.
+    ``step=preview`` validates, plans with a fresh server nonce and shows the plan with a signed
+    token; ``step=confirm`` takes the nonce from the token (refused if forged or made for
+    another person, action or ticket), plans again from the same fields and queues exactly that
+    plan if it is the one shown; ``step=edit`` returns to the form with what the person typed.
     """
     step = request.POST.get("step", "")
-    key = request.POST.get("key") or services.new_action_key(kind)
+    form = action.form
     context = {
-        "title": title,
+        "title": action.title,
         "form": form,
-        "ticket": ticket,
-        "key": key,
+        "ticket": action.ticket,
         "action_url": request.path,
         "credential": services.approval_credential(request.tenant, request.user),
-        **(extra or {}),
+        **action.extra,
     }
     if request.method == "POST" and step in ("preview", "confirm") and form.is_valid():
+        bind = {"tenant": request.tenant, "user": request.user, "action": action.name}
         try:
-            prepared = prepare(form, key)
-        except services.BillingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            context["prepared"] = prepared
+            nonce = (
+                ticket_actions.action_nonce(
+                    token=request.POST.get("token", ""), obj=action.obj, **bind
+                )
+                if step == "confirm"
+                else new_nonce()
+            )
+            plan = action.plan(form, nonce)
+            context["plan"] = plan
+            context["token"] = ticket_actions.action_token(plan=plan, obj=action.obj, **bind)
             if step == "confirm":
-                try:
-                    writes = services.ticket_action_confirm(
-                        tenant=request.tenant,
-                        connection=_connection(request),
-                        by=request.user,
-                        prepared=prepared,
-                        ticket_vendor_id=ticket.vendor_id if ticket else None,
-                        ticket_number=ticket.number if ticket else "",
-                        note=note,
-                    )
-                except NoCredential as exc:
-                    form.add_error(None, f"{exc} Add a Syncro key on the Integrations page.")
-                    context.pop("prepared")
-                else:
-                    context["writes"] = writes
-                    if not request.htmx:
-                        messages.success(request, f"{title}: confirmed, sending to Syncro.")
-                        if ticket is not None:
-                            return redirect("billing:ticket_detail", ticket_id=ticket.vendor_id)
-                    response = render(request, "billing/_action_done.html", context)
-                    return trigger_client_event(response, "ticket-changed")
+                batch = ticket_actions.action_confirm(
+                    plan=plan,
+                    token=request.POST.get("token", ""),
+                    by=request.user,
+                    action=action.name,
+                    obj=action.obj,
+                    ticket=action.ticket,
+                    note=action.note,
+                )
+                return _action_done(request, action, batch, context)
+        except (ticket_actions.ActionError, PlanRefused) as exc:
+            form.add_error(None, str(exc))
+        except NoCredential as exc:
+            form.add_error(None, f"{exc} Add a Syncro key on the Integrations page.")
+            context.pop("plan", None)
     template = "billing/_action.html" if request.htmx else "billing/action_page.html"
     return render(request, template, context)
+
+
+def _action_done(request: HttpRequest, action: Action, batch, context: dict) -> HttpResponse:
+    if not request.htmx:
+        messages.success(request, f"{action.title}: confirmed, sending to Syncro.")
+        if action.ticket is not None:
+            return redirect("billing:ticket_detail", ticket_id=action.ticket.vendor_id)
+        return redirect("billing:ticket_list")
+    context["writes"] = list(batch.writes.select_related("acting_user").order_by("id"))
+    response = render(request, "billing/_action_done.html", context)
+    return trigger_client_event(response, "ticket-changed")
+
+
+def _syncro(request: HttpRequest):
+    return _connection(request)
 
 
 @tenant_member_required()
 def ticket_comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Add a comment: subject, body, visibility → preview → confirm."""
     ticket = _ticket(request, ticket_id)
-    form = billing_forms.CommentForm(request.POST or None)
 
-    def prepare(f, key):
+    def plan(f, nonce):
         hidden, quiet = f.flags()
-        return services.comment_prepare(
+        return ticket_actions.comment_plan(
+            connection=_syncro(request),
+            user=request.user,
+            nonce=nonce,
             ticket=ticket,
             subject=f.cleaned_data["subject"],
             body=f.cleaned_data["body"],
             hidden=hidden,
             do_not_email=quiet,
-            key=key,
         )
 
-    return _action(
-        request,
-        kind="comment",
-        title="Add a comment",
-        form=form,
-        prepare=prepare,
-        ticket=ticket,
-        note="comment",
-    )
+    form = billing_forms.CommentForm(request.POST or None)
+    return _action(request, Action("comment", "Add a comment", form, plan, ticket, "comment"))
 
 
 @tenant_member_required()
@@ -238,18 +258,17 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
         request.POST or None, tenant=request.tenant, initial=initial
     )
 
-    def prepare(f, key):
-        return services.ticket_update_prepare(ticket=ticket, changes=dict(f.cleaned_data), key=key)
+    def plan(f, nonce):
+        return ticket_actions.ticket_update_plan(
+            connection=_syncro(request),
+            user=request.user,
+            nonce=nonce,
+            ticket=ticket,
+            changes=dict(f.cleaned_data),
+        )
 
-    return _action(
-        request,
-        kind="update",
-        title="Change status, priority or technician",
-        form=form,
-        prepare=prepare,
-        ticket=ticket,
-        note="ticket update",
-    )
+    title = "Change status, priority or technician"
+    return _action(request, Action("update", title, form, plan, ticket, "ticket update"))
 
 
 @tenant_member_required()
@@ -258,27 +277,21 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
     form = billing_forms.TicketCloseForm(request.POST or None, tenant=request.tenant)
 
-    def prepare(f, key):
+    def plan(f, nonce):
         hidden, quiet = f.flags()
-        return services.ticket_close_prepare(
+        return ticket_actions.ticket_close_plan(
+            connection=_syncro(request),
+            user=request.user,
+            nonce=nonce,
             ticket=ticket,
             status=f.cleaned_data["status"],
             resolution=f.cleaned_data["resolution"],
             hidden=hidden,
             do_not_email=quiet,
-            key=key,
         )
 
-    return _action(
-        request,
-        kind="close",
-        title="Close the ticket",
-        form=form,
-        prepare=prepare,
-        ticket=ticket,
-        note="close",
-        extra={"offer_session_log": True},
-    )
+    extra = {"offer_session_log": True}
+    return _action(request, Action("close", "Close the ticket", form, plan, ticket, "close", extra))
 
 
 @tenant_member_required()
@@ -292,31 +305,23 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     }
     form = billing_forms.TicketCreateForm(request.POST or None, tenant=tenant, initial=prefill)
 
-    def prepare(f, key):
-        customer = get_for_tenant_or_404(
-            request, SyncroCustomer, vendor_id=f.cleaned_data["customer"]
-        )
+    def plan(f, nonce):
         d = f.cleaned_data
-        return services.ticket_create_prepare(
+        customer = get_for_tenant_or_404(request, SyncroCustomer, vendor_id=d["customer"])
+        return ticket_actions.ticket_create_plan(
+            connection=_syncro(request),
+            user=request.user,
+            nonce=nonce,
             customer=customer,
             subject=d["subject"],
             problem_type=d["problem_type"],
             status=d["status"],
             priority=d["priority"],
             user_id=d["user_id"],
-            key=key,
         )
 
-    return _action(
-        request,
-        kind="create",
-        title="New ticket",
-        form=form,
-        prepare=prepare,
-        ticket=None,
-        note="new ticket",
-        extra={"problem_types": lists.problem_types(tenant)},
-    )
+    extra = {"problem_types": lists.problem_types(tenant)}
+    return _action(request, Action("create", "New ticket", form, plan, None, "new ticket", extra))
 
 
 @tenant_member_required()
@@ -327,16 +332,17 @@ def session_log(request: HttpRequest, ticket_id: int) -> HttpResponse:
     close_write = (
         VendorWrite.objects.filter(
             tenant=request.tenant,
+            batch__kind=ticket_actions.BATCH_KIND,
             target__ticket_id=ticket.vendor_id,
-            operation=services.OP_COMMENT,
-            business_key__startswith="ticket-action:close:",
+            operation=COMMENT_CREATE,
+            business_key__startswith=ticket_actions.action_key("close", ""),
         )
         .order_by("-created_at")
         .first()
     )
     if close_write is not None:
         resolution = close_write.payload.get("body", "")
-    text = services.session_log_markdown(
+    text = ticket_actions.session_log_markdown(
         ticket=ticket, comments=selectors.ticket_comments(ticket, limit=None), resolution=resolution
     )
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
@@ -382,47 +388,60 @@ def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _draft(request: HttpRequest, draft_uuid) -> BillingDraft:
-    return get_for_tenant_or_404(
+def draft_access(request: HttpRequest, draft_uuid) -> tuple[BillingDraft, bool]:
+    """``(draft, can_approve)``: the active tenant's draft (404 for any other, or for a
+    malformed UUID) and whether this person may approve it now (role, four-eyes, pending)."""
+    draft = get_for_tenant_or_404(
         request,
         BillingDraft.objects.select_related(
-            "drafted_by", "approved_by", "rejected_by", "connection"
+            "drafted_by", "approved_by", "rejected_by", "connection", "batch", "tenant"
         ),
         uuid=draft_uuid,
     )
+    return draft, services.can_approve(draft, request.user, role=request.membership.role)
 
 
-def _draft_context(request: HttpRequest, draft: BillingDraft) -> dict:
-    return {
+def _draft_context(request: HttpRequest, draft: BillingDraft, can_approve: bool) -> dict:
+    is_approver = _is_approver(request)
+    context = {
         "draft": draft,
         "writes": services.draft_writes(draft),
-        "is_approver": _is_approver(request),
-        "credential": services.approval_credential(request.tenant, request.user),
+        "is_approver": is_approver,
+        "can_approve": can_approve,
+        "choices": {},
         "four_eyes": request.tenant.four_eyes_approval,
         "four_eyes_blocks": request.tenant.four_eyes_approval
         and draft.drafted_by_id == request.user.pk,
     }
+    if draft.is_pending:
+        plan = services.draft_plan_for(draft, request.user)
+        choice = f"{draft.uuid}:{plan.fingerprint}"
+        context.update(plan=plan, credential=plan.actor, choice=choice)
+        context["choices"] = {draft.uuid: choice}
+    return context
 
 
 def _row_response(
     request: HttpRequest, draft: BillingDraft, *, error: str = "", changed: bool = False
 ) -> HttpResponse:
-    response = render(
-        request, "billing/_draft_row.html", {**_draft_context(request, draft), "error": error}
-    )
+    can_approve = services.can_approve(draft, request.user, role=request.membership.role)
+    context = {**_draft_context(request, draft, can_approve), "error": error}
+    response = render(request, "billing/_draft_row.html", context)
     return trigger_client_event(response, "drafts-changed") if changed else response
 
 
 @tenant_member_required()
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     """A draft: original / current / approved values, the exact payloads, whose key, writes,
-    timeline; POST edits it (drafter or approver, while pending). The queue row fragment for
-    HTMX requests targeting the row (it polls itself while writes are in progress)."""
-    draft = _draft(request, draft_uuid)
-    if request.htmx and (request.htmx.target or "").startswith("draft-row-"):
+    timeline; POST edits it (drafter or approver, while pending). For HTMX, ``?part=row`` is
+    its queue row (it polls itself while writes are in progress), ``?part=writes`` its writes."""
+    draft, can_approve = draft_access(request, draft_uuid)
+    part = request.GET.get("part") if request.htmx else None
+    if part == "row":
         return _row_response(request, draft)
-    if request.htmx and request.htmx.target == "draft-writes":
-        return render(request, "billing/_draft_writes.html", _draft_context(request, draft))
+    if part == "writes":
+        context = _draft_context(request, draft, can_approve)
+        return render(request, "billing/_draft_writes.html", context)
     can_edit = draft.is_pending and (
         draft.drafted_by_id == request.user.pk or _is_approver(request)
     )
@@ -442,14 +461,12 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
             else:
                 messages.success(request, "Draft updated. The original values are kept.")
                 return redirect("billing:draft_detail", draft_uuid=draft.uuid)
-    prepared = services.draft_prepare(draft)
     context = {
-        **_draft_context(request, draft),
+        **_draft_context(request, draft, can_approve),
         "form": form,
         "can_edit": can_edit,
-        "prepared": prepared,
         "editing": request.method == "POST" or request.GET.get("edit") == "1",
-        "events": draft.events.select_related("actor").order_by("-at", "-id"),
+        "events": services.draft_timeline(draft),
         "labels": dict(LaborKind.choices),
     }
     return render(request, "billing/draft_detail.html", context)
@@ -458,14 +475,16 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
 @tenant_member_required(roles=APPROVER_ROLES)
 @require_POST
 def draft_approve(request: HttpRequest, draft_uuid) -> HttpResponse:
-    """Approve one draft (HTMX: the row comes back and ``drafts-changed`` refreshes counts)."""
-    draft = _draft(request, draft_uuid)
+    """Approve one draft as it was shown (``plan`` = the fingerprint of the plan on the page;
+    HTMX: the row comes back and ``drafts-changed`` refreshes counts)."""
+    draft, _ = draft_access(request, draft_uuid)
     error = ""
+    _, _, fingerprint = request.POST.get("plan", "").partition(":")
     try:
-        services.draft_approve(draft=draft, by=request.user)
+        services.draft_approve(draft=draft, by=request.user, fingerprint=fingerprint)
     except (services.BillingError, NoCredential) as exc:
         error = str(exc)
-    draft.refresh_from_db()
+    draft, _ = draft_access(request, draft_uuid)
     if request.htmx:
         return _row_response(request, draft, error=error, changed=not error)
     if error:
@@ -478,7 +497,7 @@ def draft_approve(request: HttpRequest, draft_uuid) -> HttpResponse:
 @tenant_member_required(roles=APPROVER_ROLES)
 def draft_reject(request: HttpRequest, draft_uuid) -> HttpResponse:
     """Reject a pending draft with a reason."""
-    draft = _draft(request, draft_uuid)
+    draft, _ = draft_access(request, draft_uuid)
     form = billing_forms.RejectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -486,7 +505,7 @@ def draft_reject(request: HttpRequest, draft_uuid) -> HttpResponse:
         except services.BillingError as exc:
             form.add_error(None, str(exc))
         else:
-            draft.refresh_from_db()
+            draft, _ = draft_access(request, draft_uuid)
             if request.htmx:
                 return _row_response(request, draft, changed=True)
             messages.success(request, "Draft rejected.")
@@ -510,77 +529,62 @@ def _queue_filters(request: HttpRequest) -> dict:
 
 
 def _queue_counts(tenant) -> dict:
+    """Counts for the queue's stat cards: to approve, sending, needs attention, invoiced today."""
     S = BillingDraft.Status
-    agg = BillingDraft.objects.filter(tenant=tenant).aggregate(
-        pending=Count("id", filter=Q(status=S.PENDING)),
-        sending=Count("id", filter=Q(status=S.APPROVED)),
-        attention=Count("id", filter=Q(status=S.NEEDS_ATTENTION)),
-        invoiced_today=Count(
-            "id",
-            filter=Q(
-                status=S.INVOICED,
-                approved_at__gte=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
-            ),
-        ),
-    )
-    return agg
+    drafts = BillingDraft.objects.filter(tenant=tenant)
+    counts = drafts.status_counts()
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    invoiced_today = drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight).count()
+    return {
+        "pending": counts[S.PENDING],
+        "sending": counts[S.APPROVED],
+        "attention": counts[S.NEEDS_ATTENTION],
+        "invoiced_today": invoiced_today,
+    }
 
 
 @tenant_member_required()
 def queue(request: HttpRequest) -> HttpResponse:
     """Billing drafts by status, technician, customer and age; bulk approve; counts region.
 
-    HTMX requests targeting ``queue-counts`` get the counts fragment only (refreshed on
+    HTMX requests with ``?part=counts`` get the counts fragment only (refreshed on
     ``drafts-changed``); other HTMX requests get the results fragment.
     """
     tenant = request.tenant
-    if request.htmx and request.htmx.target == "queue-counts":
+    if request.htmx and request.GET.get("part") == "counts":
         return render(request, "billing/_queue_counts.html", {"counts": _queue_counts(tenant)})
     data = _queue_filters(request)
-    form = billing_forms.QueueFilterForm(data or None, tenant=tenant)
-    qs = BillingDraft.objects.filter(tenant=tenant).select_related("drafted_by", "approved_by")
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    status = cleaned.get("status") or ""
-    if status == "all":
-        pass
-    elif status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.open()
-    if cleaned.get("technician"):
-        qs = qs.filter(drafted_by_id=cleaned["technician"])
-    if cleaned.get("customer"):
-        qs = qs.filter(customer_vendor_id=cleaned["customer"])
-    if cleaned.get("age"):
-        qs = qs.filter(created_at__lt=timezone.now() - dt.timedelta(days=int(cleaned["age"])))
-    paginator = Paginator(qs.order_by("created_at", "id"), 50)
-    page = paginator.get_page(request.GET.get("page"))
-    is_approver = _is_approver(request)
-    context = {
-        "form": form,
-        "page": page,
-        "drafts": list(page.object_list),
-        "counts": _queue_counts(tenant),
-        "is_approver": is_approver,
-        "four_eyes": tenant.four_eyes_approval,
-        "credential": services.approval_credential(tenant, request.user) if is_approver else None,
-        "query": urlencode({**data, "filtered": 1}),
-        "writes_by_draft": _writes_by_draft(tenant, page.object_list),
-    }
+    context = _queue_context(request, data)
     if request.htmx and not request.htmx.boosted:
         return render(request, "billing/_queue_results.html", context)
     return render(request, "billing/queue.html", context)
 
 
-def _writes_by_draft(tenant, drafts) -> dict:
-    refs = [d.source_ref for d in drafts if not d.is_pending]
-    out: dict[str, list[VendorWrite]] = {}
-    if refs:
-        for w in VendorWrite.objects.filter(tenant=tenant, source_ref__in=refs).order_by(
-            "created_at", "id"
-        ):
-            out.setdefault(w.source_ref, []).append(w)
-    return out
+def _queue_context(request: HttpRequest, data: dict) -> dict:
+    tenant = request.tenant
+    form = billing_forms.QueueFilterForm(data or None, tenant=tenant)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    qs = selectors.queue_drafts(tenant, **cleaned)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    is_approver = _is_approver(request)
+    drafts = list(page.object_list)
+    credential = services.approval_credential(tenant, request.user) if is_approver else None
+    return {
+        "form": form,
+        "page": page,
+        "drafts": drafts,
+        "counts": _queue_counts(tenant),
+        "is_approver": is_approver,
+        "four_eyes": tenant.four_eyes_approval,
+        "credential": credential,
+        "query": urlencode({**data, "filtered": 1}),
+        "writes_by_draft": selectors.writes_by_draft(drafts),
+        "choices": {
+            d.uuid: f"{d.uuid}:{services.draft_plan(d, actor=credential).fingerprint}"
+            for d in drafts
+            if d.is_pending and is_approver
+        },
+    }
 
 
 @tenant_member_required(roles=APPROVER_ROLES)
@@ -588,26 +592,20 @@ def _writes_by_draft(tenant, drafts) -> dict:
 def queue_approve(request: HttpRequest) -> HttpResponse:
     """Bulk approve the checked drafts (each in its own transaction); reports what was skipped."""
     result = services.drafts_approve(
-        tenant=request.tenant, draft_uuids=request.POST.getlist("drafts"), by=request.user
+        tenant=request.tenant, choices=request.POST.getlist("drafts"), by=request.user
     )
     if result.approved:
-        messages.success(
-            request,
-            f"Approved {len(result.approved)} draft{'s' if len(result.approved) != 1 else ''}; sending to Syncro.",
-        )
+        n = len(result.approved)
+        messages.success(request, f"Approved {n} draft{'s' if n != 1 else ''}; sending to Syncro.")
     for draft, reason in result.skipped:
         messages.warning(request, f"#{draft.ticket_number}: {reason}")
     if not result.approved and not result.skipped:
         messages.info(request, "No draft was selected.")
     if request.htmx:
-        response = queue(_as_get(request))
+        context = _queue_context(request, _queue_filters(request))
+        response = render(request, "billing/_queue_results.html", context)
         return trigger_client_event(response, "drafts-changed")
     return redirect("billing:queue")
-
-
-def _as_get(request: HttpRequest) -> HttpRequest:
-    request.method = "GET"
-    return request
 
 
 @tenant_member_required()
@@ -636,7 +634,7 @@ def write_status(request: HttpRequest, write_uuid) -> HttpResponse:
             )
         if form.is_valid():
             try:
-                write = services.write_resolve(write=write, by=request.user, **form.cleaned_data)
+                write = resolve_write(write=write, by=request.user, **form.cleaned_data)
             except ResolveError as exc:
                 error = str(exc)
             write.refresh_from_db()
@@ -723,15 +721,8 @@ def audit(request: HttpRequest) -> HttpResponse:
                 f'attachment; filename="billing-audit-{start}-{end}.csv"'
             )
             return response
-    tz = timezone.get_current_timezone()
-    events = (
-        tenant.approval_events.filter(
-            at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-            at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-        )
-        .select_related("actor", "draft")
-        .order_by("-at", "-id")
-    )
+    # newest first on the page; the CSV streams oldest first
+    events = list(services.audit_entries(tenant=tenant, start=start, end=end))[::-1]
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

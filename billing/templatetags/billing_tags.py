@@ -17,10 +17,13 @@ def pretty_json(value) -> str:
 
 @register.filter
 def op_label(operation: str) -> str:
-    """ "syncro.line_item.create" -> "Line item"."""
-    from billing.services import OPERATION_LABELS
+    """ "syncro.line_item.create" -> "Line item" (the outbox handler's label)."""
+    from connectors.outbox.handlers import UnknownOperation, handler_for
 
-    return OPERATION_LABELS.get(operation, operation)
+    try:
+        return handler_for(operation).label or operation
+    except UnknownOperation:
+        return operation
 
 
 @register.filter

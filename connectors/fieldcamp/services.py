@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,18 +31,22 @@ from connectors.fieldcamp.models import FieldCampSyncJob
 from connectors.fieldcamp.writes import (
     INTEGRATION_KEYS,
     NOT_CONNECTED,
+    SYNC_TRIGGER,
     integration_status,
     recent_jobs,
     sync_body,
 )
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import WriteSpec, enqueue_writes
+from connectors.outbox.plans import WritePlan, new_nonce, plan_actor
+from connectors.outbox.services import plan_enqueue
 from connectors.webhooks.models import CalendarSyncFlag
 
 log = logging.getLogger(__name__)
 
-OPERATION = "fieldcamp.sync.trigger"
+OPERATION = SYNC_TRIGGER
+#: `WriteBatch.kind` of a "Refresh now".
+BATCH_KIND = "fieldcamp.integration"
 INTEGRATIONS = {
     "google-calendar": "Google Calendar",
     "outlook-calendar": "Outlook",
@@ -306,14 +309,16 @@ def integration_sync_trigger(
         return TriggerResult(
             pending, True, f"A {INTEGRATIONS[integration]} sync was just requested; following it."
         )
-    key = f"fieldcamp:sync:{integration}:{uuid.uuid4()}"
-    (write,) = enqueue_writes(
-        tenant=tenant,
+    plan = WritePlan(
         connection=connection,
-        acting_user=by,
-        specs=[WriteSpec(OPERATION, {"integration": integration}, body, key)],
-        source_ref=f"fieldcamp.integration:{integration}",
+        kind=BATCH_KIND,
+        key=f"fieldcamp:sync:{integration}:{new_nonce()}",
+        label=f"{INTEGRATIONS[integration]} sync ({mode})",
+        subject={"integration": integration},
+        actor=plan_actor(connection, by),
     )
+    plan.add(OPERATION, {"integration": integration}, body, "trigger")
+    write = plan_enqueue(plan, by=by).writes.get()
     return TriggerResult(write, False, f"{INTEGRATIONS[integration]} sync requested.")
 
 

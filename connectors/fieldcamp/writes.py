@@ -29,6 +29,9 @@ from django.utils.dateparse import parse_datetime
 from connectors.errors import ConflictError, NotFound, ValidationError, VendorError
 from connectors.outbox.handlers import BaseHandler, SendResult, register
 
+#: Operation names (the outbox's `VendorWrite.operation`); import these, never spell them.
+SYNC_TRIGGER = "fieldcamp.sync.trigger"
+
 NOT_CONNECTED = "INTEGRATION_NOT_CONNECTED"
 
 #: URL slug -> the ``integration`` value FieldCamp puts in job descriptors
@@ -105,7 +108,10 @@ class SyncTrigger(BaseHandler):
     The body is sent as given: this write's reference travels as the ``Idempotency-Key`` header
     (the write's uuid), not in the body."""
 
-    operation = "fieldcamp.sync.trigger"
+    operation = SYNC_TRIGGER
+    method = "POST"
+    path = "/integrations/{integration}/sync"
+    label = "Refresh now"
     vendor = "fieldcamp"
 
     def describe(self, target: dict, payload: dict) -> str:

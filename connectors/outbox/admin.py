@@ -8,7 +8,7 @@ class AttemptInline(admin.TabularInline):
     model = VendorWriteAttempt
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "outcome", "http_status", "detail", "worker"]
+    fields = ["at", "kind", "outcome", "http_status", "detail", "worker", "actor"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -28,7 +28,7 @@ class VendorWriteAdmin(TenantScopedAdmin):
         "marker",
     ]
     list_filter = ["state", "operation"]
-    search_fields = ["business_key", "marker", "remote_id", "source_ref"]
+    search_fields = ["business_key", "marker", "remote_id", "batch__key"]
     readonly_fields = [f.name for f in VendorWrite._meta.fields]
     inlines = [AttemptInline]
 

@@ -44,7 +44,7 @@ from connectors.errors import (
 )
 from connectors.outbox.handlers import handler_for
 from connectors.outbox.models import VendorWrite, VendorWriteAttempt
-from connectors.outbox.services import _cancel_dependents, schedule_processing, set_state
+from connectors.outbox.services import schedule_processing, set_state
 
 log = logging.getLogger(__name__)
 State = VendorWrite.State
@@ -434,13 +434,6 @@ def sweep() -> dict[str, int]:
         "processed": processed,
         "needs_review": VendorWrite.objects.waiting_for_person().count(),
     }
-
-
-def cancel_with_dependents(write: VendorWrite, reason: str) -> None:
-    """Cancel a write and everything that waits on it (used when its source is withdrawn)."""
-    with transaction.atomic():
-        set_state(write, State.CANCELLED, detail=reason)
-        _cancel_dependents(write, reason)
 
 
 def client_for_write(write: VendorWrite):

@@ -1,7 +1,9 @@
 """The registry of write operations the outbox can perform.
 
 Each vendor module (``connectors/<vendor>/writes.py``) registers one `WriteHandler` per
-operation. A handler knows four things about its vendor call and nothing about the database:
+operation, named by a constant of that module (``COMMENT_CREATE = "syncro.comment.create"``).
+A handler states its request (`method`, `path` with ``{target}`` fields, a human `label`) and
+knows these things about its vendor call:
 
 * `apply_marker(payload, marker)`: the exact body to send, with the write's marker placed in a
   field the vendor returns (so `find` can recognise the record later);
@@ -12,7 +14,11 @@ operation. A handler knows four things about its vendor call and nothing about t
 * `find(client, write)`: after an ambiguous answer, list the ids of vendor records carrying the
   marker (an empty list means "not there");
 * `after_confirm(client, write, remote_id)`: an optional check after success (the Syncro invoice
-  step verifies its line items arrived); returns a problem sentence or "".
+  step verifies its line items arrived); returns a problem sentence or "";
+* `describe(target, payload)`: one line a person reads in the preview ("comment “Work done” on
+  ticket 123");
+* `write_through(write)`: an optional update of the vendor's mirror from the confirmed answer,
+  run in the transaction that confirms the write (a new Syncro ticket is in the mirror at once).
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ class SendResult:
 class WriteHandler(Protocol):
     operation: str
     vendor: str
+    #: The HTTP method and path (relative to the connection's API base, ``{name}`` filled from
+    #: the write's target) shown in the preview.
+    method: str
+    path: str
+    label: str
     #: True when sending the same body twice has no extra effect (PUT of fields).
     idempotent: bool
 
@@ -45,6 +56,10 @@ class WriteHandler(Protocol):
 
     def after_confirm(self, client: Any, write: Any, remote_id: str) -> str: ...
 
+    def request_line(self, target: dict) -> str: ...
+
+    def write_through(self, write: Any) -> None: ...
+
 
 class BaseHandler:
     """Defaults for a `WriteHandler`: the payload sent as given, no check before the first send,
@@ -53,19 +68,33 @@ class BaseHandler:
 
     operation = ""
     vendor = ""
+    method = "POST"
+    path = ""
+    label = ""
     idempotent = False
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         return dict(payload)
 
     def describe(self, target: dict, payload: dict) -> str:
-        return self.operation
+        return self.label or self.operation
+
+    def request_line(self, target: dict) -> str:
+        """``"POST /tickets/123/comment"``: the method and the path with the target's ids."""
+        try:
+            path = self.path.format(**target)
+        except (KeyError, IndexError):
+            path = self.path
+        return f"{self.method} {path}"
 
     def precheck(self, client: Any, write: Any) -> str | None:
         return None
 
     def after_confirm(self, client: Any, write: Any, remote_id: str) -> str:
         return ""
+
+    def write_through(self, write: Any) -> None:
+        return None
 
 
 _HANDLERS: dict[str, WriteHandler] = {}
@@ -76,16 +105,18 @@ class UnknownOperation(KeyError):
 
 
 def register(handler: WriteHandler) -> WriteHandler:
+    """Add `handler` under its `operation` (called once per handler by its vendor module)."""
     _HANDLERS[handler.operation] = handler
     return handler
 
 
 def handler_for(operation: str) -> WriteHandler:
+    """The handler registered for `operation`.
+
+    Raises:
+        UnknownOperation: nothing is registered under that name.
+    """
     try:
         return _HANDLERS[operation]
     except KeyError:
         raise UnknownOperation(f"No outbox handler for {operation!r}.") from None
-
-
-def operations() -> list[str]:
-    return sorted(_HANDLERS)

@@ -54,12 +54,68 @@ class VendorWriteQuerySet(models.QuerySet):
     def waiting_for_person(self) -> VendorWriteQuerySet:
         return self.filter(state__in=VendorWrite.PERSON_STATES)
 
-    def due(self, now=None) -> VendorWriteQuerySet:
-        """Writes a worker may take now: runnable and due, or in flight with an expired lease."""
-        now = now or timezone.now()
-        runnable = models.Q(state__in=VendorWrite.RUNNABLE_STATES, next_attempt_at__lte=now)
-        abandoned = models.Q(state__in=VendorWrite.LEASED_STATES, lease_until__lt=now)
-        return self.filter(runnable | abandoned)
+
+class WriteBatch(models.Model):
+    """The writes one request of a person asked for, together: a draft's billing chain, one
+    ticket action, one job plan, one FieldCamp "Refresh now".
+
+    What asked for it points here with a real relation (``BillingDraft.batch``); every
+    `VendorWrite` of the batch points here too (``VendorWrite.batch``). `key` is made on the
+    server (a draft's UUID, or the nonce of a signed preview token) and is unique per tenant, so
+    confirming the same preview twice finds the same batch and makes no second write.
+
+    `state` is derived from the batch's writes by the outbox, in the transaction that changes
+    one of them (`connectors.outbox.services.set_state`): OPEN while any write is on its way,
+    DONE when all are confirmed, ATTENTION while one waits for a person or was cancelled.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Sending"
+        DONE = "done", "Done"
+        ATTENTION = "attention", "Needs a person"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="write_batches")
+    connection = models.ForeignKey(
+        "connectors.Connection", on_delete=models.PROTECT, related_name="write_batches"
+    )
+    kind = models.CharField(
+        max_length=40, help_text='Who asked, e.g. "billing.draft", "billing.ticket_action".'
+    )
+    key = models.CharField(max_length=120, help_text="Made on the server; unique per tenant.")
+    label = models.CharField(max_length=200, blank=True)
+    subject = models.JSONField(
+        default=dict, blank=True, help_text='What it is about, e.g. {"ticket_id": 123}.'
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    vendor_message = models.TextField(
+        blank=True, help_text="The vendor's words on the write that waits for a person."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="writebatch_tenant_key"),
+        ]
+        indexes = [models.Index(fields=["tenant", "kind", "-created_at"], name="wb_tenant_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} ({self.get_state_display()})"
+
+    def state_from(self, writes: list[tuple[str, str]]) -> tuple[str, str]:
+        """``(state, vendor_message)`` for writes given as ``(state, vendor_message)`` pairs."""
+        states = [s for s, _ in writes]
+        message = next((m for s, m in writes if s in VendorWrite.PERSON_STATES and m), "")
+        if states and all(s == VendorWrite.State.CONFIRMED for s in states):
+            return self.State.DONE, ""
+        if any(s in VendorWrite.PERSON_STATES or s == VendorWrite.State.CANCELLED for s in states):
+            return self.State.ATTENTION, message or self.vendor_message
+        return self.State.OPEN, ""
 
 
 class VendorWrite(models.Model):
@@ -105,12 +161,20 @@ class VendorWrite(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="+")
-    used_shared_key = models.BooleanField(default=False)
-    source_ref = models.CharField(
-        max_length=120,
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
         blank=True,
-        db_index=True,
-        help_text='Who asked for it, e.g. "billing.draft:<uuid>".',
+        related_name="+",
+        help_text="The person who last settled it by hand (mark done, send again, cancel).",
+    )
+    used_shared_key = models.BooleanField(default=False)
+    batch = models.ForeignKey(
+        WriteBatch,
+        on_delete=models.CASCADE,
+        related_name="writes",
+        help_text="The request of a person this write belongs to.",
     )
 
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
@@ -199,6 +263,14 @@ class VendorWriteAttempt(models.Model):
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     detail = models.CharField(max_length=500, blank=True)
     worker = models.CharField(max_length=80, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person who resolved it (RESOLVE rows).",
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

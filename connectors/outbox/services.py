@@ -1,139 +1,138 @@
-"""Creating, previewing and resolving vendor writes (the outbox's public API).
+"""Creating, settling and resolving vendor writes (the outbox's public API).
 
-Callers (billing, dispatch) build `WriteSpec`s and call `enqueue_writes` inside their own
-transaction, next to the approval and its audit row; the executor does the rest.
+Callers (billing, dispatch) build a `connectors.outbox.plans.WritePlan`, show it, and once the
+person confirms call `plan_enqueue` inside their own transaction, next to their own rows and the
+audit row that records the decision; the executor does the rest. Every change of a write's state
+goes through `set_state`, which also brings the write's `WriteBatch` state along in the same
+transaction (the owner of the batch reads it from there: no signal back up).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Credential, Tenant
+from accounts.models import NoCredential
 from connectors.outbox.handlers import handler_for
 from connectors.outbox.models import (
     VendorWrite,
     VendorWriteAttempt,
+    WriteBatch,
     marker_for,
     payload_fingerprint,
 )
-from connectors.outbox.signals import vendor_write_changed
+from connectors.outbox.plans import WritePlan
 
 
-@dataclass(frozen=True)
-class WriteSpec:
-    """One write to enqueue.
+def set_state(
+    write: VendorWrite, new_state: str, *, detail: str = "", by=None, **fields
+) -> VendorWrite:
+    """Save `write` in `new_state` with `fields`; settle its batch in the same transaction.
 
-    Attributes:
-        operation: a registered operation name, e.g. "syncro.comment.create".
-        target: parent ids, e.g. ``{"ticket_id": 123}``.
-        payload: the body before the marker is added.
-        business_key: what must happen once (unique per tenant), e.g. "draft:<uuid>:comment".
-        depends_on: business_key of another spec in the same call that must be confirmed first.
-    """
-
-    operation: str
-    target: dict
-    payload: dict
-    business_key: str
-    depends_on: str | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def preview_payload(operation: str, payload: dict, business_key: str) -> dict:
-    """The exact JSON body the vendor will receive for this write (marker included)."""
-    return handler_for(operation).apply_marker(payload, marker_for(business_key))
-
-
-def set_state(write: VendorWrite, new_state: str, *, detail: str = "", **fields) -> VendorWrite:
-    """Save `write` in `new_state` with `fields`, and send `vendor_write_changed`.
-
-    Must run inside a transaction: the signal's receivers write their audit rows in it.
+    Args:
+        detail: a sentence for the log (no secrets).
+        by: the person who caused the change (a resolution), None for the worker.
+    Must run inside a transaction. On CONFIRMED the handler's `write_through` updates the
+    mirror from the vendor's answer.
     """
     old = write.state
     write.state = new_state
     for name, value in fields.items():
         setattr(write, name, value)
+    if by is not None and getattr(by, "pk", None):
+        write.resolved_by = by
     if new_state in VendorWrite.TERMINAL_STATES and write.completed_at is None:
         write.completed_at = timezone.now()
     write.save()
     if old != new_state:
-        vendor_write_changed.send(
-            sender=VendorWrite, write=write, old_state=old, new_state=new_state, detail=detail
-        )
+        if new_state == VendorWrite.State.CONFIRMED:
+            handler_for(write.operation).write_through(write)
+        batch_settle(write.batch_id)
     return write
 
 
-def enqueue_writes(
-    *, tenant: Tenant, connection, acting_user, specs: list[WriteSpec], source_ref: str
-) -> list[VendorWrite]:
-    """Create the writes for `specs` (idempotent per business key) and schedule them on commit.
+def batch_settle(batch_id: int | None) -> WriteBatch | None:
+    """Derive the batch's state from its writes (locks the batch row; inside a transaction)."""
+    if batch_id is None:
+        return None
+    batch = WriteBatch.objects.select_for_update().filter(pk=batch_id).first()
+    if batch is None:
+        return None
+    pairs = list(batch.writes.values_list("state", "vendor_message"))
+    state, message = batch.state_from(pairs)
+    if (state, message) != (batch.state, batch.vendor_message):
+        batch.state, batch.vendor_message = state, message
+        batch.save(update_fields=["state", "vendor_message", "updated_at"])
+    return batch
 
-    The credential is the acting user's own key for the connection's vendor, or the tenant's
-    shared one (then ``used_shared_key`` is true and the vendor will attribute the write to the
-    shared key's owner).
 
+def plan_enqueue(plan: WritePlan, *, by) -> WriteBatch:
+    """Create the plan's `WriteBatch` and its writes, exactly as previewed, and schedule them on
+    commit. Confirming the same plan key again returns the existing batch and creates nothing
+    (a double-clicked Confirm makes one write).
+
+    Args:
+        plan: built on the server; `plan.actor` is whose key is used (the person's own, or the
+            tenant's shared one: then ``used_shared_key`` is set and the vendor attributes the
+            write to the shared key's owner).
+        by: the person confirming.
     Returns:
-        the VendorWrite of each spec, in order (existing ones when already enqueued).
+        the batch (``batch.writes`` in chain order).
     Raises:
         accounts.models.NoCredential: no usable credential for this vendor.
-        ValueError: the connection belongs to another tenant, or `depends_on` names no spec.
+        ValueError: `depends_on` names no earlier write of the plan.
     """
-    if connection.tenant_id != tenant.id:
-        raise ValueError("The connection belongs to another tenant.")
-    actor = Credential.objects.for_actor(tenant, connection.vendor, acting_user)
-    keys = [s.business_key for s in specs]
-    by_key = {
-        w.business_key: w for w in VendorWrite.objects.filter(tenant=tenant, business_key__in=keys)
-    }
-    created: list[VendorWrite] = []
-    for spec in specs:
-        if spec.business_key in by_key:
-            continue
-        if spec.depends_on and spec.depends_on not in by_key:
-            raise ValueError(f"depends_on {spec.depends_on!r} is not an earlier spec of this call.")
-        body = preview_payload(spec.operation, spec.payload, spec.business_key)
-        write = VendorWrite(
-            tenant=tenant,
+    connection = plan.connection
+    tenant_id = connection.tenant_id
+    with transaction.atomic():
+        existing = WriteBatch.objects.filter(tenant_id=tenant_id, key=plan.key).first()
+        if existing is not None:
+            return existing
+        if plan.actor is None:
+            raise NoCredential(
+                f"No {connection.get_vendor_display()} key for you and no shared key for the company."
+            )
+        batch = WriteBatch(
+            tenant_id=tenant_id,
             connection=connection,
-            operation=spec.operation,
-            business_key=spec.business_key,
-            depends_on=by_key.get(spec.depends_on) if spec.depends_on else None,
-            target=spec.target,
-            payload=body,
-            payload_sha256=payload_fingerprint(body),
-            marker=marker_for(spec.business_key),
-            acting_user=acting_user if getattr(acting_user, "pk", None) else None,
-            credential=actor.credential,
-            used_shared_key=actor.is_shared,
-            source_ref=source_ref,
-            max_sends=settings.OUTBOX_MAX_SENDS,
+            kind=plan.kind,
+            key=plan.key,
+            label=plan.label[:200],
+            subject=plan.subject,
+            requested_by=by if getattr(by, "pk", None) else None,
         )
         try:
             with transaction.atomic():
-                write.save()
+                batch.save()
         except IntegrityError:
-            # Another request enqueued the same business key at the same moment: use theirs.
-            by_key[spec.business_key] = VendorWrite.objects.get(
-                tenant=tenant, business_key=spec.business_key
+            # The other click of a double-click got there first: theirs is ours.
+            return WriteBatch.objects.get(tenant_id=tenant_id, key=plan.key)
+        by_key: dict[str, VendorWrite] = {}
+        for planned in plan.writes:
+            if planned.depends_on and planned.depends_on not in by_key:
+                raise ValueError(f"depends_on {planned.depends_on!r} is not an earlier write.")
+            body = planned.body
+            by_key[planned.key] = VendorWrite.objects.create(
+                tenant_id=tenant_id,
+                connection=connection,
+                batch=batch,
+                operation=planned.operation,
+                business_key=planned.key,
+                depends_on=by_key.get(planned.depends_on) if planned.depends_on else None,
+                target=planned.target,
+                payload=body,
+                payload_sha256=payload_fingerprint(body),
+                marker=marker_for(planned.key),
+                acting_user=by if getattr(by, "pk", None) else None,
+                credential=plan.actor.credential,
+                used_shared_key=plan.actor.is_shared,
+                max_sends=settings.OUTBOX_MAX_SENDS,
             )
-            continue
-        vendor_write_changed.send(
-            sender=VendorWrite,
-            write=write,
-            old_state="",
-            new_state=write.state,
-            detail="queued" + (" with the shared key" if actor.is_shared else ""),
-        )
-        by_key[spec.business_key] = write
-        created.append(write)
-    ready = [w.id for w in created if w.depends_on_id is None]
-    if ready:
-        transaction.on_commit(lambda: schedule_processing(ready))
-    return [by_key[k] for k in keys]
+        ready = [w.id for w in by_key.values() if w.depends_on_id is None]
+        if ready:
+            transaction.on_commit(lambda: schedule_processing(ready))
+    return batch
 
 
 def schedule_processing(write_ids: list[int]) -> None:
@@ -182,12 +181,14 @@ def resolve_write(
             if action == "mark_done"
             else VendorWriteAttempt.Outcome.NOT_SENT,
             detail=text[:500],
+            actor=by if getattr(by, "pk", None) else None,
         )
         if action == "mark_done":
             set_state(
                 write,
                 VendorWrite.State.CONFIRMED,
                 detail=text,
+                by=by,
                 remote_id=remote_id or write.remote_id,
                 lease_until=None,
             )
@@ -202,6 +203,7 @@ def resolve_write(
                 write,
                 VendorWrite.State.PENDING,
                 detail=text,
+                by=by,
                 max_sends=write.send_count + 1,
                 not_found_count=0,
                 verify_count=0,
@@ -210,18 +212,19 @@ def resolve_write(
             )
             transaction.on_commit(lambda: schedule_processing([write.id]))
         elif action == "cancel":
-            set_state(write, VendorWrite.State.CANCELLED, detail=text, lease_until=None)
-            _cancel_dependents(write, text)
+            set_state(write, VendorWrite.State.CANCELLED, detail=text, by=by, lease_until=None)
+            _cancel_dependents(write, text, by=by)
         else:
             raise ResolveError(f"Unknown action {action!r}.")
     return write
 
 
-def _cancel_dependents(write: VendorWrite, reason: str) -> None:
+def _cancel_dependents(write: VendorWrite, reason: str, *, by=None) -> None:
     for dependent in write.dependents.exclude(state__in=VendorWrite.TERMINAL_STATES):
         set_state(
             dependent,
             VendorWrite.State.CANCELLED,
             detail=f"cancelled because an earlier step was: {reason}",
+            by=by,
         )
-        _cancel_dependents(dependent, reason)
+        _cancel_dependents(dependent, reason, by=by)

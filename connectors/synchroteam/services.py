@@ -5,9 +5,9 @@ Public API (keyword-only):
 * `jobs_filtered(tenant=, filters=) -> QuerySet[SynchroteamJob]`
 * `job_context(job=) -> JobContext` (site, equipment, custom fields, activities, invoice, quotation)
 * `technician_board(tenant=, start=, days=, technician=None) -> list[TechnicianRow]`
-* `job_create_plan(tenant=, ..., token=) -> JobPlan`: the exact payloads before confirming
-* `job_create(tenant=, plan=, by=) -> list[VendorWrite]`
-* `job_schedule_plan(job=, technician=, start=, end=) -> JobPlan` / `job_schedule(...)`
+* `job_create_plan(connection=, user=, nonce=, ...) -> WritePlan`: the exact payloads first
+* `job_schedule_plan(connection=, user=, job=, technician=, start=, end=) -> WritePlan`
+* `job_writes_enqueue(plan=, by=, reason=) -> WriteBatch`
 
 Sources: vendor-apis.md §2.3 (``job/send`` upsert, ``job/schedule`` needs both datetimes as
 ``YYYY-MM-DD HH:MM:SS``), §2.5 (statuses; ``myId`` set at creation), §2.7 (job fields,
@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -28,8 +27,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Tenant, Vendor
 from connectors.models import Connection
-from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import WriteSpec, enqueue_writes, preview_payload
+from connectors.outbox.models import WriteBatch
+from connectors.outbox.plans import WritePlan, plan_actor
+from connectors.outbox.services import plan_enqueue
 from connectors.synchroteam.models import (
     SynchroteamActivity,
     SynchroteamCustomer,
@@ -41,7 +41,7 @@ from connectors.synchroteam.models import (
     SynchroteamUser,
 )
 from connectors.synchroteam.vocab import JOB_STATUSES, SCHEDULABLE_STATUSES
-from connectors.synchroteam.writes import DATE_FMT
+from connectors.synchroteam.writes import DATE_FMT, JOB_CREATE, JOB_SCHEDULE
 
 STATUSES = JOB_STATUSES
 SCHEDULABLE = SCHEDULABLE_STATUSES
@@ -203,22 +203,8 @@ def technician_board(
 # --- create and schedule ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlannedWrite:
-    spec: WriteSpec
-    body: dict  # the exact JSON the vendor will receive
-
-
-@dataclass(frozen=True)
-class JobPlan:
-    """The writes a create/schedule request will enqueue, with their exact bodies."""
-
-    token: str
-    writes: list[PlannedWrite]
-
-    @property
-    def specs(self) -> list[WriteSpec]:
-        return [w.spec for w in self.writes]
+#: `WriteBatch.kind` of a job create/schedule request.
+BATCH_KIND = "dispatch.job"
 
 
 def st_datetime(value: dt.datetime) -> str:
@@ -240,7 +226,9 @@ def _window(start: dt.datetime | None, end: dt.datetime | None) -> tuple[str, st
 
 def job_create_plan(
     *,
-    tenant: Tenant,
+    connection: Connection,
+    user,
+    nonce: str,
     customer: SynchroteamCustomer,
     site: SynchroteamSite | None,
     job_type: str,
@@ -248,12 +236,11 @@ def job_create_plan(
     technician: SynchroteamUser | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
-    token: str | None = None,
-) -> JobPlan:
+) -> WritePlan:
     """The ``job/send`` create (``myId`` = the marker) and, with a technician and window, the
-    ``job/schedule`` that follows it. `token` (a uuid the form carries from preview to confirm)
-    makes the business keys, so confirming twice enqueues once and the preview's ``myId`` is the
-    one sent.
+    ``job/schedule`` that follows it. `nonce` is made on the server at preview and comes back
+    inside the signed token, so confirming twice enqueues once and the preview's ``myId`` is
+    the one sent.
 
     Raises:
         DispatchError: the site is another customer's, half a window, a technician without a
@@ -264,7 +251,6 @@ def job_create_plan(
     window = _window(start, end)
     if (technician is None) != (window is None):
         raise DispatchError("To schedule, pick both a technician and a time window.")
-    token = token or str(uuid.uuid4())
     payload: dict = {
         "description": description.strip(),
         "customer": {"id": customer.vendor_id},
@@ -272,50 +258,40 @@ def job_create_plan(
     }
     if site is not None:
         payload["site"] = {"id": site.vendor_id}
-    create_key = f"st-job:{token}:create"
-    body = preview_payload("synchroteam.job.create", payload, create_key)
-    writes = [
-        PlannedWrite(
-            WriteSpec(
-                "synchroteam.job.create", {"customer_id": customer.vendor_id}, payload, create_key
-            ),
-            body,
-        )
-    ]
+    plan = WritePlan(
+        connection=connection,
+        kind=BATCH_KIND,
+        key=f"st-job:{nonce}",
+        label=f"New {job_type} job for {customer.name}",
+        subject={"customer_id": customer.vendor_id},
+        actor=plan_actor(connection, user),
+    )
+    create = plan.add(JOB_CREATE, {"customer_id": customer.vendor_id}, payload, "create")
     if window:
+        my_id = create.body["myId"]
         schedule = {
-            "myId": body["myId"],
+            "myId": my_id,
             "technician": {"id": technician.vendor_id},
             "scheduledStart": window[0],
             "scheduledEnd": window[1],
         }
-        key = f"st-job:{token}:schedule"
-        writes.append(
-            PlannedWrite(
-                WriteSpec(
-                    "synchroteam.job.schedule",
-                    {"my_id": body["myId"]},
-                    schedule,
-                    key,
-                    depends_on=create_key,
-                ),
-                preview_payload("synchroteam.job.schedule", schedule, key),
-            )
-        )
-    return JobPlan(token, writes)
+        plan.add(JOB_SCHEDULE, {"my_id": my_id}, schedule, "schedule", after=create)
+    return plan
 
 
 def job_schedule_plan(
     *,
+    connection: Connection,
+    user,
     job: SynchroteamJob,
     technician: SynchroteamUser,
     start: dt.datetime,
     end: dt.datetime,
-) -> JobPlan:
+) -> WritePlan:
     """A ``job/schedule`` by ``id`` for an existing job (reschedule or reassign).
 
-    The business key is the job plus the exact body, so the same change confirmed twice is sent
-    once, while a later different change is a new write.
+    The batch key is the job plus a digest of the exact body, so the same change confirmed
+    twice is sent once, while a later different change is a new write.
 
     Raises:
         DispatchError: the job's status does not allow scheduling (started or later), bad window.
@@ -323,7 +299,8 @@ def job_schedule_plan(
     if job.status and job.status not in SCHEDULABLE:
         raise DispatchError(f"A job in status “{job.status}” cannot be rescheduled in Synchroteam.")
     window = _window(start, end)
-    assert window is not None
+    if window is None:
+        raise DispatchError("Give both the start and the end of the time window.")
     payload = {
         "id": job.vendor_id,
         "technician": {"id": technician.vendor_id},
@@ -331,40 +308,41 @@ def job_schedule_plan(
         "scheduledEnd": window[1],
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-    key = f"st-job:{job.vendor_id}:schedule:{digest}"
-    spec = WriteSpec("synchroteam.job.schedule", {"job_id": job.vendor_id}, payload, key)
-    return JobPlan(digest, [PlannedWrite(spec, preview_payload(spec.operation, payload, key))])
+    plan = WritePlan(
+        connection=connection,
+        kind=BATCH_KIND,
+        key=f"st-job:{job.vendor_id}:schedule:{digest}",
+        label=f"Schedule job {job.num or job.vendor_id}",
+        subject={"job_id": job.vendor_id},
+        actor=plan_actor(connection, user),
+    )
+    plan.add(JOB_SCHEDULE, {"job_id": job.vendor_id}, payload, "schedule")
+    return plan
 
 
-def job_writes_enqueue(*, tenant: Tenant, plan: JobPlan, by, reason: str) -> list[VendorWrite]:
+def job_plan_nonce(plan: WritePlan) -> str:
+    """The part of the plan's key a signed token carries (the create nonce or the digest)."""
+    return plan.key.rsplit(":", 1)[-1]
+
+
+def job_writes_enqueue(*, plan: WritePlan, by, reason: str) -> WriteBatch:
     """Enqueue a plan's writes and mark the calendar for one batched sync, atomically.
 
     Raises:
-        DispatchError: no Synchroteam connection.
         accounts.models.NoCredential: no Synchroteam key in the vault.
     """
     from connectors.fieldcamp.services import calendar_sync_mark
 
-    connection = synchroteam_connection(tenant)
-    if connection is None:
-        raise DispatchError("This company has no Synchroteam connection.")
     with transaction.atomic():
-        writes = enqueue_writes(
-            tenant=tenant,
-            connection=connection,
-            acting_user=by,
-            specs=plan.specs,
-            source_ref=f"dispatch.job:{plan.token}",
-        )
-        if any(w.operation == "synchroteam.job.schedule" for w in writes):
-            calendar_sync_mark(tenant=tenant, reason=reason)
-    return writes
+        batch = plan_enqueue(plan, by=by)
+        if any(w.operation == JOB_SCHEDULE for w in plan.writes):
+            calendar_sync_mark(tenant=plan.connection.tenant, reason=reason)
+    return batch
 
 
-def job_writes(*, tenant: Tenant, token: str) -> list[VendorWrite]:
-    return list(
-        VendorWrite.objects.filter(tenant=tenant, source_ref=f"dispatch.job:{token}").order_by("id")
-    )
+def job_batch(*, tenant: Tenant, batch_uuid) -> WriteBatch | None:
+    """The tenant's job request batch with this UUID (None for anything else)."""
+    return WriteBatch.objects.filter(tenant=tenant, kind=BATCH_KIND, uuid=batch_uuid).first()
 
 
 def technicians(tenant: Tenant) -> QuerySet[SynchroteamUser]:

@@ -20,6 +20,13 @@ from django.utils import timezone
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import DISPATCH_ROLES, NoCredential
+from connectors.outbox.plans import (
+    PlanRefused,
+    new_nonce,
+    plan_token,
+    plan_token_check,
+    token_nonce,
+)
 from connectors.synchroteam import services
 from connectors.synchroteam.models import (
     SynchroteamCustomer,
@@ -27,6 +34,7 @@ from connectors.synchroteam.models import (
     SynchroteamSite,
     SynchroteamUser,
 )
+from connectors.synchroteam.writes import JOB_CREATE
 
 PAGE_SIZE = 50
 
@@ -74,7 +82,6 @@ class JobCreateForm(forms.Form):
         label="Window end",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +99,13 @@ class JobCreateForm(forms.Form):
             (u.vendor_id, u.name) for u in services.technicians(tenant)
         ]
 
-    def plan(self) -> services.JobPlan:
+    def plan(self, *, connection, user, nonce: str):
+        """The `WritePlan` of the validated form (customer, site and technician of the tenant).
+
+        Raises:
+            DoesNotExist: a chosen record is not the tenant's.
+            services.DispatchError: see `services.job_create_plan`.
+        """
         d = self.cleaned_data
         tenant = self.tenant
         customer = SynchroteamCustomer.objects.for_tenant(tenant).get(vendor_id=d["customer"])
@@ -107,7 +120,9 @@ class JobCreateForm(forms.Form):
             else None
         )
         return services.job_create_plan(
-            tenant=tenant,
+            connection=connection,
+            user=user,
+            nonce=nonce,
             customer=customer,
             site=site,
             job_type=d["job_type"],
@@ -115,7 +130,6 @@ class JobCreateForm(forms.Form):
             technician=tech,
             start=d.get("start"),
             end=d.get("end"),
-            token=str(d["token"]) if d.get("token") else None,
         )
 
 
@@ -230,36 +244,61 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 # --- create and schedule --------------------------------------------------------------------
+def _plan_step(request: HttpRequest, action: str, obj: str, build) -> tuple[object, str, str]:
+    """Preview or confirm one job plan: ``(plan | None, token, error)``.
+
+    Preview makes a fresh nonce; Confirm takes it from the signed token (refused when forged or
+    made for another person, action or job) and checks the rebuilt plan is the one shown.
+    """
+    bind = {"tenant": request.tenant, "user": request.user, "action": action, "obj": obj}
+    confirming = request.POST.get("action") == "confirm"
+    try:
+        token = request.POST.get("token", "")
+        nonce = token_nonce(token, **bind) if confirming else new_nonce()
+        plan = build(nonce)
+        if confirming:
+            plan_token_check(token, plan=plan, **bind)
+        fresh = plan_token(
+            nonce=services.job_plan_nonce(plan), fingerprint=plan.fingerprint, **bind
+        )
+        return plan, fresh, ""
+    except (PlanRefused, services.DispatchError) as exc:
+        return None, "", str(exc)
+
+
 @tenant_member_required(roles=DISPATCH_ROLES)
 def job_new(request: HttpRequest) -> HttpResponse:
-    """GET: the form. POST ``action=preview``: the exact payloads. POST ``action=confirm``: the
-    writes are enqueued (the token from the preview makes a double confirm harmless)."""
-    if services.synchroteam_connection(request.tenant) is None:
+    """GET: the form. POST ``action=preview``: the exact payloads and a signed token. POST
+    ``action=confirm``: the writes are enqueued (the token's nonce makes a double confirm
+    harmless)."""
+    connection = services.synchroteam_connection(request.tenant)
+    if connection is None:
         raise Http404("This company has no Synchroteam connection.")
     form = JobCreateForm(request.POST or None, tenant=request.tenant)
-    plan = None
+    plan, token = None, ""
     if request.method == "POST" and form.is_valid():
         try:
-            plan = form.plan()
-        except services.DispatchError as exc:
-            form.add_error(None, str(exc))
+            plan, token, error = _plan_step(
+                request,
+                "job.create",
+                "new",
+                lambda nonce: form.plan(connection=connection, user=request.user, nonce=nonce),
+            )
         except (
             SynchroteamCustomer.DoesNotExist,
             SynchroteamSite.DoesNotExist,
             SynchroteamUser.DoesNotExist,
         ):
             raise Http404("Not found.") from None
-        if plan is not None and request.POST.get("action") == "confirm":
+        if error:
+            form.add_error(None, error)
+        elif request.POST.get("action") == "confirm":
             return _confirm(request, plan, "job created and scheduled from the portal")
+    context = {"form": form, "plan": plan, "token": token, "title": "New job"}
     return render(
         request,
         "synchroteam/job_new.html",
-        {
-            "form": form,
-            "plan": plan,
-            "title": "New job",
-            "action_url": reverse("synchroteam:job_new"),
-        },
+        {**context, "action_url": reverse("synchroteam:job_new")},
     )
 
 
@@ -275,17 +314,26 @@ def job_schedule(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.scheduled_end:
         initial["end"] = timezone.localtime(job.scheduled_end).strftime("%Y-%m-%dT%H:%M")
     form = JobScheduleForm(request.POST or None, tenant=request.tenant, initial=initial)
-    plan = None
+    plan, token = None, ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         tech = get_for_tenant_or_404(request, SynchroteamUser, vendor_id=d["technician"])
-        try:
-            plan = services.job_schedule_plan(
-                job=job, technician=tech, start=d["start"], end=d["end"]
-            )
-        except services.DispatchError as exc:
-            form.add_error(None, str(exc))
-        if plan is not None and request.POST.get("action") == "confirm":
+        plan, token, error = _plan_step(
+            request,
+            "job.schedule",
+            str(job.vendor_id),
+            lambda nonce: services.job_schedule_plan(
+                connection=job.connection,
+                user=request.user,
+                job=job,
+                technician=tech,
+                start=d["start"],
+                end=d["end"],
+            ),
+        )
+        if error:
+            form.add_error(None, error)
+        elif request.POST.get("action") == "confirm":
             return _confirm(request, plan, f"job {job.num or job.vendor_id} rescheduled")
     return render(
         request,
@@ -293,6 +341,7 @@ def job_schedule(request: HttpRequest, job_id: int) -> HttpResponse:
         {
             "form": form,
             "plan": plan,
+            "token": token,
             "job": job,
             "title": f"Schedule job {job.num or job.vendor_id}",
             "action_url": reverse("synchroteam:job_schedule", args=[job.vendor_id]),
@@ -300,28 +349,25 @@ def job_schedule(request: HttpRequest, job_id: int) -> HttpResponse:
     )
 
 
-def _confirm(request: HttpRequest, plan: services.JobPlan, reason: str) -> HttpResponse:
+def _confirm(request: HttpRequest, plan, reason: str) -> HttpResponse:
     try:
-        services.job_writes_enqueue(
-            tenant=request.tenant, plan=plan, by=request.user, reason=reason
-        )
-    except (services.DispatchError, NoCredential) as exc:
+        batch = services.job_writes_enqueue(plan=plan, by=request.user, reason=reason)
+    except NoCredential as exc:
         messages.error(request, str(exc))
         return redirect("synchroteam:job_list")
     messages.success(request, "Sent to Synchroteam through the outbox. This page follows it.")
-    return redirect("synchroteam:job_request", token=plan.token)
+    return redirect("synchroteam:job_request", batch_uuid=batch.uuid)
 
 
 @tenant_member_required()
-def job_request(request: HttpRequest, token: str) -> HttpResponse:
+def job_request(request: HttpRequest, batch_uuid) -> HttpResponse:
     """The writes of one create/schedule request and their states (HTMX polls until settled)."""
-    writes = services.job_writes(tenant=request.tenant, token=token)
-    if not writes:
+    batch = services.job_batch(tenant=request.tenant, batch_uuid=batch_uuid)
+    if batch is None:
         raise Http404("Not found.")
+    writes = list(batch.writes.order_by("id"))
     settled = all(w.is_terminal or w.is_waiting_for_person for w in writes)
-    created = next(
-        (w for w in writes if w.operation == "synchroteam.job.create" and w.remote_id), None
-    )
-    context = {"writes": writes, "settled": settled, "token": token, "created": created}
+    created = next((w for w in writes if w.operation == JOB_CREATE and w.remote_id), None)
+    context = {"writes": writes, "settled": settled, "batch": batch, "created": created}
     template = "synchroteam/_request.html" if request.htmx else "synchroteam/request.html"
     return render(request, template, context)

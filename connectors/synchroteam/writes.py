@@ -30,6 +30,10 @@ from typing import Any
 from connectors.errors import AmbiguousError, NotFound
 from connectors.outbox.handlers import BaseHandler, SendResult, register
 
+#: Operation names (the outbox's `VendorWrite.operation`); import these, never spell them.
+JOB_CREATE = "synchroteam.job.create"
+JOB_SCHEDULE = "synchroteam.job.schedule"
+
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -69,7 +73,10 @@ class _Base(BaseHandler):
 class JobCreate(_Base):
     """``POST job/send`` without ``id``: a new job whose ``myId`` is the write's marker."""
 
-    operation = "synchroteam.job.create"
+    operation = JOB_CREATE
+    method = "POST"
+    path = "/job/send"
+    label = "New job"
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         body = dict(payload)
@@ -96,7 +103,10 @@ class JobCreate(_Base):
 class JobSchedule(_Base):
     """``POST job/schedule``: assign a technician and a window (reschedule and reassign too)."""
 
-    operation = "synchroteam.job.schedule"
+    operation = JOB_SCHEDULE
+    method = "POST"
+    path = "/job/schedule"
+    label = "Schedule job"
     idempotent = True
 
     def describe(self, target: dict, payload: dict) -> str:

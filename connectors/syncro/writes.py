@@ -32,6 +32,14 @@ from typing import Any
 from connectors.errors import AmbiguousError
 from connectors.outbox.handlers import BaseHandler, SendResult, register
 
+#: Operation names (the outbox's `VendorWrite.operation`); import these, never spell them.
+COMMENT_CREATE = "syncro.comment.create"
+LINE_ITEM_CREATE = "syncro.line_item.create"
+INVOICE_CREATE = "syncro.invoice.create"
+TICKET_UPDATE = "syncro.ticket.update"
+TICKET_CREATE = "syncro.ticket.create"
+TIMER_CHARGE = "syncro.timer.charge"
+
 COMMENT_REF = "\n\nRef: {marker}"
 LINE_ITEM_REF = " [{marker}]"
 
@@ -57,7 +65,10 @@ class _Base(BaseHandler):
 class CommentCreate(_Base):
     """POST /tickets/{id}/comment with a flat body (a ``{"comment": …}`` wrapper gets 422)."""
 
-    operation = "syncro.comment.create"
+    operation = COMMENT_CREATE
+    method = "POST"
+    path = "/tickets/{ticket_id}/comment"
+    label = "Comment"
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         body = dict(payload)
@@ -89,7 +100,10 @@ class LineItemCreate(_Base):
     explicitly (Syncro taxes when it is omitted), ``price_retail`` omitted so the product's price
     applies (seed ``/syncro``)."""
 
-    operation = "syncro.line_item.create"
+    operation = LINE_ITEM_CREATE
+    method = "POST"
+    path = "/tickets/{ticket_id}/add_line_item"
+    label = "Line item"
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         body = dict(payload)
@@ -117,7 +131,10 @@ class LineItemCreate(_Base):
 class InvoiceCreate(_Base):
     """POST /invoices with ``ticket_id``: Syncro pulls the ticket's line items (not its timers)."""
 
-    operation = "syncro.invoice.create"
+    operation = INVOICE_CREATE
+    method = "POST"
+    path = "/invoices"
+    label = "Invoice"
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         body = dict(payload)
@@ -202,7 +219,10 @@ def _expected_lines(write) -> list[tuple[str, Decimal | None]]:
 class TicketUpdate(_Base):
     """PUT /tickets/{id} with only the changed fields (status, priority, user_id, …)."""
 
-    operation = "syncro.ticket.update"
+    operation = TICKET_UPDATE
+    method = "PUT"
+    path = "/tickets/{ticket_id}"
+    label = "Ticket update"
     idempotent = True
 
     def describe(self, target: dict, payload: dict) -> str:
@@ -222,7 +242,10 @@ class TicketUpdate(_Base):
 class TicketCreate(_Base):
     """POST /tickets; the marker rides in a hidden first comment (``comments_attributes``)."""
 
-    operation = "syncro.ticket.create"
+    operation = TICKET_CREATE
+    method = "POST"
+    path = "/tickets"
+    label = "New ticket"
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         body = dict(payload)
@@ -244,6 +267,29 @@ class TicketCreate(_Base):
     def send(self, client, write) -> SendResult:
         ticket = client.create_ticket(dict(write.payload))
         return SendResult(_id(ticket, "ticket"), ticket)
+
+    def write_through(self, write) -> None:
+        """Upsert the new ticket into the mirror from Syncro's own answer (``POST /tickets``
+        returns the ticket), so it can be picked at once instead of after the next sync. A
+        ticket confirmed by a later look (no response body kept) waits for the next sync; an
+        answer the mapping refuses is left for the sync to quarantine with its reason."""
+        from connectors.sync import MappingError
+        from connectors.syncro.mapping import map_ticket
+        from connectors.syncro.models import SyncroTicket
+
+        record = write.response if isinstance(write.response, dict) else None
+        if not record or record.get("id") is None:
+            return
+        try:
+            values = map_ticket(record)
+        except MappingError:
+            return
+        vendor_id = values.pop("vendor_id")
+        SyncroTicket.objects.update_or_create(
+            connection=write.connection,
+            vendor_id=vendor_id,
+            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
+        )
 
     def find(self, client, write) -> list[str]:
         since = (write.first_sent_at or write.created_at) - dt.timedelta(minutes=10)
@@ -268,7 +314,10 @@ class TimerCharge(_Base):
     """POST /tickets/{id}/charge_timer_entry: charging twice makes two line items, so the timer is
     checked first (``recorded`` / ``ticket_line_item_id``; vendor-apis.md §1.9)."""
 
-    operation = "syncro.timer.charge"
+    operation = TIMER_CHARGE
+    method = "POST"
+    path = "/tickets/{ticket_id}/charge_timer_entry"
+    label = "Charge timer"
 
     def describe(self, target: dict, payload: dict) -> str:
         return f"charge timer {target.get('timer_entry_id')} on ticket {target.get('ticket_id')}"

@@ -89,7 +89,7 @@ def test_sixteen_approvers_at_once_make_one_approval_and_one_vendor_record_per_d
     executor.run_until_settled()
     for draft in BillingDraft.objects.all():
         records = syncro.sandbox.syncro.ticket_records(draft.ticket_vendor_id)
-        writes = {w.operation: w for w in VendorWrite.objects.filter(source_ref=draft.source_ref)}
+        writes = {w.operation: w for w in VendorWrite.objects.filter(batch__draft=draft)}
         assert all(w.state == VendorWrite.State.CONFIRMED for w in writes.values())
         comment = writes["syncro.comment.create"]
         assert len([c for c in records["comments"] if comment.marker in c["body"]]) == 1

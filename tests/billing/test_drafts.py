@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -12,7 +13,7 @@ from accounts.models import Credential
 from billing import services
 from billing.models import ApprovalEvent, BillingDraft, LaborType
 from connectors.outbox import executor
-from connectors.outbox.models import VendorWrite
+from connectors.outbox.models import VendorWrite, VendorWriteAttempt
 from connectors.syncro.models import SyncroTicket
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -48,6 +49,16 @@ def make_draft(syncro, world, *, by=None, **changes) -> BillingDraft:
         ticket=syncro.ticket,
         by=by or world.tech,
         **values,
+    )
+
+
+def approve(client, draft: BillingDraft, **headers):
+    """Approve as a person does: open the draft, then approve the plan it showed."""
+    page = client.get(reverse("billing:draft_detail", args=[draft.uuid])).content.decode()
+    match = re.search(r'name="plan" value="([^"]+)"', page)
+    plan = match.group(1) if match else ""
+    return client.post(
+        reverse("billing:draft_approve", args=[draft.uuid]), {"plan": plan}, **headers
     )
 
 
@@ -114,7 +125,7 @@ def test_the_draft_page_shows_the_exact_payloads_before_approval(syncro, world):
     draft = make_draft(syncro, world)
     page = world.client_for(world.billing).get(reverse("billing:draft_detail", args=[draft.uuid]))
     text = page.content.decode()
-    line = services.draft_prepare(draft)[1].preview
+    line = services.draft_plan(draft).writes[1].body
     assert line["quantity"] == 0.75 and line["taxable"] is False and "price_retail" not in line
     assert "&quot;taxable&quot;: false" in text
     assert "price_retail&quot;:" not in text
@@ -124,13 +135,11 @@ def test_the_draft_page_shows_the_exact_payloads_before_approval(syncro, world):
 
 def test_approving_sends_one_comment_one_line_item_one_invoice_and_the_status(syncro, world):
     draft = make_draft(syncro, world, minutes=50)
-    response = world.client_for(world.billing).post(
-        reverse("billing:draft_approve", args=[draft.uuid])
-    )
+    response = approve(world.client_for(world.billing), draft)
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == BillingDraft.Status.APPROVED
-    assert VendorWrite.objects.filter(source_ref=draft.source_ref).count() == 4
+    assert VendorWrite.objects.filter(batch__draft=draft).count() == 4
     assert (
         ApprovalEvent.objects.filter(draft=draft, kind="approved", actor=world.billing).count() == 1
     )
@@ -160,18 +169,20 @@ def test_approving_sends_one_comment_one_line_item_one_invoice_and_the_status(sy
     )
     assert puts[0].body["status"] == "Invoiced"
     assert draft.status == BillingDraft.Status.INVOICED
-    kinds = list(ApprovalEvent.objects.filter(draft=draft).values_list("kind", flat=True))
-    assert kinds.count("sent") == 4 and kinds.count("confirmed") == 4
+    sends = VendorWriteAttempt.objects.filter(write__batch__draft=draft, kind="send")
+    assert [a.outcome for a in sends] == ["confirmed"] * 4
+    timeline = [e.kind for e in services.draft_timeline(draft)]
+    assert timeline.count("write.send") == 4 and timeline[-1] == "drafted"
 
 
 def test_approving_twice_posts_once(syncro, world):
     draft = make_draft(syncro, world)
     client = world.client_for(world.billing)
-    client.post(reverse("billing:draft_approve", args=[draft.uuid]))
-    client.post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(client, draft)
+    approve(client, draft)
     settle(draft)
     assert len(syncro.ledger("POST", f"/tickets/{syncro.ticket.vendor_id}/comment")) == 1
-    assert VendorWrite.objects.filter(source_ref=draft.source_ref).count() == 4
+    assert VendorWrite.objects.filter(batch__draft=draft).count() == 4
 
 
 def test_four_eyes_refuses_the_drafter_as_approver(syncro, world):
@@ -184,7 +195,7 @@ def test_four_eyes_refuses_the_drafter_as_approver(syncro, world):
     assert "Four-eyes approval" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == BillingDraft.Status.PENDING
-    world.client_for(world.owner).post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(world.client_for(world.owner), draft)
     draft.refresh_from_db()
     assert draft.status == BillingDraft.Status.APPROVED and draft.approved_by == world.owner
 
@@ -193,7 +204,7 @@ def test_the_approver_is_warned_when_the_shared_key_will_be_used(syncro, world):
     draft = make_draft(syncro, world)
     page = world.client_for(world.owner).get(reverse("billing:draft_detail", args=[draft.uuid]))
     assert "Shared Syncro key." in page.content.decode()
-    world.client_for(world.owner).post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(world.client_for(world.owner), draft)
     draft.refresh_from_db()
     assert draft.used_shared_key is True
     settle(draft)
@@ -218,7 +229,7 @@ def test_editing_keeps_the_original_and_the_approved_values(syncro, world):
     assert draft.original["minutes"] == 45 and draft.original["labor_type"] == "onsite"
     event = ApprovalEvent.objects.get(draft=draft, kind="edited")
     assert event.before["minutes"] == 45 and event.after["minutes"] == 30
-    client.post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(client, draft)
     draft.refresh_from_db()
     assert draft.approved["values"]["minutes"] == 30 and draft.approved["original"]["minutes"] == 45
     settle(draft)
@@ -260,13 +271,13 @@ def test_rejecting_needs_a_reason_and_sends_nothing(syncro, world):
 def test_a_vendor_422_shows_the_vendors_message_on_the_draft(syncro, world):
     draft = make_draft(syncro, world)
     BillingDraft.objects.filter(pk=draft.pk).update(product_name="")  # Syncro needs a name
-    world.client_for(world.billing).post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(world.client_for(world.billing), draft)
     settle(draft)
     assert draft.status == BillingDraft.Status.NEEDS_ATTENTION
     assert "Name can't be blank" in draft.vendor_message
     page = world.client_for(world.billing).get(reverse("billing:draft_detail", args=[draft.uuid]))
     assert "Name can&#x27;t be blank" in page.content.decode()
-    assert ApprovalEvent.objects.filter(draft=draft, kind="failed").exists()
+    assert VendorWriteAttempt.objects.filter(write__batch__draft=draft, outcome="rejected").exists()
     # nothing after the refused step was sent
     assert not syncro.ledger("POST", "/invoices")
 
@@ -274,9 +285,9 @@ def test_a_vendor_422_shows_the_vendors_message_on_the_draft(syncro, world):
 def test_a_person_resolving_a_refused_write_is_audited(syncro, world):
     draft = make_draft(syncro, world)
     BillingDraft.objects.filter(pk=draft.pk).update(product_name="")
-    world.client_for(world.billing).post(reverse("billing:draft_approve", args=[draft.uuid]))
+    approve(world.client_for(world.billing), draft)
     settle(draft)
-    line = VendorWrite.objects.get(source_ref=draft.source_ref, operation="syncro.line_item.create")
+    line = VendorWrite.objects.get(batch__draft=draft, operation="syncro.line_item.create")
     response = world.client_for(world.billing).post(
         reverse("billing:write_status", args=[line.uuid]),
         {"action": "cancel"},
@@ -284,30 +295,34 @@ def test_a_person_resolving_a_refused_write_is_audited(syncro, world):
     )
     assert response.status_code == 200
     assert "drafts-changed" in response["HX-Trigger"]
-    event = ApprovalEvent.objects.get(draft=draft, kind="resolved", write_uuid=line.uuid)
-    assert event.actor == world.billing and event.after["state"] == "cancelled"
+    resolved = VendorWriteAttempt.objects.get(write=line, kind="resolve")
+    assert resolved.actor == world.billing
+    line.refresh_from_db()
+    assert line.state == "cancelled" and line.resolved_by == world.billing
+    assert "write.resolve" in [e.kind for e in services.draft_timeline(draft)]
 
 
 def test_htmx_approve_returns_the_row_and_a_drafts_changed_event(syncro, world):
     draft = make_draft(syncro, world)
-    response = world.client_for(world.billing).post(
-        reverse("billing:draft_approve", args=[draft.uuid]), HTTP_HX_REQUEST="true"
-    )
+    response = approve(world.client_for(world.billing), draft, HTTP_HX_REQUEST="true")
     text = response.content.decode()
     assert text.lstrip().startswith("<tr") and f'id="draft-row-{draft.uuid}"' in text
     assert 'hx-trigger="every 2s"' in text  # polls itself while sending
     assert "drafts-changed" in response["HX-Trigger"]
     counts = world.client_for(world.billing).get(
-        reverse("billing:queue"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-counts"
+        reverse("billing:queue"), {"part": "counts"}, HTTP_HX_REQUEST="true"
     )
     assert "To approve" in counts.content.decode() and "<html" not in counts.content.decode()
 
 
 def test_bulk_approve_approves_the_checked_drafts(syncro, world):
     drafts = [make_draft(syncro, world, minutes=m) for m in (15, 30, 60)]
-    response = world.client_for(world.billing).post(
-        reverse("billing:queue_approve"), {"drafts": [str(d.uuid) for d in drafts[:2]]}
-    )
+    client = world.client_for(world.billing)
+    page = client.get(reverse("billing:queue")).content.decode()
+    choices = re.findall(r'name="drafts" value="([^"]+)"', page)
+    chosen = [c for c in choices if c.split(":")[0] in {str(d.uuid) for d in drafts[:2]}]
+    assert len(chosen) == 2
+    response = client.post(reverse("billing:queue_approve"), {"drafts": chosen})
     assert response.status_code == 302
     statuses = [BillingDraft.objects.get(pk=d.pk).status for d in drafts]
     assert statuses == ["approved", "approved", "pending"]
@@ -365,10 +380,8 @@ def test_an_unmapped_labor_type_cannot_be_billed(syncro, world):
 def test_without_any_syncro_key_approval_is_refused_and_nothing_changes(syncro, world):
     draft = make_draft(syncro, world)
     Credential.objects.filter(tenant=world.tenant).update(status="revoked")
-    response = world.client_for(world.billing).post(
-        reverse("billing:draft_approve", args=[draft.uuid]), HTTP_HX_REQUEST="true"
-    )
-    assert "No Syncro credential" in response.content.decode()
+    response = approve(world.client_for(world.billing), draft, HTTP_HX_REQUEST="true")
+    assert "No Syncro" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == "pending" and not VendorWrite.objects.exists()
 
@@ -392,3 +405,26 @@ def test_the_ticket_list_billing_state_follows_the_draft(syncro, world):
     )
     assert "1 draft to approve" in page.content.decode()
     assert SyncroTicket.objects.filter(pk=syncro.ticket.pk).exists()
+
+
+def test_an_approval_of_a_draft_edited_since_it_was_shown_is_refused(syncro, world):
+    draft = make_draft(syncro, world)
+    approver = world.client_for(world.billing)
+    page = approver.get(reverse("billing:draft_detail", args=[draft.uuid])).content.decode()
+    shown = re.search(r'name="plan" value="([^"]+)"', page).group(1)
+    services.draft_update(draft=draft, by=world.tech, minutes=240)  # edited behind their back
+    response = approver.post(
+        reverse("billing:draft_approve", args=[draft.uuid]), {"plan": shown}, HTTP_HX_REQUEST="true"
+    )
+    assert "changed since you looked at it" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == BillingDraft.Status.PENDING and not VendorWrite.objects.exists()
+
+
+def test_an_approval_without_the_shown_plan_is_refused(syncro, world):
+    draft = make_draft(syncro, world)
+    response = world.client_for(world.billing).post(
+        reverse("billing:draft_approve", args=[draft.uuid]), HTTP_HX_REQUEST="true"
+    )
+    assert "Open the draft" in response.content.decode()
+    assert not VendorWrite.objects.exists()

@@ -8,13 +8,24 @@ import re
 import pytest
 from django.urls import reverse
 
-from billing import services
+from billing import ticket_actions
 from billing.models import ApprovalEvent
 from connectors.outbox import executor
-from connectors.outbox.models import VendorWrite
+from connectors.outbox.models import VendorWrite, VendorWriteAttempt
+from connectors.outbox.services import plan_enqueue
 from connectors.syncro.models import SyncroCustomer, SyncroTicket, SyncroTicketComment
 
 LIST = "billing:ticket_list"
+
+
+def token_in(page: str) -> str:
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def preview_then_confirm(client, url, data, **headers):
+    """Preview as a person does, then confirm that preview (its signed token)."""
+    preview = client.post(url, {**data, "step": "preview"}, **headers).content.decode()
+    return client.post(url, {**data, "token": token_in(preview), "step": "confirm"}, **headers)
 
 
 def tickets_on(page: str) -> list[str]:
@@ -151,30 +162,38 @@ def test_a_comment_is_previewed_as_exact_json_then_sent_once_on_confirm(syncro, 
         "subject": "Update",
         "body": "Called the customer back.",
         "visibility": "internal",
-        "key": "",
     }
     preview = client.post(url, {**form, "step": "preview"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Confirm and send" in preview
-    key = re.search(r'name="key" value="([^"]+)"', preview).group(1)
-    expected = services.comment_prepare(
-        ticket=t,
-        subject="Update",
-        body="Called the customer back.",
-        hidden=True,
-        do_not_email=True,
-        key=key,
-    )[0].preview
+    token = token_in(preview)
+    nonce = ticket_actions.action_nonce(
+        token=token, tenant=world.tenant, user=world.billing, action="comment", obj=str(t.vendor_id)
+    )
+    expected = (
+        ticket_actions.comment_plan(
+            connection=syncro.connection,
+            user=world.billing,
+            nonce=nonce,
+            ticket=t,
+            subject="Update",
+            body="Called the customer back.",
+            hidden=True,
+            do_not_email=True,
+        )
+        .writes[0]
+        .body
+    )
     assert "&quot;hidden&quot;: true" in preview and expected["body"].split()[-1] in preview
     assert not VendorWrite.objects.exists()  # nothing before Confirm
     for _ in range(2):  # a double click confirms once
-        done = client.post(url, {**form, "key": key, "step": "confirm"}, HTTP_HX_REQUEST="true")
+        done = client.post(url, {**form, "token": token, "step": "confirm"}, HTTP_HX_REQUEST="true")
     assert "ticket-changed" in done["HX-Trigger"]
     assert VendorWrite.objects.count() == 1
     executor.run_until_settled()
     posts = syncro.ledger("POST", f"/tickets/{t.vendor_id}/comment")
     assert len(posts) == 1 and posts[0].body == expected
     assert ApprovalEvent.objects.filter(ticket_vendor_id=t.vendor_id, kind="requested").count() == 1
-    assert ApprovalEvent.objects.filter(ticket_vendor_id=t.vendor_id, kind="confirmed").count() == 1
+    assert VendorWriteAttempt.objects.filter(kind="send", outcome="confirmed").count() == 1
 
 
 def test_back_to_edit_keeps_what_was_typed(syncro, world):
@@ -197,10 +216,9 @@ def test_a_status_change_sends_only_the_changed_fields(syncro, world):
         "status": "Waiting on Customer",
         "priority": t.priority,
         "user_id": t.user_vendor_id,
-        "key": "k1",
     }
     client = world.client_for(world.billing)
-    client.post(url, {**data, "step": "confirm"})
+    preview_then_confirm(client, url, data)
     executor.run_until_settled()
     puts = syncro.ledger("PUT", f"/tickets/{t.vendor_id}")
     assert [p.body for p in puts] == [{"status": "Waiting on Customer"}]
@@ -220,11 +238,10 @@ def test_creating_a_ticket_asks_every_field_and_keeps_what_was_typed(syncro, wor
         "status": "New",
         "priority": "Normal",
         "user_id": 1760,
-        "key": "ticket-action:create:abc",
     }
     preview = client.post(url, {**data, "step": "preview"}).content.decode()
     assert "POST /tickets" in preview and "&quot;user_id&quot;: 1760" in preview
-    client.post(url, {**data, "step": "confirm"})
+    client.post(url, {**data, "token": token_in(preview), "step": "confirm"})
     executor.run_until_settled()
     posts = syncro.ledger("POST", "/tickets")
     assert len(posts) == 1
@@ -247,10 +264,9 @@ def test_closing_posts_the_resolution_then_the_status_and_offers_the_session_log
         "status": "Resolved",
         "resolution": "Replaced the toner.",
         "visibility": "public_quiet",
-        "key": "ticket-action:close:x",
     }
     client = world.client_for(world.tech)
-    done = client.post(url, {**data, "step": "confirm"}, HTTP_HX_REQUEST="true").content.decode()
+    done = preview_then_confirm(client, url, data, HTTP_HX_REQUEST="true").content.decode()
     assert "session log" in done
     executor.run_until_settled()
     comment = syncro.ledger("POST", f"/tickets/{t.vendor_id}/comment")[0]
@@ -267,16 +283,14 @@ def test_a_vendor_refusal_of_a_ticket_action_shows_the_message_and_resolve_butto
     t = syncro.ticket
     url = reverse("billing:ticket_update", args=[t.vendor_id])
     client = world.client_for(world.billing)
-    prepared = services.ticket_update_prepare(
-        ticket=t, changes={"user_id": 999999}, key="ticket-action:update:bad"
-    )
-    services.ticket_action_confirm(
-        tenant=world.tenant,
+    plan = ticket_actions.ticket_update_plan(
         connection=syncro.connection,
-        by=world.billing,
-        prepared=prepared,
-        ticket_vendor_id=t.vendor_id,
+        user=world.billing,
+        nonce="bad",
+        ticket=t,
+        changes={"user_id": 999999},
     )
+    plan_enqueue(plan, by=world.billing)
     executor.run_until_settled()
     write = VendorWrite.objects.get()
     assert write.state == "rejected"

@@ -9,24 +9,23 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import WriteSpec, enqueue_writes
+from connectors.outbox.plans import PlannedWrite
+from connectors.outbox.scenarios import plan_of
+from connectors.outbox.services import plan_enqueue
 
 
 def _comment(syncro, world, key="cmd:1"):
-    spec = WriteSpec(
+    spec = PlannedWrite(
         "syncro.comment.create",
         {"ticket_id": syncro.ticket["id"]},
         {"subject": "Update", "body": "Checked the backups.", "hidden": True, "do_not_email": True},
         key,
     )
     with transaction.atomic():
-        return enqueue_writes(
-            tenant=world.tenant,
-            connection=syncro.connection,
-            acting_user=world.billing,
-            specs=[spec],
-            source_ref="cmd",
-        )[0]
+        batch = plan_enqueue(
+            plan_of(syncro.connection, [spec], user=world.billing), by=world.billing
+        )
+        return list(batch.writes.order_by("id"))[0]
 
 
 def test_running_the_command_sends_due_writes(syncro, world):

@@ -10,7 +10,9 @@ from django.db import connections, transaction
 
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite
-from connectors.outbox.services import WriteSpec, enqueue_writes
+from connectors.outbox.plans import PlannedWrite
+from connectors.outbox.scenarios import plan_of
+from connectors.outbox.services import plan_enqueue
 
 pytestmark = pytest.mark.skipif(
     db_connection.vendor != "postgresql",
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 def test_two_workers_and_a_sweeper_never_send_the_same_intent_twice(syncro, world):
     tid = syncro.ticket["id"]
     specs = [
-        WriteSpec(
+        PlannedWrite(
             "syncro.comment.create",
             {"ticket_id": tid},
             {"subject": f"Update {i}", "body": f"Note {i}", "hidden": True, "do_not_email": True},
@@ -32,13 +34,10 @@ def test_two_workers_and_a_sweeper_never_send_the_same_intent_twice(syncro, worl
     ]
     syncro.sandbox.faults.add("syncro POST /tickets/*/comment timeout_after_commit probability=0.3")
     with transaction.atomic():
-        writes = enqueue_writes(
-            tenant=world.tenant,
-            connection=syncro.connection,
-            acting_user=world.billing,
-            specs=specs,
-            source_ref="race",
+        batch = plan_enqueue(
+            plan_of(syncro.connection, specs, user=world.billing), by=world.billing
         )
+        writes = list(batch.writes.order_by("id"))
     ids = [w.id for w in writes]
     errors: list[BaseException] = []
     barrier = threading.Barrier(3)

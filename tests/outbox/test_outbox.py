@@ -8,14 +8,14 @@ from django.db import transaction
 from accounts.models import NoCredential
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite, VendorWriteAttempt
-from connectors.outbox.services import WriteSpec, enqueue_writes, preview_payload, resolve_write
-from connectors.outbox.signals import vendor_write_changed
-from connectors.sandbox.scenarios import billing_chain
+from connectors.outbox.plans import PlannedWrite
+from connectors.outbox.scenarios import billing_chain, plan_of
+from connectors.outbox.services import plan_enqueue, resolve_write
 
 State = VendorWrite.State
 
 
-def billing_specs(ticket: dict, key: str = "draft:1") -> list[WriteSpec]:
+def billing_specs(ticket: dict, key: str = "draft:1") -> list[PlannedWrite]:
     return billing_chain(
         ticket,
         key=key,
@@ -42,13 +42,10 @@ def labor_product(syncro):
 
 def enqueue(syncro, world, specs, user=None):
     with transaction.atomic():
-        return enqueue_writes(
-            tenant=world.tenant,
-            connection=syncro.connection,
-            acting_user=user or world.billing,
-            specs=specs,
-            source_ref="test",
+        batch = plan_enqueue(
+            plan_of(syncro.connection, specs, user=user or world.billing), by=user or world.billing
         )
+        return list(batch.writes.order_by("id"))
 
 
 def records(syncro, ticket_id):
@@ -108,7 +105,7 @@ def test_the_line_item_is_sent_as_the_runbook_requires(syncro, world):
 
 def test_the_preview_is_exactly_the_body_the_vendor_receives(syncro, world):
     spec = billing_specs(syncro.ticket)[0]
-    preview = preview_payload(spec.operation, spec.payload, spec.business_key)
+    preview = spec.body
     enqueue(syncro, world, [spec])
     executor.run_until_settled()
     assert posts(syncro, "/tickets/*/comment")[0].body == preview
@@ -173,13 +170,13 @@ def test_every_ambiguous_answer_after_commit_ends_in_one_record(syncro, world, f
 
 
 def test_a_vendor_422_goes_back_to_a_person_with_the_vendors_message(syncro, world):
-    spec = WriteSpec(
+    spec = PlannedWrite(
         "syncro.line_item.create",
         {"ticket_id": syncro.ticket["id"]},
         {"product_id": _labor_product_id(), "quantity": 1, "taxable": False},
         "draft:x:line_item",
     )
-    follow = WriteSpec(
+    follow = PlannedWrite(
         "syncro.invoice.create",
         {"ticket_id": syncro.ticket["id"]},
         {"ticket_id": syncro.ticket["id"], "customer_id": 1, "category": "Standard"},
@@ -197,13 +194,13 @@ def test_a_vendor_422_goes_back_to_a_person_with_the_vendors_message(syncro, wor
 
 
 def test_cancelling_a_rejected_step_cancels_what_depends_on_it(syncro, world):
-    spec = WriteSpec(
+    spec = PlannedWrite(
         "syncro.line_item.create",
         {"ticket_id": syncro.ticket["id"]},
         {"product_id": _labor_product_id(), "quantity": 1, "taxable": False},
         "draft:y:line_item",
     )
-    follow = WriteSpec(
+    follow = PlannedWrite(
         "syncro.ticket.update",
         {"ticket_id": syncro.ticket["id"]},
         {"status": "Invoiced"},
@@ -288,23 +285,36 @@ def test_no_credential_at_all_refuses_to_enqueue(syncro, world):
         enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
 
 
-def test_each_state_change_is_signalled_inside_the_transaction(syncro, world):
-    seen = []
+def test_the_batch_state_follows_its_writes_in_the_same_transaction(syncro, world):
+    writes = enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
+    batch = writes[0].batch
+    assert batch.state == batch.State.OPEN
+    executor.run_until_settled()
+    batch.refresh_from_db()
+    assert batch.state == batch.State.DONE
 
-    def receiver(sender, write, old_state, new_state, detail, **kwargs):
-        seen.append((write.operation, old_state, new_state))
 
-    vendor_write_changed.connect(receiver)
-    try:
-        enqueue(syncro, world, billing_specs(syncro.ticket)[:1])
-        executor.run_until_settled()
-    finally:
-        vendor_write_changed.disconnect(receiver)
-    assert seen == [
-        ("syncro.comment.create", "", "pending"),
-        ("syncro.comment.create", "pending", "in_flight"),
-        ("syncro.comment.create", "in_flight", "confirmed"),
-    ]
+def test_a_refused_write_puts_its_batch_in_attention_with_the_vendors_message(syncro, world):
+    refused = PlannedWrite(
+        "syncro.line_item.create",
+        {"ticket_id": syncro.ticket["id"]},
+        {"product_id": _labor_product_id(), "quantity": 1, "taxable": False},
+        "draft:z:line_item",
+    )
+    (write,) = enqueue(syncro, world, [refused])
+    executor.run_until_settled()
+    batch = VendorWrite.objects.get(pk=write.pk).batch
+    assert batch.state == batch.State.ATTENTION
+    assert "Name can't be blank" in batch.vendor_message
+
+
+def test_confirming_the_same_plan_twice_makes_one_batch_and_one_write(syncro, world):
+    specs = billing_specs(syncro.ticket, "draft:twice")[:1]
+    first = enqueue(syncro, world, specs)
+    second = enqueue(syncro, world, specs)
+    assert [w.pk for w in first] == [w.pk for w in second]
+    executor.run_until_settled()
+    assert len(posts(syncro, "/tickets/*/comment")) == 1
 
 
 def test_charging_a_timer_already_recorded_sends_nothing(syncro, world):
@@ -324,7 +334,7 @@ def test_charging_a_timer_already_recorded_sends_nothing(syncro, world):
         syncro,
         world,
         [
-            WriteSpec(
+            PlannedWrite(
                 "syncro.timer.charge",
                 {"ticket_id": tid, "timer_entry_id": timer["id"]},
                 {"timer_entry_id": timer["id"]},
@@ -362,7 +372,7 @@ def test_two_drafts_on_one_ticket_make_one_invoice_not_an_empty_second_one(syncr
 def test_a_ticket_created_through_the_portal_is_in_the_mirror_at_once(syncro, world):
     from connectors.syncro.models import SyncroTicket
 
-    spec = WriteSpec(
+    spec = PlannedWrite(
         "syncro.ticket.create",
         {"customer_id": syncro.ticket["customer_id"]},
         {
