@@ -68,13 +68,15 @@ class FieldCampClient(VendorClient):
         connected = "connected" if status.get("connected") else "not connected"
         return f"API key accepted (Google Calendar {connected})", ""
 
-    def trigger_sync(self, integration: str, *, mode: str = "incremental", key: str) -> dict:
-        """POST /integrations/{integration}/sync with an ``Idempotency-Key``; never retried.
+    def trigger_sync(self, integration: str, *, body: dict, key: str) -> Any:
+        """POST /integrations/{integration}/sync with exactly `body` and an ``Idempotency-Key``;
+        sent once, never retried (seed 002).
 
+        Returns the unwrapped answer: the sync job ``{"id"|"job_id", "status", ...}`` (any
+        other JSON value as it came).
         Raises ConflictError (409) when a sync is already in flight (seed 002).
         """
-        body = {"scope": "all"} if integration == "quickbooks" else {"mode": mode}
-        result = self.data(
+        return self.data(
             self.write(
                 "POST",
                 f"integrations/{integration}/sync",
@@ -82,7 +84,6 @@ class FieldCampClient(VendorClient):
                 headers={"Idempotency-Key": key},
             )
         )
-        return result if isinstance(result, dict) else {}
 
     def list_page(
         self, resource: str, *, cursor: str | None = None, params: dict | None = None

@@ -115,12 +115,7 @@ class SyncTrigger(BaseHandler):
     def send(self, client, write) -> SendResult:
         integration = write.target["integration"]
         try:
-            body = client.write(
-                "POST",
-                f"integrations/{integration}/sync",
-                json=dict(write.payload),
-                headers={"Idempotency-Key": str(write.uuid)},
-            )
+            job = client.trigger_sync(integration, body=dict(write.payload), key=str(write.uuid))
         except ConflictError as exc:
             status = integration_status(client, integration)
             running = (
@@ -148,7 +143,6 @@ class SyncTrigger(BaseHandler):
                     body=exc.body,
                 ) from exc
             raise
-        job = client.data(body)
         job_id = _job_id(job)
         return SendResult(job_id, job if isinstance(job, dict) else {"raw": job})
 
@@ -168,4 +162,7 @@ class SyncTrigger(BaseHandler):
         return [f for f in found if f]
 
 
-register(SyncTrigger())
+#: the outbox handlers of FieldCamp writes (exposed on the vendor descriptor)
+HANDLERS = (SyncTrigger(),)
+for _handler in HANDLERS:
+    register(_handler)

@@ -194,13 +194,6 @@ class SyncroClient:
             "ticket_line_item",
         )
 
-    def create_timer_entry(self, ticket_id: int, payload: dict) -> dict:
-        """POST /tickets/{id}/timer_entry (``start_at`` required); flat timer response."""
-        return _unwrap(
-            self._api.write("POST", f"tickets/{ticket_id}/timer_entry", json=payload),
-            "timer_entry",
-        )
-
     def charge_timer_entry(self, ticket_id: int, timer_entry_id: int) -> dict:
         """POST /tickets/{id}/charge_timer_entry: NOT idempotent (charging twice bills twice)."""
         return _unwrap(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.sync import MappingError
+from connectors.mapping import MappingError
 
 
 def mirror_created_ticket(sender, write, old_state: str, new_state: str, **kwargs) -> None:

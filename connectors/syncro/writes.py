@@ -299,12 +299,14 @@ class TimerCharge(_Base):
         return self._recorded(client, write)
 
 
-for _handler in (
+#: the outbox handlers of Syncro writes (exposed on the vendor descriptor)
+HANDLERS = (
     CommentCreate(),
     LineItemCreate(),
     InvoiceCreate(),
     TicketUpdate(),
     TicketCreate(),
     TimerCharge(),
-):
+)
+for _handler in HANDLERS:
     register(_handler)
