@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 
 class SyncroAuthMode(models.TextChoices):
+    """How a Syncro token is sent (vendor-apis.md §1.2)."""
+
     BEARER = "bearer", "Authorization: Bearer header"
     QUERY = "query", "api_key query parameter (fallback)"
 
@@ -166,6 +168,8 @@ class SyncStream(models.Model):
         return f"{self.connection} / {self.resource}"
 
     def lock_is_stale(self, now=None) -> bool:
+        """True when the lock's heartbeat is missing or older than
+        ``SYNC_HEARTBEAT_STALE_SECONDS``."""
         now = now or timezone.now()
         if self.lock_heartbeat_at is None:
             return True
@@ -241,6 +245,7 @@ class SyncRun(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Queued or running."""
         return self.status in self.ACTIVE
 
     @property
@@ -254,6 +259,7 @@ class SyncRun(models.Model):
 
     @property
     def duration(self) -> timedelta | None:
+        """Finished minus started, or None while either is missing."""
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
@@ -318,10 +324,14 @@ class LimitState(models.Model):
 
 
 class MirrorQuerySet(models.QuerySet):
+    """Filters every mirror model has."""
+
     def for_tenant(self, tenant: Tenant) -> MirrorQuerySet:
+        """Rows of `tenant`."""
         return self.filter(tenant=tenant)
 
     def alive(self) -> MirrorQuerySet:
+        """Rows the vendor still has (not soft-deleted)."""
         return self.filter(is_deleted=False)
 
 

@@ -109,6 +109,7 @@ def claim_stream(run: SyncRun) -> bool:
 
 
 def release_stream(run: SyncRun, **stream_updates: Any) -> None:
+    """Free the stream's lock if `run` still holds it, applying `stream_updates` with it."""
     SyncStream.objects.filter(pk=run.stream_id, lock_run=run).update(
         lock_run=None, lock_owner="", lock_heartbeat_at=None, **stream_updates
     )

@@ -42,12 +42,14 @@ class FieldCampClient(VendorClient):
         gate: RequestGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> FieldCampClient:
+        """A client for `base_url` with ``Authorization: Bearer <api_key>`` (§3.1)."""
         http = make_http_client(
             base_url, transport=transport, headers={"Authorization": f"Bearer {api_key}"}
         )
         return cls(http, gate=gate)
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self.http.close()
 
     @staticmethod
@@ -64,6 +66,7 @@ class FieldCampClient(VendorClient):
         return result if isinstance(result, dict) else {}
 
     def verify(self) -> tuple[str, str]:
+        """The Google Calendar status route as a cheap authenticated call -> ``(identity, "")``."""
         status = self.integration_status()
         connected = "connected" if status.get("connected") else "not connected"
         return f"API key accepted (Google Calendar {connected})", ""
@@ -88,6 +91,8 @@ class FieldCampClient(VendorClient):
     def list_page(
         self, resource: str, *, cursor: str | None = None, params: dict | None = None
     ) -> Page:
+        """One page of `resource` (``visits``, ``invoices``, ``calendar_changes``) after
+        `cursor`; ``next_cursor`` from ``meta``, the body or ``data`` (§3.8)."""
         path, key = LIST_PATHS[resource]
         query = {**(params or {}), "limit": PAGE_SIZE}
         if cursor:
@@ -117,6 +122,7 @@ class FieldCampClient(VendorClient):
         )
 
     def iter_pages(self, resource: str, *, params: dict | None = None):
+        """Every page of `resource`, following ``next_cursor`` until it is absent."""
         cursor = None
         for _ in range(100_000):
             result = self.list_page(resource, cursor=cursor, params=params)

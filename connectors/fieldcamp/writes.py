@@ -113,6 +113,9 @@ class SyncTrigger(BaseHandler):
         return f"{target.get('integration')} sync ({what})"
 
     def send(self, client, write) -> SendResult:
+        """Trigger the sync once (`FieldCampClient.trigger_sync`, the write's uuid as the
+        ``Idempotency-Key``); a 409 follows the job already running; "not connected" is a
+        validation error for a person."""
         integration = write.target["integration"]
         try:
             job = client.trigger_sync(integration, body=dict(write.payload), key=str(write.uuid))

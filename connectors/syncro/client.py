@@ -61,15 +61,19 @@ class SyncroClient:
         gate: RequestGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> SyncroClient:
+        """A client for `base_url` with `token` as a Bearer header, or as ``?api_key=`` when
+        `auth_mode` is "query" (vendor-apis.md §1.2)."""
         headers = {"Authorization": f"Bearer {token}"} if auth_mode != SyncroAuthMode.QUERY else {}
         http = make_http_client(base_url, transport=transport, headers=headers)
         return cls(http, token=token, auth_mode=auth_mode, gate=gate)
 
     @property
     def gate(self) -> RequestGate:
+        """The request gate (rate limiter) this client reports to."""
         return self._api.gate
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self._api.http.close()
 
     # --- identity -----------------------------------------------------------------------
