@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Credential, CredentialPurpose, CredentialStatus
 from connectors.models import Connection, LimitState, RequestUsage, SyncRun, SyncStream
+from connectors.schedules import next_runs
 
 
 class StatusSummary:
@@ -151,8 +152,6 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
     ``advice`` ({level, text, action?, url?} or None), ``streams``.
     """
-    from connectors.schedules import next_runs
-
     now = now or timezone.now()
     creds = _credentials(connection)
     runs = list(
