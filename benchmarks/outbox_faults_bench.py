@@ -91,7 +91,7 @@ def _tickets_and_product(sandbox, count: int):
 
 
 def _specs(ticket: dict, product_id: int, key: str):
-    from connectors.sandbox.scenarios import billing_chain
+    from connectors.outbox.scenarios import billing_chain
 
     return billing_chain(
         ticket,
@@ -107,7 +107,8 @@ def _outbox_run(drafts: int) -> dict:
 
     from connectors.outbox import executor
     from connectors.outbox.models import VendorWrite
-    from connectors.outbox.services import enqueue_writes
+    from connectors.outbox.scenarios import plan_of
+    from connectors.outbox.services import plan_enqueue
     from connectors.sandbox.checks import vendor_copies
 
     sandbox, accounts, connection = _world()
@@ -118,18 +119,14 @@ def _outbox_run(drafts: int) -> dict:
     started = time.perf_counter()
     with transaction.atomic():
         for i, ticket in enumerate(tickets):
-            enqueue_writes(
-                tenant=accounts.tenant,
-                connection=connection,
-                acting_user=accounts.users["billing"],
-                specs=_specs(ticket, product_id, f"bench:{i}"),
-                source_ref=f"bench:{i}",
-            )
+            billing = accounts.users["billing"]
+            chain = _specs(ticket, product_id, f"bench:{i}")
+            plan_enqueue(plan_of(connection, chain, user=billing, kind="bench"), by=billing)
     executor.run_until_settled(max_steps=1_000_000)
     elapsed = time.perf_counter() - started
 
     entries = [e for e in sandbox.ledger.writes(vendor="syncro") if e.seq > seq0]
-    writes = list(VendorWrite.objects.filter(source_ref__startswith="bench:"))
+    writes = list(VendorWrite.objects.filter(batch__kind="bench"))
     states = Counter(w.state for w in writes)
     duplicates = lost = blind = 0
     records_cache: dict[int, dict] = {}

@@ -41,7 +41,7 @@ def _ttl() -> int:
 
 def _settings_model():
     """The connectors' mirror of ``/tickets/settings`` if they provide one (else None)."""
-    for name in ("SyncroTicketSettings", "SyncroAccountSettings"):
+    for name in ("SyncroTicketSettings",):
         try:
             return apps.get_model("syncro", name)
         except LookupError:

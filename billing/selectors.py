@@ -31,7 +31,7 @@ COMMENTS_SHOWN = 5  # seed /syncro "Comments (most recent first, truncated to la
 
 def syncro_connection(tenant: Tenant) -> Connection | None:
     """The tenant's Syncro connection (one per tenant), or None when not set up."""
-    return Connection.objects.filter(tenant=tenant, vendor="syncro").first()
+    return Connection.objects.for_tenant(tenant).enabled().of("syncro").first()
 
 
 def queue_drafts(

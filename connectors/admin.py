@@ -5,18 +5,20 @@ from __future__ import annotations
 from django.contrib import admin
 
 from connectors.models import Connection, LimitState, QuarantinedRecord, SyncRun, SyncStream
+from connectors.schedules import connection_schedules_ensure
 
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
+    """Connections; saving one creates or updates its sync schedules."""
+
     list_display = ("tenant", "vendor", "account", "base_url", "enabled", "syncro_auth_mode")
     list_filter = ("vendor", "enabled")
     search_fields = ("account", "tenant__name")
 
     def save_model(self, request, obj, form, change):
+        """Save, then make the connection's schedules match it (connectors.schedules)."""
         super().save_model(request, obj, form, change)
-        from connectors.services import connection_schedules_ensure
-
         connection_schedules_ensure(obj)
 
 

@@ -84,15 +84,14 @@ def seed_connections(tenant, users_by_email: dict, *, root: str | None = None) -
 
 
 def seed_demo(accounts, stdout) -> None:
-    """`seed_demo` step: sandbox connections for the demo tenant, and their schedules."""
-    from connectors.services import connection_schedules_ensure
-    from connectors.tasks import ensure_global_schedules
+    """`seed_demo` step: sandbox connections for the demo tenant, and their schedules (the
+    global schedules come from the data migrations)."""
+    from connectors.schedules import connection_schedules_ensure
 
     users = {u.email: u for u in accounts.users.values()}
     connections = seed_connections(accounts.tenant, users)
     for connection in connections:
         connection_schedules_ensure(connection)
-    ensure_global_schedules()
     stdout.write(
         f"Connections: {', '.join(c.get_vendor_display() for c in connections)} "
         f"-> sandbox at {settings.SANDBOX_URL} (run `manage.py sync --full` for a first mirror)."

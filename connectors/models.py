@@ -15,25 +15,41 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Tenant, Vendor
+from connectors.vendors import vendor_for
+
+if TYPE_CHECKING:
+    from connectors.vendors import Vendor as VendorDescriptor
 
 
 class SyncroAuthMode(models.TextChoices):
+    """How a Syncro token is sent (vendor-apis.md §1.2)."""
+
     BEARER = "bearer", "Authorization: Bearer header"
     QUERY = "query", "api_key query parameter (fallback)"
 
 
 class ConnectionQuerySet(models.QuerySet):
+    """Filters for connections; a tenant's connection to one vendor is found with
+    ``Connection.objects.for_tenant(t).enabled().of(vendor).first()``."""
+
     def enabled(self) -> ConnectionQuerySet:
+        """Connections that sync and accept writes."""
         return self.filter(enabled=True)
 
     def for_tenant(self, tenant: Tenant) -> ConnectionQuerySet:
+        """Connections of `tenant`."""
         return self.filter(tenant=tenant)
+
+    def of(self, vendor: str) -> ConnectionQuerySet:
+        """Connections to `vendor` (an `accounts.models.Vendor` value; one per tenant)."""
+        return self.filter(vendor=vendor)
 
 
 class Connection(models.Model):
@@ -81,26 +97,36 @@ class Connection(models.Model):
         return f"{self.get_vendor_display()} · {self.account} ({self.tenant})"
 
     @property
+    def vendor_descriptor(self) -> VendorDescriptor:
+        """This connection's vendor descriptor from the registry (`connectors.vendors`).
+
+        Raises:
+            connectors.vendors.UnknownVendor: the vendor's app is not installed.
+        """
+        return vendor_for(self.vendor)
+
+    @property
     def default_base_url(self) -> str:
-        """The real vendor host (vendor-apis.md §1.2, §2.2, §3.1)."""
-        if self.vendor == Vendor.SYNCRO:
-            return settings.SYNCRO_BASE_URL_TEMPLATE.format(account=self.account)
-        if self.vendor == Vendor.SYNCHROTEAM:
-            return settings.SYNCHROTEAM_BASE_URL
-        return settings.FIELDCAMP_BASE_URL
+        """The real vendor host, by the descriptor's base-URL rule (vendor-apis.md §1.2, §2.2,
+        §3.1)."""
+        return self.vendor_descriptor.base_url(self)
 
     @property
     def api_base_url(self) -> str:
+        """Where requests go: `base_url` if set (the sandbox), else the real host; no
+        trailing slash."""
         return (self.base_url or self.default_base_url).rstrip("/")
 
     @property
     def incremental_every(self) -> timedelta:
+        """Interval of the incremental schedule (the connection's, else the setting)."""
         return timedelta(
             minutes=self.incremental_interval_minutes or settings.SYNC_INCREMENTAL_INTERVAL_MINUTES
         )
 
     @property
     def nightly_hour(self) -> int:
+        """Hour (UTC) of the nightly full sweep (the connection's, else the setting)."""
         return self.full_sync_hour if self.full_sync_hour is not None else settings.SYNC_FULL_HOUR
 
 
@@ -142,6 +168,8 @@ class SyncStream(models.Model):
         return f"{self.connection} / {self.resource}"
 
     def lock_is_stale(self, now=None) -> bool:
+        """True when the lock's heartbeat is missing or older than
+        ``SYNC_HEARTBEAT_STALE_SECONDS``."""
         now = now or timezone.now()
         if self.lock_heartbeat_at is None:
             return True
@@ -217,6 +245,7 @@ class SyncRun(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Queued or running."""
         return self.status in self.ACTIVE
 
     @property
@@ -230,6 +259,7 @@ class SyncRun(models.Model):
 
     @property
     def duration(self) -> timedelta | None:
+        """Finished minus started, or None while either is missing."""
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
@@ -294,10 +324,14 @@ class LimitState(models.Model):
 
 
 class MirrorQuerySet(models.QuerySet):
+    """Filters every mirror model has."""
+
     def for_tenant(self, tenant: Tenant) -> MirrorQuerySet:
+        """Rows of `tenant`."""
         return self.filter(tenant=tenant)
 
     def alive(self) -> MirrorQuerySet:
+        """Rows the vendor still has (not soft-deleted)."""
         return self.filter(is_deleted=False)
 
 

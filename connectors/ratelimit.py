@@ -4,19 +4,11 @@ Buckets are pyrate-limiter sliding-window logs (never more than N requests in an
 in a SQLite file guarded by a file lock (every process of this host; the embedded default) or in
 Redis when ``RATE_LIMIT_REDIS_URL`` is set (every host; atomic Lua script). Limits are settings.
 
-Scopes and budgets (vendor-apis.md §1.3, §2.6, §3.4; reliability.md §2.2):
-
-* Syncro: 180 requests/min **per egress IP**, shared by every tenant. One global bucket
-  (``SYNCRO_RATE_BUDGET_PER_MINUTE``) that every request takes from. Background reads also take
-  from a reads bucket that is ``SYNCRO_WRITE_RESERVE_PER_MINUTE`` smaller, so writes and
-  interactive reads always find room (writes before sync reads), and from a per-tenant reads
-  bucket (``SYNCRO_TENANT_READ_SHARE_PER_MINUTE``) so one tenant's backfill cannot starve another.
-* Synchroteam: per token, ``SYNCHROTEAM_RATE_BUDGET_PER_MINUTE`` and ``SYNCHROTEAM_DAILY_QUOTA``
-  a day; the vendor's ``X-Quota-Remaining`` header is authoritative: at or below
-  ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with `QuotaExhausted` (the run pauses
-  and resumes after the reset) while writes may still use the reserve.
-* FieldCamp: per key, ``FIELDCAMP_RATE_BUDGET_PER_MINUTE``, and ``X-RateLimit-Remaining`` /
-  ``X-RateLimit-Reset``: at or below ``FIELDCAMP_RATE_RESERVE`` the scope waits for the reset.
+Scopes and budgets differ per vendor: each vendor's descriptor (``connectors/<vendor>/vendor.py``,
+see `connectors.vendors`) carries a `LimitPolicy` that names the buckets a request takes from,
+the scope of the vendor's own limit, the wait after a 429 without ``Retry-After``, and how the
+vendor's quota headers are read (vendor-apis.md §1.3, §2.6, §3.4; reliability.md §2.2).
+`ConnectionGate` is the same for every vendor and asks the policy.
 
 A 429 blocks its scope for every worker until ``Retry-After`` has passed (`LimitState`).
 Scope keys carry a hash of the credential, never the credential (ASVS 16.2.5).
@@ -37,11 +29,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from pyrate_limiter import Duration, Rate, RateItem
+from pyrate_limiter import Rate, RateItem
 from pyrate_limiter.abstracts import AbstractBucket
 
-from accounts.models import Vendor
-from connectors.errors import QuotaExhausted, RateLimited, parse_retry_after
+from connectors.errors import RateLimited, parse_retry_after
 from connectors.models import Connection, LimitState, RequestUsage
 
 _buckets: dict[tuple[str, tuple], AbstractBucket] = {}
@@ -114,21 +105,19 @@ def take(scope: str, rates: list[Rate], *, deadline: float) -> None:
         time.sleep(wait + random.uniform(0, 0.05))  # noqa: S311
 
 
-def count_in_window(scope: str, rates: list[Rate]) -> int:
-    """Entries in the shared bucket (for tests and the status page); sliding window of the
-    longest rate."""
-    bucket = bucket_for(scope, rates)
-    with _thread_locks[scope]:
-        bucket.leak(_now_ms())
-        return int(bucket.count())
-
-
-# --- scopes per vendor --------------------------------------------------------------------
+# --- budgets and the per-vendor policy ---------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Budget:
-    """One bucket a request must take from."""
+    """One bucket a request must take from.
+
+    Attributes:
+        scope: the shared bucket's key (carries a hash of the credential, never the credential).
+        rates: the bucket's limits (pyrate-limiter `Rate`: requests per interval in ms).
+        kinds: the request kinds that take from it ("read": background sync reads; "write":
+            writes and interactive reads).
+    """
 
     scope: str
     rates: tuple[Rate, ...]
@@ -136,63 +125,43 @@ class Budget:
 
 
 def secret_hash(secret: str) -> str:
+    """The first 16 hex digits of the secret's SHA-256 (for scope keys)."""
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def syncro_global_scope() -> str:
-    return f"syncro:egress:{settings.SYNCRO_EGRESS_ID}"
+class LimitPolicy:
+    """A vendor's rate-limit rules, asked by `ConnectionGate` (subclassed in each
+    ``connectors/<vendor>/vendor.py``).
 
+    The last budget of `budgets` is the vendor's own limit: its scope is the one 429 pauses and
+    quota headers are recorded under (``LimitState``), and the one usage rows are counted in.
+    """
 
-def budgets_for(connection: Connection, secret: str) -> list[Budget]:
-    """The buckets requests of this connection take from, tightest first."""
-    minute = Duration.MINUTE
-    if connection.vendor == Vendor.SYNCRO:
-        egress = syncro_global_scope()
-        reads = settings.SYNCRO_RATE_BUDGET_PER_MINUTE - settings.SYNCRO_WRITE_RESERVE_PER_MINUTE
-        return [
-            Budget(
-                f"{egress}:tenant:{connection.tenant_id}:reads",
-                (Rate(settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE, minute),),
-                ("read",),
-            ),
-            Budget(f"{egress}:reads", (Rate(max(1, reads), minute),), ("read",)),
-            Budget(egress, (Rate(settings.SYNCRO_RATE_BUDGET_PER_MINUTE, minute),)),
-        ]
-    if connection.vendor == Vendor.SYNCHROTEAM:
-        return [
-            Budget(
-                f"synchroteam:key:{secret_hash(connection.account + ':' + secret)}",
-                (
-                    Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, minute),
-                    Rate(settings.SYNCHROTEAM_DAILY_QUOTA, Duration.DAY),
-                ),
-            )
-        ]
-    return [
-        Budget(
-            f"fieldcamp:key:{secret_hash(secret)}",
-            (Rate(settings.FIELDCAMP_RATE_BUDGET_PER_MINUTE, minute),),
-        )
-    ]
+    #: seconds to wait after a 429 that carries no ``Retry-After``
+    retry_after_default: float = 5.0
 
+    def budgets(self, connection: Connection, secret: str) -> list[Budget]:
+        """The buckets requests of `connection` made with `secret` take from, tightest first."""
+        raise NotImplementedError
 
-def usage_scope(connection: Connection, secret: str) -> str:
-    """The scope whose budget the status page shows for this connection (the vendor's limit)."""
-    return budgets_for(connection, secret)[-1].scope
+    def per_minute_budget(self) -> int:
+        """Requests per minute we allow ourselves under the vendor's limit (the status bar)."""
+        raise NotImplementedError
 
+    def daily_budget(self) -> int | None:
+        """Requests per day, for vendors with a daily quota; None otherwise."""
+        return None
 
-def per_minute_budget(connection: Connection) -> int:
-    if connection.vendor == Vendor.SYNCRO:
-        return settings.SYNCRO_RATE_BUDGET_PER_MINUTE
-    if connection.vendor == Vendor.SYNCHROTEAM:
-        return settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE
-    return settings.FIELDCAMP_RATE_BUDGET_PER_MINUTE
+    def check_state(self, state: LimitState, *, kind: str, now: dt.datetime) -> None:
+        """Before a request of `kind`: refuse it from the shared state of the vendor scope.
 
+        Raises:
+            QuotaExhausted: the vendor's quota is (nearly) spent for this kind of request.
+        """
 
-def daily_budget(connection: Connection) -> int | None:
-    if connection.vendor == Vendor.SYNCHROTEAM:
-        return settings.SYNCHROTEAM_DAILY_QUOTA
-    return None
+    def read_headers(self, gate: ConnectionGate, headers: httpx.Headers) -> None:
+        """After a response: record the vendor's quota headers through `gate`
+        (`ConnectionGate.record_quota`, `block_scope`)."""
 
 
 # --- usage bookkeeping -------------------------------------------------------------------
@@ -226,12 +195,14 @@ def block_scope(scope: str, until: dt.datetime) -> None:
 
 
 def next_utc_midnight(now: dt.datetime | None = None) -> dt.datetime:
+    """The next 00:00 UTC after `now` (daily quotas reset there unless the vendor says)."""
     now = now or timezone.now()
     return (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _reset_time(value: str | None, *, default: dt.datetime) -> dt.datetime:
-    """``X-*-Reset`` as epoch seconds, seconds from now, or an ISO timestamp."""
+def reset_time(value: str | None, *, default: dt.datetime) -> dt.datetime:
+    """``X-*-Reset`` as epoch seconds, seconds from now, or an ISO timestamp -> an aware
+    datetime; `default` when the value is missing or unreadable."""
     if not value:
         return default
     value = value.strip()
@@ -257,7 +228,8 @@ class ConnectionGate:
 
     def __init__(self, connection: Connection, secret: str, *, max_wait: float | None = None):
         self.connection = connection
-        self.budgets = budgets_for(connection, secret)
+        self.policy = connection.vendor_descriptor.limits
+        self.budgets = self.policy.budgets(connection, secret)
         self.vendor_scope = self.budgets[-1].scope
         self.max_wait = settings.RATE_LIMIT_MAX_WAIT_SECONDS if max_wait is None else max_wait
         self.requests = 0
@@ -266,6 +238,12 @@ class ConnectionGate:
 
     # before ----------------------------------------------------------------------------
     def before(self, *, method: str, path: str, kind: str) -> None:
+        """Wait for room in every budget of `kind` (and for a vendor pause to pass).
+
+        Raises:
+            RateLimited: the wait would exceed ``max_wait`` seconds.
+            QuotaExhausted: the vendor's policy refuses this kind of request until a reset.
+        """
         deadline = time.monotonic() + self.max_wait
         self._respect_vendor_state(kind, deadline)
         for budget in self.budgets:
@@ -277,19 +255,7 @@ class ConnectionGate:
         if state is None:
             return
         now = timezone.now()
-        if (
-            kind == "read"
-            and self.connection.vendor == Vendor.SYNCHROTEAM
-            and state.quota_remaining is not None
-            and state.quota_remaining <= settings.SYNCHROTEAM_QUOTA_RESERVE
-            and state.quota_reset_at
-            and state.quota_reset_at > now
-        ):
-            raise QuotaExhausted(
-                f"Synchroteam daily quota nearly spent ({state.quota_remaining} left)",
-                resume_at=state.quota_reset_at,
-                vendor="synchroteam",
-            )
+        self.policy.check_state(state, kind=kind, now=now)
         if state.blocked_until and state.blocked_until > now:
             wait = (state.blocked_until - now).total_seconds()
             if time.monotonic() + wait > deadline:
@@ -302,6 +268,8 @@ class ConnectionGate:
 
     # after -----------------------------------------------------------------------------
     def after(self, response: httpx.Response | None, *, method: str, kind: str) -> None:
+        """Count the request (and a 429) in the usage rows; a 429 pauses the vendor scope for
+        every worker until ``Retry-After``; quota headers are read by the vendor's policy."""
         self.requests += 1
         throttled = response is not None and response.status_code == 429
         if throttled:
@@ -310,39 +278,30 @@ class ConnectionGate:
         if response is None:
             return
         if throttled:
-            default = 60.0 if self.connection.vendor == Vendor.SYNCRO else 5.0
-            wait = parse_retry_after(response.headers.get("Retry-After"), default=default)
+            wait = parse_retry_after(
+                response.headers.get("Retry-After"), default=self.policy.retry_after_default
+            )
             block_scope(self.vendor_scope, timezone.now() + dt.timedelta(seconds=wait))
-        headers = response.headers
-        if self.connection.vendor == Vendor.SYNCHROTEAM and "X-Quota-Remaining" in headers:
-            self._record_quota(
-                remaining=headers.get("X-Quota-Remaining"),
-                limit=headers.get("X-Quota-Limit"),
-                reset=headers.get("X-Quota-Reset"),
-                default_reset=next_utc_midnight(),
-            )
-        elif self.connection.vendor == Vendor.FIELDCAMP and "X-RateLimit-Remaining" in headers:
-            reset = _reset_time(
-                headers.get("X-RateLimit-Reset"), default=timezone.now() + dt.timedelta(minutes=1)
-            )
-            self._record_quota(
-                remaining=headers.get("X-RateLimit-Remaining"),
-                limit=headers.get("X-RateLimit-Limit"),
-                reset=None,
-                default_reset=reset,
-            )
-            remaining = _int(headers.get("X-RateLimit-Remaining"))
-            if remaining is not None and remaining <= settings.FIELDCAMP_RATE_RESERVE:
-                block_scope(self.vendor_scope, reset)
+        self.policy.read_headers(self, response.headers)
 
-    def _record_quota(self, *, remaining, limit, reset, default_reset: dt.datetime) -> None:
-        left = _int(remaining)
+    def record_quota(
+        self,
+        *,
+        remaining: str | None,
+        limit: str | None,
+        reset: str | None,
+        default_reset: dt.datetime,
+    ) -> None:
+        """Store a vendor's quota headers on the vendor scope's `LimitState` (shared by every
+        worker) and in ``quota_remaining``; `reset` as `reset_time` reads it, else
+        `default_reset`. A missing or unreadable `remaining` records nothing."""
+        left = header_int(remaining)
         if left is None:
             return
         self.quota_remaining = left
-        reset_at = _reset_time(reset, default=default_reset)
+        reset_at = reset_time(reset, default=default_reset)
         updated = LimitState.objects.filter(scope=self.vendor_scope).update(
-            quota_remaining=left, quota_limit=_int(limit), quota_reset_at=reset_at
+            quota_remaining=left, quota_limit=header_int(limit), quota_reset_at=reset_at
         )
         if not updated:
             try:
@@ -350,14 +309,15 @@ class ConnectionGate:
                     LimitState.objects.create(
                         scope=self.vendor_scope,
                         quota_remaining=left,
-                        quota_limit=_int(limit),
+                        quota_limit=header_int(limit),
                         quota_reset_at=reset_at,
                     )
             except IntegrityError:
                 pass
 
 
-def _int(value) -> int | None:
+def header_int(value: str | int | None) -> int | None:
+    """A header value as an int; None when missing or not a number."""
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):

@@ -12,12 +12,16 @@ Public API (keyword-only arguments; other apps, billing included, build on these
   runs queued runs in order (the worker side; also the `sync` command's foreground path).
 * `connection_sync_now(connection, *, mode, resources=None, trigger, transport=None, on_page=None)`
   request + execute in this process (operators, tests, benchmarks).
-* `connection_schedules_ensure(connection)`: the django-q2 schedules of a connection.
+* `sync_scheduled(*, connection_id, mode)` / `sync_resume_due(*, connection_id)`: what the
+  django-q2 schedules run (``connectors.tasks``); the schedules themselves are made in
+  `connectors.schedules`.
+
+Which client, limits and streams a connection has comes from its vendor descriptor
+(`connectors.vendors`); nothing here depends on the vendor's name.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,11 +31,12 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ActorCredential, Credential, NoCredential, Vendor
+from accounts.models import ActorCredential, Credential, NoCredential
+from connectors import schedules
 from connectors.errors import AuthError, VendorError
-from connectors.models import Connection, SyncRun, SyncStream
+from connectors.models import Connection, SyncRun
 from connectors.ratelimit import ConnectionGate
-from connectors.sync import ensure_streams, run_stream
+from connectors.sync import ensure_streams, release_stale_runs, run_stream
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +57,9 @@ def client_for_secret(
     gate: Any = None,
     transport: httpx.BaseTransport | None = None,
 ):
-    """The vendor client for `connection` authenticated with `secret` (no database access)."""
-    base = connection.api_base_url
-    if connection.vendor == Vendor.SYNCRO:
-        from connectors.syncro.client import SyncroClient
-
-        return SyncroClient.build(
-            base, secret, auth_mode=connection.syncro_auth_mode, gate=gate, transport=transport
-        )
-    if connection.vendor == Vendor.SYNCHROTEAM:
-        from connectors.synchroteam.client import SynchroteamClient
-
-        return SynchroteamClient.build(
-            base, connection.account, secret, gate=gate, transport=transport
-        )
-    from connectors.fieldcamp.client import FieldCampClient
-
-    return FieldCampClient.build(base, secret, gate=gate, transport=transport)
+    """The vendor client for `connection` authenticated with `secret` (no database access):
+    the descriptor's client factory (`connectors.vendors.Vendor.client`)."""
+    return connection.vendor_descriptor.client(secret, connection, gate, transport)
 
 
 def connection_client(
@@ -98,6 +89,8 @@ def connection_client(
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """The outcome of `connection_verify`: ``ok``, the sentence shown, the credential checked."""
+
     ok: bool
     message: str
     credential: Credential | None = None
@@ -142,11 +135,14 @@ def connection_verify(
 
 @dataclass(frozen=True)
 class SyncRequest:
+    """The outcome of `sync_request`: the queued runs, or ``already_running`` and no runs."""
+
     runs: list[SyncRun]
     already_running: bool
 
 
 def active_runs(connection: Connection):
+    """The connection's queued or running runs (QuerySet)."""
     return SyncRun.objects.filter(connection=connection, status__in=SyncRun.ACTIVE)
 
 
@@ -164,8 +160,6 @@ def sync_request(
     Returns ``already_running=True`` and no runs when the connection has a queued or running
     run (the "Sync now" button says so instead of starting a second run).
     """
-    from connectors.sync import release_stale_runs
-
     release_stale_runs()
     with transaction.atomic():
         Connection.objects.select_for_update().filter(pk=connection.pk).first()
@@ -183,11 +177,17 @@ def sync_request(
             for stream in ensure_streams(connection, resources)
         ]
         if enqueue and runs:
-            from connectors.tasks import enqueue_sync
-
             ids = [r.pk for r in runs]
-            transaction.on_commit(lambda: enqueue_sync(ids))
+            transaction.on_commit(lambda: _enqueue_runs(ids))
     return SyncRequest(runs, False)
+
+
+def _enqueue_runs(run_ids: list[int]) -> None:
+    """Hand queued runs to the cluster as one ``connectors.tasks.sync_runs`` task (from
+    ``transaction.on_commit``)."""
+    from django_q.tasks import async_task
+
+    async_task("connectors.tasks.sync_runs", list(run_ids), task_name=f"sync runs {run_ids[:3]}")
 
 
 def sync_execute(
@@ -225,9 +225,7 @@ def sync_execute(
                 _cancel_rest(run_ids, connection, "The credential was rejected (401).")
             if result.status == SyncRun.Status.PAUSED:
                 _pause_rest(run_ids, connection, result)
-                from connectors.tasks import schedule_resume
-
-                schedule_resume(connection.pk, result.resume_at)
+                schedules.resume_schedule(connection.pk, result.resume_at)
     finally:
         for client in clients.values():
             client.close()
@@ -288,65 +286,31 @@ def connection_sync_now(
     return sync_execute([r.pk for r in request.runs], transport=transport, on_page=on_page)
 
 
-# --- status helpers used by views and summary ------------------------------------------
+# --- what the schedules run ---------------------------------------------------------------
 
 
-def next_runs(connection: Connection) -> dict[str, dt.datetime | None]:
-    """When the next incremental and full sweeps are due (from the django-q2 schedules)."""
-    from django_q.models import Schedule
-
-    out: dict[str, dt.datetime | None] = {"incremental": None, "full": None}
-    for kind in out:
-        schedule = Schedule.objects.filter(name=schedule_name(connection, kind)).first()
-        out[kind] = schedule.next_run if schedule else None
-    return out
-
-
-def schedule_name(connection: Connection, kind: str) -> str:
-    return f"sync:{connection.uuid}:{kind}"
-
-
-def connection_schedules_ensure(connection: Connection) -> None:
-    """Create or update the connection's two django-q2 schedules (incremental every few
-    minutes, full nightly), or delete them when the connection is disabled."""
-    from django_q.models import Schedule
-
-    names = {kind: schedule_name(connection, kind) for kind in ("incremental", "full")}
-    if not connection.enabled:
-        Schedule.objects.filter(name__in=names.values()).delete()
-        return
-    now = timezone.now()
-    minutes = int(connection.incremental_every.total_seconds() // 60) or 1
-    nightly = now.replace(hour=connection.nightly_hour, minute=0, second=0, microsecond=0)
-    if nightly <= now:
-        nightly += dt.timedelta(days=1)
-    Schedule.objects.update_or_create(
-        name=names["incremental"],
-        defaults={
-            "func": "connectors.tasks.scheduled_sync",
-            "args": f"{connection.pk},'incremental'",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
+def sync_scheduled(*, connection_id: int, mode: str = "incremental") -> str:
+    """A schedule's sync of every stream of an enabled connection (`mode` "incremental" or
+    "full"). Returns what happened, for the task's result."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return "connection missing or disabled"
+    request = sync_request(
+        connection,
+        trigger=SyncRun.Trigger.SCHEDULE,
+        mode=SyncRun.Mode.FULL if mode == "full" else SyncRun.Mode.INCREMENTAL,
     )
-    Schedule.objects.get_or_create(
-        name=names["incremental"], defaults={"next_run": now + dt.timedelta(minutes=minutes)}
-    )
-    Schedule.objects.update_or_create(
-        name=names["full"],
-        defaults={
-            "func": "connectors.tasks.scheduled_sync",
-            "args": f"{connection.pk},'full'",
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-            "next_run": nightly,
-        },
-    )
+    return "already running" if request.already_running else f"{len(request.runs)} runs queued"
 
 
-def streams_status(connection: Connection) -> list[SyncStream]:
-    return list(SyncStream.objects.filter(connection=connection).order_by("resource"))
+def sync_resume_due(*, connection_id: int) -> str:
+    """The one-off resume after a pause (429 ``Retry-After`` or quota reset): `sync_resume`
+    of an enabled connection. Returns what happened, for the task's result."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return "connection missing or disabled"
+    request = sync_resume(connection)
+    return "already running" if request.already_running else f"{len(request.runs)} runs queued"
 
 
 __all__ = [
@@ -356,11 +320,11 @@ __all__ = [
     "client_for_secret",
     "connection_client",
     "connection_credential",
-    "connection_schedules_ensure",
     "connection_sync_now",
     "connection_verify",
-    "next_runs",
     "sync_execute",
     "sync_request",
     "sync_resume",
+    "sync_resume_due",
+    "sync_scheduled",
 ]

@@ -1,22 +1,43 @@
 """Read-only status of connections for the Integrations page and the home cards.
 
 `connection_status(connection)` returns one dict per connection card (documented below);
-`home_cards(request)` the home page's integration card.
+`home_cards(request)` the home page's integration card. What differs per vendor (whose usage
+the budget bar counts, the shared-credential warning) comes from the vendor descriptor's
+`StatusSummary` (``connection.vendor_descriptor.summary``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Credential, CredentialPurpose, CredentialStatus, Vendor
-from connectors import ratelimit
+from accounts.models import Credential, CredentialPurpose, CredentialStatus
 from connectors.models import Connection, LimitState, RequestUsage, SyncRun, SyncStream
+from connectors.schedules import next_runs
+
+
+class StatusSummary:
+    """The per-vendor part of a connection card; this default counts the connection's own
+    usage (a per-credential limit) and has no shared-credential warning."""
+
+    def usage_rows(self, connection: Connection) -> QuerySet[RequestUsage]:
+        """The usage rows the "this minute" budget bar counts (the vendor limit's scope)."""
+        return RequestUsage.objects.filter(connection=connection)
+
+    def limit_state(self, connection: Connection) -> LimitState | None:
+        """The shared pause/quota state shown on the card (of a scope the connection used)."""
+        scopes = RequestUsage.objects.filter(connection=connection).values_list("scope", flat=True)
+        return LimitState.objects.filter(scope__in=list(scopes.distinct()[:5])).first()
+
+    def shared_warning(self, connection: Connection, shared: Credential) -> str:
+        """The warning shown when staff without their own credential use the shared one; ""
+        when the vendor does not attribute writes to a person."""
+        return ""
 
 
 def _credentials(connection: Connection) -> dict:
@@ -34,11 +55,10 @@ def _credentials(connection: Connection) -> dict:
 def _usage(connection: Connection, now: dt.datetime) -> dict:
     minute = now.replace(second=0, microsecond=0)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    hook = connection.vendor_descriptor.summary
+    limits = connection.vendor_descriptor.limits
     mine = RequestUsage.objects.filter(connection=connection)
-    if connection.vendor == Vendor.SYNCRO:
-        scope_rows = RequestUsage.objects.filter(scope=ratelimit.syncro_global_scope())
-    else:
-        scope_rows = mine
+    scope_rows = hook.usage_rows(connection)
     this_minute = scope_rows.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
     mine_minute = mine.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
     today = mine.filter(minute__gte=day_start).aggregate(n=Sum("requests"), t=Sum("throttled"))
@@ -52,8 +72,8 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
     }
     hours = [start + dt.timedelta(hours=i) for i in range(24)]
     values = [hourly.get(h, 0) for h in hours]
-    per_minute = ratelimit.per_minute_budget(connection)
-    daily = ratelimit.daily_budget(connection)
+    per_minute = limits.per_minute_budget()
+    daily = limits.daily_budget()
     peak = max(values) or 1
     bars = [
         {
@@ -64,12 +84,7 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
         }
         for i, (h, v) in enumerate(zip(hours, values, strict=True))
     ]
-    state = None
-    if connection.vendor != Vendor.SYNCRO:
-        scopes = RequestUsage.objects.filter(connection=connection).values_list("scope", flat=True)
-        state = LimitState.objects.filter(scope__in=list(scopes.distinct()[:5])).first()
-    else:
-        state = LimitState.objects.filter(scope=ratelimit.syncro_global_scope()).first()
+    state = hook.limit_state(connection)
     return {
         "minute_used": this_minute,
         "minute_mine": mine_minute,
@@ -137,8 +152,6 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
     ``advice`` ({level, text, action?, url?} or None), ``streams``.
     """
-    from connectors.services import next_runs
-
     now = now or timezone.now()
     creds = _credentials(connection)
     runs = list(
@@ -150,11 +163,9 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     running = next((r for r in active if r.status == SyncRun.Status.RUNNING), None)
     latest_done = next((r for r in runs if not r.is_active), None)
     shared_warning = ""
-    if connection.vendor == Vendor.SYNCRO and creds["shared"] is not None:
-        owner = creds["shared"].verified_identity or "the shared key's owner"
-        shared_warning = (
-            f"Staff without their own token write as {owner}: Syncro attributes their comments, "
-            "line items and timers to that user."
+    if creds["shared"] is not None:
+        shared_warning = connection.vendor_descriptor.summary.shared_warning(
+            connection, creds["shared"]
         )
     streams = SyncStream.objects.filter(connection=connection)
     return {

@@ -33,17 +33,16 @@ import math
 import os
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from connectors.errors import QuotaExhausted, RateLimited, VendorError
 from connectors.http import Page
+from connectors.mapping import MappingError, StreamSpec
 from connectors.models import Connection, MirrorModel, QuarantinedRecord, SyncRun, SyncStream
 
 log = logging.getLogger(__name__)
@@ -51,169 +50,11 @@ log = logging.getLogger(__name__)
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-# --- mapping helpers (used by every vendor's mapping.py) -----------------------------------
-
-
-class MappingError(ValueError):
-    """A vendor record cannot be mirrored; the message is the quarantine reason."""
-
-
-def require_id(record: Any, key: str = "id") -> int:
-    if not isinstance(record, dict):
-        raise MappingError(f"record is a {type(record).__name__}, not an object")
-    value = record.get(key)
-    if isinstance(value, bool) or value is None:
-        raise MappingError(f"missing {key}")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MappingError(f"{key} is not an integer: {value!r}") from None
-
-
-def opt_int(value: Any, name: str = "") -> int | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dict):
-        value = value.get("id")
-        if value in (None, ""):
-            return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MappingError(f"{name or 'value'} is not an integer: {value!r}") from None
-
-
-def opt_dt(value: Any, name: str = "", *, naive_tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
-    """ISO 8601 (Syncro, FieldCamp) or Synchroteam's naive ``YYYY-MM-DD HH:MM[:SS]``.
-
-    Naive values are read in `naive_tz` (UTC unless the vendor says otherwise; vendor-apis.md
-    §4.6: Synchroteam's zone is unverified). Raises MappingError for anything else.
-    """
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"{name or 'timestamp'} is not a string: {value!r}")
-    parsed = parse_datetime(value.strip().replace(" ", "T", 1) if "T" not in value else value)
-    if parsed is None:
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise MappingError(f"{name or 'timestamp'} is not a date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=naive_tz)
-    return parsed
-
-
-def opt_decimal(value: Any, name: str = "", places: int = 2) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise MappingError(f"{name or 'amount'} is not a number: {value!r}") from None
-    if not result.is_finite():
-        raise MappingError(f"{name or 'amount'} is not finite: {value!r}")
-    return result.quantize(Decimal(1).scaleb(-places))
-
-
-def text(value: Any, limit: int | None = None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        value = value.get("name") or ""
-    result = str(value)
-    return result[:limit] if limit else result
-
-
-def custom_field_map(values: Any) -> dict:
-    """Synchroteam ``customFieldValues`` ``[{"label"|"id", "value"}]`` (or an ``{id: value}``
-    map, vendor-apis.md §2.7) -> ``{label: value}``; Syncro ``properties`` pass through."""
-    if values is None:
-        return {}
-    if isinstance(values, dict):
-        return dict(values)
-    if isinstance(values, list):
-        out = {}
-        for item in values:
-            if isinstance(item, dict):
-                key = item.get("label") or item.get("name") or item.get("id") or item.get("fieldId")
-                if key is not None:
-                    out[str(key)] = item.get("value")
-        return out
-    raise MappingError(f"custom fields are a {type(values).__name__}")
-
-
-# --- stream declarations ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    """How one vendor resource is mirrored.
-
-    Attributes:
-        resource: the stream name (``tickets``), unique per vendor.
-        model: the mirror model.
-        fetch: ``fetch(client, cursor) -> Page``; `cursor` is the checkpoint dict (``page``,
-            ``cursor``, ``since`` as an aware datetime or None, ``parent`` for fan-out streams).
-        map: ``map(record) -> dict`` of model field values including ``vendor_id``; raises
-            MappingError for malformed records (they are quarantined).
-        incremental: "filter" (the vendor filters by ``since``), "compare" (list all, write
-            changed), or "full" (always a full sweep).
-        parents: for fan-out streams (Syncro comments per ticket): ``parents(connection,
-            since) -> QuerySet of parent vendor ids``, ordered ascending.
-        page_size: the vendor page size, when fixed (progress and benchmark (c)).
-        detect_deletions: False for append-only logs and status rows the vendor cannot list
-            completely (FieldCamp calendar changes, integration status).
-        parent_field: for fan-out streams, the model field holding the parent's vendor id.
-        full_window_setting: for fan-out streams, the name of a setting giving days: after the
-            first complete sweep, full sweeps revisit only parents updated in that window (and
-            detect deletions only among their children). 0 = every parent, every time.
-    """
-
-    resource: str
-    model: type[MirrorModel]
-    fetch: Callable[[Any, dict], Page]
-    map: Callable[[dict], dict]
-    incremental: str = "compare"
-    parents: Callable[[Connection, dt.datetime | None], Any] | None = None
-    page_size: int | None = None
-    label: str = ""
-    detect_deletions: bool = True
-    parent_field: str = ""
-    full_window_setting: str = ""
-
-    @property
-    def title(self) -> str:
-        return self.label or self.resource.replace("_", " ").capitalize()
-
-
-def streams_for(vendor: str) -> list[StreamSpec]:
-    """The vendor's streams in sync order (parents before children)."""
-    from importlib import import_module
-
-    return list(import_module(f"connectors.{vendor}.mapping").STREAMS)
-
-
-def stream_spec(vendor: str, resource: str) -> StreamSpec:
-    for spec in streams_for(vendor):
-        if spec.resource == resource:
-            return spec
-    raise KeyError(f"{vendor} has no stream {resource!r}")
-
-
 # --- the engine -----------------------------------------------------------------------
 
 
 class LostLock(Exception):
     """Another run took this stream over (our heartbeat went stale)."""
-
-
-@dataclass
-class RunOutcome:
-    run: SyncRun
-    status: str
-    pages: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def _owner_is_dead(owner: str) -> bool:
@@ -268,6 +109,7 @@ def claim_stream(run: SyncRun) -> bool:
 
 
 def release_stream(run: SyncRun, **stream_updates: Any) -> None:
+    """Free the stream's lock if `run` still holds it, applying `stream_updates` with it."""
     SyncStream.objects.filter(pk=run.stream_id, lock_run=run).update(
         lock_run=None, lock_owner="", lock_heartbeat_at=None, **stream_updates
     )
@@ -371,7 +213,7 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
     if not claim_stream(run):
         return run
     stream = SyncStream.objects.select_related("connection").get(pk=run.stream_id)
-    spec = stream_spec(stream.connection.vendor, stream.resource)
+    spec = stream.connection.vendor_descriptor.stream(stream.resource)
     gate = getattr(client, "gate", None)
     base_requests = getattr(gate, "requests", 0)
     base_throttled = getattr(gate, "throttled", 0)
@@ -478,27 +320,32 @@ def _engine_values(spec: StreamSpec, record: dict) -> dict:
     return values
 
 
-def write_page(
-    *,
-    stream: SyncStream,
-    run: SyncRun,
-    spec: StreamSpec,
-    page: Page,
-    checkpoint: dict,
-    full: bool,
-    requests: int,
-    throttled: int,
-    quota_remaining: int | None,
-) -> dict:
-    """Upsert one page, quarantine its bad records and advance the checkpoint, atomically.
+@dataclass
+class MappedPage:
+    """One page after mapping, before anything is written.
 
-    Returns ``({"created", "updated", "unchanged", "quarantined"}, checkpoint)``: this page's
-    counts and the checkpoint as stored (with ``max_seen`` advanced).
-    Raises LostLock (nothing written) when the stream's lock is no longer ours.
+    Attributes:
+        good: ``{vendor_id: (values, raw record)}``; a page that repeats an id keeps the last.
+        bad: unsaved `QuarantinedRecord` rows, one per record the mapping refused.
     """
-    model = spec.model
+
+    good: dict[Any, tuple[dict, dict]]
+    bad: list[QuarantinedRecord]
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """What `upsert_rows` did: rows created and updated, and the vendor ids left unchanged."""
+
+    created: int
+    updated: int
+    unchanged_ids: list
+
+
+def map_page(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, page: Page) -> MappedPage:
+    """Map every record of `page` with ``spec.map``; a `MappingError` quarantines the record
+    with its message as the reason and its raw JSON (no database access)."""
     connection = stream.connection
-    now = timezone.now()
     good: dict[Any, tuple[dict, dict]] = {}
     bad: list[QuarantinedRecord] = []
     for record in page.records:
@@ -519,94 +366,175 @@ def write_page(
             )
             continue
         good[values["vendor_id"]] = (values, record)  # a page can repeat an id: last wins
-    generation = checkpoint["generation"]
+    return MappedPage(good, bad)
+
+
+def advance_checkpoint(checkpoint: dict, mapped: MappedPage) -> dict:
+    """`checkpoint` with ``max_seen`` raised to the newest ``vendor_updated_at`` of the page."""
     max_seen = _from_iso(checkpoint.get("max_seen"))
-    for values, _ in good.values():
+    for values, _ in mapped.good.values():
         seen = values.get("vendor_updated_at")
         if seen and (max_seen is None or seen > max_seen):
             max_seen = seen
-    checkpoint = {**checkpoint, "max_seen": _iso(max_seen)}
+    return {**checkpoint, "max_seen": _iso(max_seen)}
 
+
+def upsert_rows(
+    *,
+    spec: StreamSpec,
+    connection: Connection,
+    mapped: MappedPage,
+    generation: int,
+    full: bool,
+    now: dt.datetime,
+) -> UpsertCounts:
+    """Bulk upsert the page's good rows (``INSERT … ON CONFLICT``, no per-row queries).
+
+    A row whose ``vendor_updated_at`` is unchanged (and that is not soft-deleted) is not
+    rewritten; in a full sweep it still gets ``seen_generation = generation``. Call inside the
+    page's transaction.
+    """
+    model = spec.model
+    good = mapped.good
+    existing = {
+        vid: (updated, deleted)
+        for vid, updated, deleted in model.objects.filter(
+            connection=connection, vendor_id__in=list(good)
+        ).values_list("vendor_id", "vendor_updated_at", "is_deleted")
+    }
+    to_write, unchanged_ids = [], []
+    created = updated = 0
+    for vid, (values, record) in good.items():
+        if vid in existing:
+            old_updated, deleted = existing[vid]
+            new_updated = values.get("vendor_updated_at")
+            if not deleted and new_updated is not None and old_updated == new_updated:
+                unchanged_ids.append(vid)
+                continue
+            updated += 1
+        else:
+            created += 1
+        to_write.append(
+            model(
+                tenant_id=connection.tenant_id,
+                connection=connection,
+                raw=record,
+                synced_at=now,
+                is_deleted=False,
+                deleted_at=None,
+                seen_generation=generation,
+                **values,
+            )
+        )
+    if to_write:
+        model.objects.bulk_create(
+            to_write,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["connection", "vendor_id"],
+            update_fields=_update_fields(model, full),
+        )
+    if full and unchanged_ids:
+        model.objects.filter(connection=connection, vendor_id__in=unchanged_ids).update(
+            seen_generation=generation
+        )
+    return UpsertCounts(created, updated, unchanged_ids)
+
+
+def record_page(
+    *,
+    run: SyncRun,
+    spec: StreamSpec,
+    page: Page,
+    mapped: MappedPage,
+    counts: UpsertCounts,
+    requests: int,
+    throttled: int,
+    quota_remaining: int | None,
+    now: dt.datetime,
+) -> None:
+    """Store the page's quarantined records and add its counts to the run (heartbeat, totals
+    for the progress bar, gate counters). Call inside the page's transaction."""
+    if mapped.bad:
+        QuarantinedRecord.objects.bulk_create(mapped.bad)
+    pages_total = page.total_pages
+    if pages_total is None and page.total_records is not None and spec.page_size:
+        pages_total = math.ceil(page.total_records / spec.page_size)
+    run_updates: dict[str, Any] = {
+        "pages": models.F("pages") + 1,
+        "records_seen": models.F("records_seen") + len(page.records),
+        "created": models.F("created") + counts.created,
+        "updated": models.F("updated") + counts.updated,
+        "unchanged": models.F("unchanged") + len(counts.unchanged_ids),
+        "quarantined": models.F("quarantined") + len(mapped.bad),
+        "requests": requests,
+        "throttled": throttled,
+        "heartbeat_at": now,
+    }
+    if spec.parents is None:
+        if pages_total is not None:
+            run_updates["pages_total"] = pages_total
+        if page.total_records is not None:
+            run_updates["records_total"] = page.total_records
+    if quota_remaining is not None:
+        run_updates["quota_remaining"] = quota_remaining
+    SyncRun.objects.filter(pk=run.pk).update(**run_updates)
+
+
+def write_page(
+    *,
+    stream: SyncStream,
+    run: SyncRun,
+    spec: StreamSpec,
+    page: Page,
+    checkpoint: dict,
+    full: bool,
+    requests: int,
+    throttled: int,
+    quota_remaining: int | None,
+) -> tuple[dict, dict]:
+    """Map one page, then upsert it, quarantine its bad records and advance the checkpoint in
+    one transaction (`map_page`, `advance_checkpoint`, `upsert_rows`, `record_page`).
+
+    Returns ``({"created", "updated", "unchanged", "quarantined"}, checkpoint)``: this page's
+    counts and the checkpoint as stored (with ``max_seen`` advanced).
+    Raises LostLock (nothing written) when the stream's lock is no longer ours.
+    """
+    now = timezone.now()
+    mapped = map_page(stream=stream, run=run, spec=spec, page=page)
+    checkpoint = advance_checkpoint(checkpoint, mapped)
     with transaction.atomic():
         fenced = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
             checkpoint=checkpoint, lock_heartbeat_at=now
         )
         if not fenced:
             raise LostLock(str(stream))
-        existing = {
-            vid: (updated, deleted)
-            for vid, updated, deleted in model.objects.filter(
-                connection=connection, vendor_id__in=list(good)
-            ).values_list("vendor_id", "vendor_updated_at", "is_deleted")
-        }
-        to_write, unchanged_ids = [], []
-        created = updated = 0
-        for vid, (values, record) in good.items():
-            if vid in existing:
-                old_updated, deleted = existing[vid]
-                new_updated = values.get("vendor_updated_at")
-                if not deleted and new_updated is not None and old_updated == new_updated:
-                    unchanged_ids.append(vid)
-                    continue
-                updated += 1
-            else:
-                created += 1
-            to_write.append(
-                model(
-                    tenant_id=connection.tenant_id,
-                    connection=connection,
-                    raw=record,
-                    synced_at=now,
-                    is_deleted=False,
-                    deleted_at=None,
-                    seen_generation=generation,
-                    **values,
-                )
-            )
-        if to_write:
-            update_fields = _update_fields(model, full)
-            model.objects.bulk_create(
-                to_write,
-                batch_size=500,
-                update_conflicts=True,
-                unique_fields=["connection", "vendor_id"],
-                update_fields=update_fields,
-            )
-        if full and unchanged_ids:
-            model.objects.filter(connection=connection, vendor_id__in=unchanged_ids).update(
-                seen_generation=generation
-            )
-        if bad:
-            QuarantinedRecord.objects.bulk_create(bad)
-        pages_total = page.total_pages
-        if pages_total is None and page.total_records is not None and spec.page_size:
-            pages_total = math.ceil(page.total_records / spec.page_size)
-        run_updates: dict[str, Any] = {
-            "pages": models.F("pages") + 1,
-            "records_seen": models.F("records_seen") + len(page.records),
-            "created": models.F("created") + created,
-            "updated": models.F("updated") + updated,
-            "unchanged": models.F("unchanged") + len(unchanged_ids),
-            "quarantined": models.F("quarantined") + len(bad),
-            "requests": requests,
-            "throttled": throttled,
-            "heartbeat_at": now,
-        }
-        if spec.parents is None:
-            if pages_total is not None:
-                run_updates["pages_total"] = pages_total
-            if page.total_records is not None:
-                run_updates["records_total"] = page.total_records
-        if quota_remaining is not None:
-            run_updates["quota_remaining"] = quota_remaining
-        SyncRun.objects.filter(pk=run.pk).update(**run_updates)
-    counts = {
-        "created": created,
-        "updated": updated,
-        "unchanged": len(unchanged_ids),
-        "quarantined": len(bad),
+        counts = upsert_rows(
+            spec=spec,
+            connection=stream.connection,
+            mapped=mapped,
+            generation=checkpoint["generation"],
+            full=full,
+            now=now,
+        )
+        record_page(
+            run=run,
+            spec=spec,
+            page=page,
+            mapped=mapped,
+            counts=counts,
+            requests=requests,
+            throttled=throttled,
+            quota_remaining=quota_remaining,
+            now=now,
+        )
+    summary = {
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": len(counts.unchanged_ids),
+        "quarantined": len(mapped.bad),
     }
-    return counts, checkpoint
+    return summary, checkpoint
 
 
 _NEVER_UPDATE = {"id", "tenant", "connection", "vendor_id"}
@@ -700,7 +628,7 @@ def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoi
 
 def ensure_streams(connection: Connection, resources: Iterable[str] | None = None):
     """The connection's SyncStream rows (created on first use) in sync order."""
-    specs = streams_for(connection.vendor)
+    specs = list(connection.vendor_descriptor.streams)
     if resources:
         wanted = set(resources)
         unknown = wanted - {s.resource for s in specs}

@@ -14,15 +14,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.models import DISPATCH_ROLES, Vendor
+from accounts.models import DISPATCH_ROLES
 from connectors.models import Connection, SyncRun
 from connectors.services import connection_verify, sync_request
 from connectors.summary import connection_status
+from connectors.vendors import all_vendors
 
 
 def _cards(request: HttpRequest) -> list[dict]:
     order = Case(
-        When(vendor=Vendor.SYNCRO, then=0), When(vendor=Vendor.SYNCHROTEAM, then=1), default=2
+        *[When(vendor=v.name, then=v.sort_order) for v in all_vendors()],
+        default=len(all_vendors()) + 100,
     )
     connections = access.tenant_queryset(request, Connection).order_by(order)
     return [connection_status(c) for c in connections]

@@ -254,9 +254,9 @@ def run_write_chaos(env, port, opts, rng) -> dict:
     from accounts.models import Tenant, User
     from connectors.models import Connection
     from connectors.outbox.models import VendorWrite
-    from connectors.outbox.services import enqueue_writes
+    from connectors.outbox.scenarios import billing_chain, plan_of
+    from connectors.outbox.services import plan_enqueue
     from connectors.sandbox import accounts as demo
-    from connectors.sandbox.scenarios import billing_chain
 
     tenant = Tenant.objects.get(slug="demo")
     connection = Connection.objects.get(vendor="syncro", tenant=tenant)
@@ -280,20 +280,15 @@ def run_write_chaos(env, port, opts, rng) -> dict:
         for i in range(opts.drafts):
             t = tickets[i % len(tickets)]
             key = f"chaos:{i}"
-            enqueue_writes(
-                tenant=tenant,
-                connection=connection,
-                acting_user=billing,
-                source_ref=key,
-                specs=billing_chain(
-                    t,
-                    key=key,
-                    product_id=product["id"],
-                    product_name=product["name"],
-                    body=f"Chaos {i}",
-                    description=f"Chaos {i}",
-                ),
+            chain = billing_chain(
+                t,
+                key=key,
+                product_id=product["id"],
+                product_name=product["name"],
+                body=f"Chaos {i}",
+                description=f"Chaos {i}",
             )
+            plan_enqueue(plan_of(connection, chain, user=billing, kind="chaos"), by=billing)
     # Two worker processes at once: a steady one, and one that is SIGKILLed and restarted.
     steady = manage(env, "outbox", "--loop", "0.05")
     kills = kill_at_random(env, ["outbox", "--loop", "0.05"], opts.kills, rng, 0.3, 2.0)
@@ -314,7 +309,7 @@ def run_write_chaos(env, port, opts, rng) -> dict:
     from connectors.sandbox.core import Sandbox
 
     sandbox = Sandbox.create(os.environ["SANDBOX_DB_PATH"], generate=False)
-    writes = list(VendorWrite.objects.filter(source_ref__startswith="chaos:"))
+    writes = list(VendorWrite.objects.filter(batch__kind="chaos"))
     duplicates = lost = 0
     cache: dict[int, dict] = {}
     for w in writes:

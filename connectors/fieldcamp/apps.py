@@ -1,7 +1,18 @@
+"""The FieldCamp mirror app; registers the FieldCamp vendor descriptor when Django is ready."""
+
 from django.apps import AppConfig
 
 
 class FieldCampConfig(AppConfig):
+    """FieldCamp: mirror models, client, mapping, writes, webhooks (connectors/fieldcamp/)."""
+
     name = "connectors.fieldcamp"
     label = "fieldcamp"
     verbose_name = "FieldCamp mirror"
+
+    def ready(self) -> None:
+        """Register the vendor descriptor (connectors.vendors)."""
+        from connectors.fieldcamp.vendor import FIELDCAMP
+        from connectors.vendors import register
+
+        register(FIELDCAMP)

@@ -42,12 +42,14 @@ class FieldCampClient(VendorClient):
         gate: RequestGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> FieldCampClient:
+        """A client for `base_url` with ``Authorization: Bearer <api_key>`` (§3.1)."""
         http = make_http_client(
             base_url, transport=transport, headers={"Authorization": f"Bearer {api_key}"}
         )
         return cls(http, gate=gate)
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self.http.close()
 
     @staticmethod
@@ -64,17 +66,20 @@ class FieldCampClient(VendorClient):
         return result if isinstance(result, dict) else {}
 
     def verify(self) -> tuple[str, str]:
+        """The Google Calendar status route as a cheap authenticated call -> ``(identity, "")``."""
         status = self.integration_status()
         connected = "connected" if status.get("connected") else "not connected"
         return f"API key accepted (Google Calendar {connected})", ""
 
-    def trigger_sync(self, integration: str, *, mode: str = "incremental", key: str) -> dict:
-        """POST /integrations/{integration}/sync with an ``Idempotency-Key``; never retried.
+    def trigger_sync(self, integration: str, *, body: dict, key: str) -> Any:
+        """POST /integrations/{integration}/sync with exactly `body` and an ``Idempotency-Key``;
+        sent once, never retried (seed 002).
 
+        Returns the unwrapped answer: the sync job ``{"id"|"job_id", "status", ...}`` (any
+        other JSON value as it came).
         Raises ConflictError (409) when a sync is already in flight (seed 002).
         """
-        body = {"scope": "all"} if integration == "quickbooks" else {"mode": mode}
-        result = self.data(
+        return self.data(
             self.write(
                 "POST",
                 f"integrations/{integration}/sync",
@@ -82,11 +87,12 @@ class FieldCampClient(VendorClient):
                 headers={"Idempotency-Key": key},
             )
         )
-        return result if isinstance(result, dict) else {}
 
     def list_page(
         self, resource: str, *, cursor: str | None = None, params: dict | None = None
     ) -> Page:
+        """One page of `resource` (``visits``, ``invoices``, ``calendar_changes``) after
+        `cursor`; ``next_cursor`` from ``meta``, the body or ``data`` (§3.8)."""
         path, key = LIST_PATHS[resource]
         query = {**(params or {}), "limit": PAGE_SIZE}
         if cursor:
@@ -116,6 +122,7 @@ class FieldCampClient(VendorClient):
         )
 
     def iter_pages(self, resource: str, *, params: dict | None = None):
+        """Every page of `resource`, following ``next_cursor`` until it is absent."""
         cursor = None
         for _ in range(100_000):
             result = self.list_page(resource, cursor=cursor, params=params)

@@ -16,7 +16,7 @@ from connectors.fieldcamp.models import (
     FieldCampVisit,
 )
 from connectors.http import Page
-from connectors.sync import MappingError, StreamSpec, custom_field_map, opt_decimal, opt_dt, text
+from connectors.mapping import MappingError, StreamSpec, custom_field_map, opt_decimal, opt_dt, text
 
 
 def _id(r: dict, *keys: str) -> str:

@@ -66,7 +66,8 @@ RECONNECT_HELP = {
 
 
 def fieldcamp_connection(tenant: Tenant) -> Connection | None:
-    return Connection.objects.filter(tenant=tenant, vendor=Vendor.FIELDCAMP, enabled=True).first()
+    """The tenant's enabled FieldCamp connection, or None."""
+    return Connection.objects.for_tenant(tenant).enabled().of(Vendor.FIELDCAMP).first()
 
 
 # --- panel ----------------------------------------------------------------------------------
@@ -371,25 +372,7 @@ def calendar_sync_mark(
         flag.refresh_from_db()
         flag.reasons = (flag.reasons + [reason[:120]])[-10:]
         flag.save(update_fields=["reasons"])
-    transaction.on_commit(_ensure_flush_schedule)
     return flag
-
-
-def _ensure_flush_schedule() -> None:
-    """A django-q2 schedule that flushes due flags every minute (created once)."""
-    try:
-        from django_q.models import Schedule
-    except ImportError:  # pragma: no cover
-        return
-    Schedule.objects.get_or_create(
-        name="dispatch:calendar-sync-flush",
-        defaults={
-            "func": "connectors.webhooks.tasks.calendar_sync_flush",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
 
 
 def calendar_sync_flush(*, now: dt.datetime | None = None) -> list[VendorWrite]:

@@ -119,14 +119,12 @@ class SyncTrigger(BaseHandler):
         return f"{target.get('integration')} sync ({what})"
 
     def send(self, client, write) -> SendResult:
+        """Trigger the sync once (`FieldCampClient.trigger_sync`, the write's uuid as the
+        ``Idempotency-Key``); a 409 follows the job already running; "not connected" is a
+        validation error for a person."""
         integration = write.target["integration"]
         try:
-            body = client.write(
-                "POST",
-                f"integrations/{integration}/sync",
-                json=dict(write.payload),
-                headers={"Idempotency-Key": str(write.uuid)},
-            )
+            job = client.trigger_sync(integration, body=dict(write.payload), key=str(write.uuid))
         except ConflictError as exc:
             status = integration_status(client, integration)
             running = (
@@ -154,7 +152,6 @@ class SyncTrigger(BaseHandler):
                     body=exc.body,
                 ) from exc
             raise
-        job = client.data(body)
         job_id = _job_id(job)
         return SendResult(job_id, job if isinstance(job, dict) else {"raw": job})
 
@@ -174,4 +171,7 @@ class SyncTrigger(BaseHandler):
         return [f for f in found if f]
 
 
-register(SyncTrigger())
+#: the outbox handlers of FieldCamp writes (exposed on the vendor descriptor)
+HANDLERS = (SyncTrigger(),)
+for _handler in HANDLERS:
+    register(_handler)

@@ -10,7 +10,7 @@ found anywhere; synchroteam-py filters ``dateModified`` client-side), so every s
 from __future__ import annotations
 
 from connectors.http import Page
-from connectors.sync import (
+from connectors.mapping import (
     StreamSpec,
     custom_field_map,
     opt_decimal,

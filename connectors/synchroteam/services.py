@@ -52,7 +52,7 @@ class DispatchError(Exception):
 
 
 def synchroteam_connection(tenant: Tenant) -> Connection | None:
-    return Connection.objects.filter(tenant=tenant, vendor=Vendor.SYNCHROTEAM, enabled=True).first()
+    return Connection.objects.for_tenant(tenant).enabled().of(Vendor.SYNCHROTEAM).first()
 
 
 # --- board ----------------------------------------------------------------------------------

@@ -146,5 +146,7 @@ def _same_time(vendor_value: Any, ours: Any) -> bool:
     return str(vendor_value).replace("T", " ")[:16] == str(ours).replace("T", " ")[:16]
 
 
-for _handler in (JobCreate(), JobSchedule()):
+#: the outbox handlers of Synchroteam writes (exposed on the vendor descriptor)
+HANDLERS = (JobCreate(), JobSchedule())
+for _handler in HANDLERS:
     register(_handler)

@@ -61,15 +61,19 @@ class SyncroClient:
         gate: RequestGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> SyncroClient:
+        """A client for `base_url` with `token` as a Bearer header, or as ``?api_key=`` when
+        `auth_mode` is "query" (vendor-apis.md §1.2)."""
         headers = {"Authorization": f"Bearer {token}"} if auth_mode != SyncroAuthMode.QUERY else {}
         http = make_http_client(base_url, transport=transport, headers=headers)
         return cls(http, token=token, auth_mode=auth_mode, gate=gate)
 
     @property
     def gate(self) -> RequestGate:
+        """The request gate (rate limiter) this client reports to."""
         return self._api.gate
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self._api.http.close()
 
     # --- identity -----------------------------------------------------------------------
@@ -192,13 +196,6 @@ class SyncroClient:
         return _unwrap(
             self._api.write("POST", f"tickets/{ticket_id}/add_line_item", json=payload),
             "ticket_line_item",
-        )
-
-    def create_timer_entry(self, ticket_id: int, payload: dict) -> dict:
-        """POST /tickets/{id}/timer_entry (``start_at`` required); flat timer response."""
-        return _unwrap(
-            self._api.write("POST", f"tickets/{ticket_id}/timer_entry", json=payload),
-            "timer_entry",
         )
 
     def charge_timer_entry(self, ticket_id: int, timer_entry_id: int) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.http import Page
-from connectors.sync import (
+from connectors.mapping import (
     MappingError,
     StreamSpec,
     custom_field_map,
@@ -120,8 +120,6 @@ def map_ticket(r: dict) -> dict:
 def map_comment(r: dict) -> dict:
     ticket = opt_int(r.get("ticket_id"), "ticket_id")
     if ticket is None:
-        from connectors.sync import MappingError
-
         raise MappingError("missing ticket_id")
     return {
         "vendor_id": require_id(r),

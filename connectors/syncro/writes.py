@@ -273,7 +273,7 @@ class TicketCreate(_Base):
         returns the ticket), so it can be picked at once instead of after the next sync. A
         ticket confirmed by a later look (no response body kept) waits for the next sync; an
         answer the mapping refuses is left for the sync to quarantine with its reason."""
-        from connectors.sync import MappingError
+        from connectors.mapping import MappingError
         from connectors.syncro.mapping import map_ticket
         from connectors.syncro.models import SyncroTicket
 
@@ -348,12 +348,14 @@ class TimerCharge(_Base):
         return self._recorded(client, write)
 
 
-for _handler in (
+#: the outbox handlers of Syncro writes (exposed on the vendor descriptor)
+HANDLERS = (
     CommentCreate(),
     LineItemCreate(),
     InvoiceCreate(),
     TicketUpdate(),
     TicketCreate(),
     TimerCharge(),
-):
+)
+for _handler in HANDLERS:
     register(_handler)

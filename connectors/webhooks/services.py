@@ -4,15 +4,10 @@ Per connection, the endpoint's secret is the tenant's shared vault credential of
 ``webhook`` for that vendor (``accounts.models.CredentialPurpose.WEBHOOK``). Secrets are compared
 with `hmac.compare_digest` and registered for log redaction; they are never logged.
 
-* **FieldCamp** (vendor-apis.md §3.7): ``X-FieldCamp-Signature`` = HMAC-SHA256 of the raw body
-  with the secret, hex (a ``sha256=`` prefix is accepted). The exact signing string is not
-  documented (§3.7 [NOT FOUND]); we decided on the raw body alone (docs/dispatch.md).
-  Deduplicated by ``X-FieldCamp-Delivery-Id`` ("for deduplication"), else the envelope ``id``.
-  Envelope ``{"id", "type", "created_at", "api_version", "data": {"object", "previous_attributes"}}``.
-* **Synchroteam** publishes no webhook contract (seed 000 only says "event-style callbacks for job
-  creation, status change, completion"): the per-connection token comes in ``X-Webhook-Token``
-  (preferred) or in the URL path; the delivery id is ``X-Delivery-Id``, else the body's ``id``,
-  else the body's SHA-256. The job id is read from ``job.id``, ``data.id``, ``jobId`` or ``id``.
+What differs per vendor (how a delivery is authenticated, its delivery-id header, what an event
+refreshes) is the vendor descriptor's `WebhookSpec` (``connectors/<vendor>/webhooks.py``):
+FieldCamp signs the raw body (HMAC-SHA256, vendor-apis.md §3.7), Synchroteam sends a
+per-connection token (no published contract, seed 000). A vendor without a spec has no endpoint.
 
 Outcomes: unknown connection → 404 (nothing stored: there is no tenant to store it under); bad
 signature or token → 403 and an ``bad_signature`` event without the body; not a JSON object →
@@ -23,10 +18,11 @@ otherwise 200, the event is stored and a targeted refresh is enqueued on commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,8 +30,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.logging import register_secret
-from accounts.models import Credential, CredentialPurpose, NoCredential, Vendor
+from accounts.models import Credential, CredentialPurpose, NoCredential
+from connectors.errors import VendorError
+from connectors.mapping import MappingError
 from connectors.models import Connection, SyncRun
+from connectors.services import connection_client, sync_request
+from connectors.sync import ensure_streams
 from connectors.webhooks.models import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,45 @@ Status = InboundEvent.Status
 
 
 @dataclass(frozen=True)
+class Refresh:
+    """What an accepted event asks to refresh.
+
+    Attributes:
+        resource: the mirror stream that holds the record, or None when nothing is mirrored.
+        record_id: the vendor id of the one record to fetch (with `WebhookSpec.fetch_record`)
+            instead of a run of the whole stream; None = request a ``webhook`` run of `resource`.
+        noun: what the record is called in the outcome text ("job").
+        note: the outcome text when `resource` is None.
+    """
+
+    resource: str | None
+    record_id: int | None = None
+    noun: str = "record"
+    note: str = ""
+
+
+class WebhookSpec(Protocol):
+    """A vendor's inbound webhook contract (``connectors/<vendor>/webhooks.py``)."""
+
+    #: the header carrying the vendor's delivery id (deduplication)
+    delivery_header: str
+    #: ``fetch_record(client, record_id) -> dict | None`` (None: the vendor has no such record);
+    #: None when events never name a single record
+    fetch_record: Callable[[Any, int], dict | None] | None
+
+    def verify(self, *, secret: str, body: bytes, headers: Mapping, path_token: str) -> bool:
+        """True when the delivery is authentic (constant-time comparison)."""
+        ...
+
+    def refresh_for(self, *, payload: dict, event_type: str) -> Refresh:
+        """What the event with this JSON `payload` and type asks to refresh."""
+        ...
+
+
+@dataclass(frozen=True)
 class Receipt:
+    """The answer to one delivery: HTTP status, a short message, and the stored event."""
+
     status_code: int
     message: str
     event: InboundEvent | None = None
@@ -62,24 +100,10 @@ def webhook_secret(connection: Connection) -> str | None:
     return secret
 
 
-def fieldcamp_signature(secret: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of `body` with `secret` (what FieldCamp sends, per our decision)."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _signature_ok(vendor: str, secret: str, body: bytes, headers, path_token: str) -> bool:
-    if vendor == Vendor.FIELDCAMP:
-        given = (headers.get("X-FieldCamp-Signature") or "").strip()
-        if given.lower().startswith("sha256="):
-            given = given[7:]
-        return bool(given) and hmac.compare_digest(given.lower(), fieldcamp_signature(secret, body))
-    given = (headers.get("X-Webhook-Token") or path_token or "").strip()
-    return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
-
-
-def _delivery_id(vendor: str, headers, payload: dict, body: bytes) -> str:
-    header = "X-FieldCamp-Delivery-Id" if vendor == Vendor.FIELDCAMP else "X-Delivery-Id"
-    value = (headers.get(header) or "").strip() or str(payload.get("id") or "")
+def delivery_id(spec: WebhookSpec, headers: Mapping, payload: dict, body: bytes) -> str:
+    """The delivery's id: the vendor's delivery-id header, else the body's ``id``, else the
+    body's SHA-256 (``sha256:<hex>``); at most 120 characters."""
+    value = (headers.get(spec.delivery_header) or "").strip() or str(payload.get("id") or "")
     return (value or "sha256:" + hashlib.sha256(body).hexdigest())[:120]
 
 
@@ -96,13 +120,21 @@ def webhook_receive(
     path_token: str = "",
     remote_addr: str | None = None,
 ) -> Receipt:
-    """Authenticate, deduplicate and store one delivery. See the module docstring."""
+    """Authenticate, deduplicate and store one delivery. See the module docstring.
+
+    Args:
+        vendor: the `accounts.models.Vendor` value of the endpoint.
+        body: the raw request body (signatures are computed over it).
+        headers: the request headers (case-insensitive mapping).
+        path_token: a token given in the URL path (Synchroteam), else "".
+    """
     connection = (
         Connection.objects.filter(uuid=connection_uuid, vendor=vendor, enabled=True)
         .select_related("tenant")
         .first()
     )
-    if connection is None:
+    spec = connection.vendor_descriptor.webhook if connection is not None else None
+    if spec is None:
         log.warning("webhook: %s delivery for an unknown connection %s", vendor, connection_uuid)
         return Receipt(404, "Unknown connection.")
     base = {
@@ -112,7 +144,9 @@ def webhook_receive(
         "remote_addr": remote_addr,
     }
     secret = webhook_secret(connection)
-    if secret is None or not _signature_ok(vendor, secret, body, headers, path_token):
+    if secret is None or not spec.verify(
+        secret=secret, body=body, headers=headers, path_token=path_token
+    ):
         reason = (
             "no webhook secret in the vault"
             if secret is None
@@ -122,9 +156,7 @@ def webhook_receive(
             **base,
             status=Status.BAD_SIGNATURE,
             reason=reason,
-            delivery_id=(
-                headers.get("X-FieldCamp-Delivery-Id") or headers.get("X-Delivery-Id") or ""
-            )[:120],
+            delivery_id=(headers.get(spec.delivery_header) or "")[:120],
         )
         log.warning(
             "webhook: refused %s delivery on connection %s: %s", vendor, connection.pk, reason
@@ -139,7 +171,7 @@ def webhook_receive(
             **base, status=Status.MALFORMED, reason="the body is not a JSON object"
         )
         return Receipt(400, "The body must be a JSON object.", event)
-    delivery = _delivery_id(vendor, headers, payload, body)
+    delivery = delivery_id(spec, headers, payload, body)
     existing = InboundEvent.objects.filter(
         connection=connection, delivery_id=delivery, status=Status.ACCEPTED
     ).first()
@@ -186,84 +218,49 @@ def schedule_event_processing(event_id: int) -> None:
 
 # --- targeted refresh -------------------------------------------------------------------------
 
-#: FieldCamp event type prefix -> the mirror stream that holds that record
-FIELDCAMP_STREAMS = {
-    "visit": "visits",
-    "schedule": "visits",
-    "job": "visits",
-    "invoice": "invoices",
-    "payment": "invoices",
-}
-
-
-def synchroteam_job_id(payload: dict) -> int | None:
-    """The job id of a Synchroteam event: ``job.id``, ``data.object.id``, ``data.id``, ``jobId``,
-    or a numeric top-level ``id``; None when there is none."""
-    candidates = []
-    job, data = payload.get("job"), payload.get("data")
-    if isinstance(job, dict):
-        candidates.append(job.get("id"))
-    if isinstance(data, dict):
-        obj = data.get("object") if isinstance(data.get("object"), dict) else data
-        candidates.append(obj.get("id"))
-    candidates += [payload.get("jobId"), payload.get("id")]
-    for value in candidates:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-    return None
-
 
 def inbound_event_process(*, event_id: int, transport=None) -> str:
     """Refresh what an accepted event names, through the sync engine (trigger ``webhook``).
 
-    Synchroteam job events: ``job/details?id=`` is fetched and that one job upserted with the
-    jobs stream's mapping, recorded as a one-record ``webhook`` run. FieldCamp events: a
-    ``webhook`` run of the stream holding the record (visits or invoices) is requested; when one
-    is already running the event is covered by it. Returns what was done (also stored).
+    The vendor's `WebhookSpec.refresh_for` says what: one record (Synchroteam jobs:
+    ``job/details?id=`` fetched and upserted with the stream's mapping, recorded as a one-record
+    ``webhook`` run), or a ``webhook`` run of the stream holding the record (FieldCamp visits or
+    invoices; when one is already running the event is covered by it). Returns what was done
+    (also stored on the event).
     """
     event = InboundEvent.objects.select_related("connection").filter(pk=event_id).first()
     if event is None or event.status != Status.ACCEPTED or event.processed_at:
         return "nothing to do"
     connection = event.connection
     payload = event.payload or {}
-    if event.vendor == Vendor.SYNCHROTEAM:
-        job_id = synchroteam_job_id(payload)
-        done = (
-            _refresh_synchroteam_job(connection, job_id, transport=transport)
-            if job_id
-            else _request_stream(connection, "jobs")
-        )
+    spec = connection.vendor_descriptor.webhook
+    refresh = spec.refresh_for(payload=payload, event_type=event.event_type)
+    if refresh.resource is None:
+        done = refresh.note
+    elif refresh.record_id is not None and spec.fetch_record is not None:
+        done = _refresh_record(connection, spec, refresh, transport=transport)
     else:
-        prefix = event.event_type.split(".", 1)[0]
-        stream = FIELDCAMP_STREAMS.get(prefix)
-        done = (
-            _request_stream(connection, stream)
-            if stream
-            else f"no mirror for {prefix or 'this event'}"
-        )
+        done = _request_stream(connection, refresh.resource)
     InboundEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), refresh=done[:300])
     return done
 
 
 def _request_stream(connection: Connection, resource: str) -> str:
-    from connectors.services import sync_request
-
+    """Request a ``webhook`` run of one stream; the outcome sentence."""
     request = sync_request(connection, trigger=SyncRun.Trigger.WEBHOOK, resources=[resource])
     if request.already_running:
         return f"{resource}: a sync is already running and will pick it up"
     return f"{resource}: webhook run {', '.join(str(r.pk) for r in request.runs)} queued"
 
 
-def _refresh_synchroteam_job(connection: Connection, job_id: int, *, transport=None) -> str:
-    from connectors.errors import VendorError
-    from connectors.services import connection_client
-    from connectors.sync import MappingError, ensure_streams, stream_spec
-    from connectors.synchroteam.writes import job_details
-
-    spec = stream_spec(Vendor.SYNCHROTEAM, "jobs")
-    (stream,) = ensure_streams(connection, ["jobs"])
+def _refresh_record(
+    connection: Connection, webhook: WebhookSpec, refresh: Refresh, *, transport=None
+) -> str:
+    """Fetch the one record `refresh` names and upsert it with its stream's mapping."""
+    descriptor = connection.vendor_descriptor
+    spec = descriptor.stream(refresh.resource)
+    (stream,) = ensure_streams(connection, [refresh.resource])
+    what = f"{refresh.noun} {refresh.record_id}"
     run = SyncRun.objects.create(
         tenant_id=connection.tenant_id,
         connection=connection,
@@ -277,26 +274,26 @@ def _refresh_synchroteam_job(connection: Connection, job_id: int, *, transport=N
         client, _ = connection_client(connection, transport=transport)
     except NoCredential as exc:
         _finish(run, SyncRun.Status.FAILED, error=str(exc), error_kind="auth")
-        return f"job {job_id}: {exc}"
+        return f"{what}: {exc}"
     try:
-        record = job_details(client, job_id=job_id)
+        record = webhook.fetch_record(client, refresh.record_id)
     except VendorError as exc:
         _finish(run, SyncRun.Status.FAILED, error=str(exc), error_kind=exc.kind, requests=1)
-        return f"job {job_id}: {exc.vendor_message}"
+        return f"{what}: {exc.vendor_message}"
     finally:
         client.close()
     model = spec.model
     if record is None:
         gone = model.objects.filter(
-            connection=connection, vendor_id=job_id, is_deleted=False
+            connection=connection, vendor_id=refresh.record_id, is_deleted=False
         ).update(is_deleted=True, deleted_at=timezone.now())
         _finish(run, SyncRun.Status.SUCCEEDED, deleted=gone, requests=1)
-        return f"job {job_id}: not found at Synchroteam; marked deleted"
+        return f"{what}: not found at {descriptor.label}; marked deleted"
     try:
         values = spec.map(record)
     except MappingError as exc:
         _finish(run, SyncRun.Status.FAILED, error=str(exc), error_kind="mapping", requests=1)
-        return f"job {job_id}: {exc}"
+        return f"{what}: {exc}"
     vendor_id = values.pop("vendor_id")
     _, created = model.objects.update_or_create(
         connection=connection,
@@ -318,7 +315,7 @@ def _refresh_synchroteam_job(connection: Connection, job_id: int, *, transport=N
         updated=int(not created),
         requests=1,
     )
-    return f"job {job_id}: {'created' if created else 'updated'} in the mirror (run {run.pk})"
+    return f"{what}: {'created' if created else 'updated'} in the mirror (run {run.pk})"
 
 
 def _finish(run: SyncRun, status: str, **fields) -> None:

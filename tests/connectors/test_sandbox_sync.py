@@ -18,7 +18,7 @@ from connectors.demo import seed_connections
 from connectors.models import LimitState, SyncRun, SyncStream
 from connectors.sandbox import Sandbox, SandboxConfig
 from connectors.services import connection_sync_now
-from connectors.sync import streams_for
+from connectors.vendors import vendor_for
 
 IN_PROCESS = "http://sandbox.invalid"
 
@@ -97,7 +97,7 @@ def vendor_rows(spec, sandbox, vendor):
 
 def assert_mirror_equals_sandbox(sandbox, connection):
     compared = 0
-    for spec in streams_for(connection.vendor):
+    for spec in vendor_for(connection.vendor).streams:
         if (connection.vendor, spec.resource) not in KINDS:
             continue
         expected = vendor_rows(spec, sandbox, connection.vendor)
@@ -163,7 +163,7 @@ def test_killing_the_sync_at_a_random_page_then_rerunning_gives_the_same_mirror(
         )
     settings.SYNC_HEARTBEAT_STALE_SECONDS = 0
     runs = connection_sync_now(connection, mode="full", transport=sandbox.transport())
-    assert len(runs) == len(streams_for("syncro"))
+    assert len(runs) == len(vendor_for("syncro").streams)
     assert all(r.status == "succeeded" for r in runs), [(r.stream.resource, r.error) for r in runs]
     assert assert_mirror_equals_sandbox(sandbox, connection) == 8
     assert SyncRun.objects.filter(status="stale").exists()
@@ -200,9 +200,9 @@ def test_incremental_after_churn_catches_up_and_full_sweep_detects_deletions(san
     runs = connection_sync_now(connection, transport=sandbox.transport())
     assert all(r.mode == "incremental" for r in runs if r.stream.resource == "tickets")
     runs = connection_sync_now(connection, mode="full", transport=sandbox.transport())
-    assert len(runs) == len(streams_for("syncro")) and all(r.status == "succeeded" for r in runs), [
-        (r.stream.resource, r.status, r.error) for r in runs
-    ]
+    assert len(runs) == len(vendor_for("syncro").streams) and all(
+        r.status == "succeeded" for r in runs
+    ), [(r.stream.resource, r.status, r.error) for r in runs]
     assert assert_mirror_equals_sandbox(sandbox, connection) == 8
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from connectors.models import SyncRun
 from connectors.ratelimit import record_usage
 from connectors.services import sync_request
-from connectors.sync import streams_for
+from connectors.vendors import vendor_for
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_sync_now_queues_runs_once_then_says_already_running(
     assert response.status_code == 200
     assert response["HX-Trigger"] == "sync-changed"
     queued = SyncRun.objects.filter(status="queued").count()
-    assert queued == len(streams_for("syncro"))  # one run per Syncro stream
+    assert queued == len(vendor_for("syncro").streams)  # one run per Syncro stream
     from django_q.models import OrmQ
 
     assert OrmQ.objects.count() == 1  # one task, enqueued on commit

@@ -1,0 +1,106 @@
+"""The Synchroteam descriptor (registered by `connectors.synchroteam.apps.SynchroteamConfig.ready`).
+
+Limits (vendor-apis.md §2.6): per token, ``SYNCHROTEAM_RATE_BUDGET_PER_MINUTE`` and
+``SYNCHROTEAM_DAILY_QUOTA`` a day; the vendor's ``X-Quota-Remaining`` header is authoritative:
+at or below ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with `QuotaExhausted` (the run
+pauses and resumes after the reset) while writes may still use the reserve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from django.conf import settings
+from pyrate_limiter import Duration, Rate
+
+from accounts.models import Vendor as VendorName
+from connectors.errors import QuotaExhausted
+from connectors.models import Connection, LimitState
+from connectors.ratelimit import Budget, ConnectionGate, LimitPolicy, next_utc_midnight, secret_hash
+from connectors.summary import StatusSummary
+from connectors.synchroteam import writes
+from connectors.synchroteam.client import SynchroteamClient
+from connectors.synchroteam.mapping import STREAMS
+from connectors.synchroteam.webhooks import SynchroteamWebhook
+from connectors.vendors import Vendor
+
+
+class SynchroteamLimits(LimitPolicy):
+    """One bucket per (domain, key): per minute and per day; the quota headers decide."""
+
+    def budgets(self, connection: Connection, secret: str) -> list[Budget]:
+        """The key's bucket (minute and day rates)."""
+        return [
+            Budget(
+                f"synchroteam:key:{secret_hash(connection.account + ':' + secret)}",
+                (
+                    Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, Duration.MINUTE),
+                    Rate(settings.SYNCHROTEAM_DAILY_QUOTA, Duration.DAY),
+                ),
+            )
+        ]
+
+    def per_minute_budget(self) -> int:
+        """``SYNCHROTEAM_RATE_BUDGET_PER_MINUTE``."""
+        return settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE
+
+    def daily_budget(self) -> int | None:
+        """``SYNCHROTEAM_DAILY_QUOTA``."""
+        return settings.SYNCHROTEAM_DAILY_QUOTA
+
+    def check_state(self, state: LimitState, *, kind: str, now: dt.datetime) -> None:
+        """Background reads stop while the quota is at the reserve and not yet reset.
+
+        Raises:
+            QuotaExhausted: ``resume_at`` = the quota's reset time.
+        """
+        if (
+            kind == "read"
+            and state.quota_remaining is not None
+            and state.quota_remaining <= settings.SYNCHROTEAM_QUOTA_RESERVE
+            and state.quota_reset_at
+            and state.quota_reset_at > now
+        ):
+            raise QuotaExhausted(
+                f"Synchroteam daily quota nearly spent ({state.quota_remaining} left)",
+                resume_at=state.quota_reset_at,
+                vendor="synchroteam",
+            )
+
+    def read_headers(self, gate: ConnectionGate, headers: httpx.Headers) -> None:
+        """``X-Quota-Remaining`` / ``X-Quota-Limit`` / ``X-Quota-Reset`` (default reset: the
+        next UTC midnight)."""
+        if "X-Quota-Remaining" in headers:
+            gate.record_quota(
+                remaining=headers.get("X-Quota-Remaining"),
+                limit=headers.get("X-Quota-Limit"),
+                reset=headers.get("X-Quota-Reset"),
+                default_reset=next_utc_midnight(),
+            )
+
+
+def build_client(secret: str, connection: Connection, gate, transport) -> SynchroteamClient:
+    """A `SynchroteamClient` with HTTP Basic ``domain:api_key`` (vendor-apis.md §2.2)."""
+    return SynchroteamClient.build(
+        connection.api_base_url, connection.account, secret, gate=gate, transport=transport
+    )
+
+
+def base_url(connection: Connection) -> str:
+    """``SYNCHROTEAM_BASE_URL`` (one host for every company; §2.2)."""
+    return settings.SYNCHROTEAM_BASE_URL
+
+
+SYNCHROTEAM = Vendor(
+    name=VendorName.SYNCHROTEAM.value,
+    label=str(VendorName.SYNCHROTEAM.label),
+    client=build_client,
+    streams=STREAMS,
+    limits=SynchroteamLimits(),
+    base_url=base_url,
+    summary=StatusSummary(),
+    webhook=SynchroteamWebhook(),
+    write_handlers=writes.HANDLERS,
+    sort_order=1,
+)
