@@ -89,7 +89,7 @@ def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> models.Qu
     if not include_drafted:
         drafts = BillingDraft.objects.filter(
             tenant=tenant, line_description__contains="[ST-JOB "
-        ).exclude(status=BillingDraft.Status.REJECTED)
+        ).exclude(decision=BillingDraft.Status.REJECTED)
         for text in drafts.values_list("line_description", flat=True):
             billed.update(pk for tag, pk in tags.items() if tag in text)
     return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")

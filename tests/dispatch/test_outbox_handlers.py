@@ -15,7 +15,11 @@ from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamJob, S
 State = VendorWrite.State
 
 
-def _plan(world, *, technician=None, window=None, token=None):
+def _connection(world):
+    return st.synchroteam_connection(world.tenant)
+
+
+def _plan(world, *, technician=None, window=None, token="nonce-1"):
     customer = SynchroteamCustomer.objects.for_tenant(world.tenant).order_by("vendor_id").first()
     site = (
         SynchroteamSite.objects.for_tenant(world.tenant)
@@ -24,7 +28,9 @@ def _plan(world, *, technician=None, window=None, token=None):
     )
     start, end = window or (None, None)
     return st.job_create_plan(
-        tenant=world.tenant,
+        connection=_connection(world),
+        user=world.dispatcher,
+        nonce=token,
         customer=customer,
         site=site,
         job_type="HVAC Repair",
@@ -32,15 +38,13 @@ def _plan(world, *, technician=None, window=None, token=None):
         technician=technician,
         start=start,
         end=end,
-        token=token,
     )
 
 
 def _enqueue(world, plan):
     with transaction.atomic():
-        return st.job_writes_enqueue(
-            tenant=world.tenant, plan=plan, by=world.dispatcher, reason="test"
-        )
+        batch = st.job_writes_enqueue(plan=plan, by=world.dispatcher, reason="test")
+        return list(batch.writes.order_by("id"))
 
 
 def test_the_preview_shows_the_exact_job_send_body_with_the_marker_as_my_id(world, mirrored):
@@ -63,7 +67,7 @@ def test_a_job_created_through_the_portal_appears_once_even_when_the_create_time
 ):
     settings.CONNECTORS_HTTP_READ_TIMEOUT = 0.2
     mirrored.sandbox.faults.add("synchroteam POST /job/send timeout_after_commit times=1")
-    plan = _plan(world)
+    plan = _plan(world, token="nonce-timeout")
     (write,) = _enqueue(world, plan)
     executor.run_until_settled()
     write.refresh_from_db()
@@ -112,13 +116,23 @@ def test_rescheduling_an_existing_job_sends_job_schedule_by_id_once(world, mirro
     tech = st.technicians(world.tenant).last()
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     plan = st.job_schedule_plan(
-        job=job, technician=tech, start=start, end=start + dt.timedelta(hours=1)
+        connection=_connection(world),
+        user=world.dispatcher,
+        job=job,
+        technician=tech,
+        start=start,
+        end=start + dt.timedelta(hours=1),
     )
     (write,) = _enqueue(world, plan)
     again = _enqueue(
         world,
         st.job_schedule_plan(
-            job=job, technician=tech, start=start, end=start + dt.timedelta(hours=1)
+            connection=_connection(world),
+            user=world.dispatcher,
+            job=job,
+            technician=tech,
+            start=start,
+            end=start + dt.timedelta(hours=1),
         ),
     )
     assert again[0].pk == write.pk
@@ -138,7 +152,12 @@ def test_a_started_job_cannot_be_rescheduled(world, mirrored):
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     with pytest.raises(st.DispatchError):
         st.job_schedule_plan(
-            job=job, technician=tech, start=start, end=start + dt.timedelta(hours=1)
+            connection=_connection(world),
+            user=world.dispatcher,
+            job=job,
+            technician=tech,
+            start=start,
+            end=start + dt.timedelta(hours=1),
         )
 
 
@@ -152,7 +171,12 @@ def test_a_schedule_marks_one_batched_calendar_sync(world, mirrored):
         _enqueue(
             world,
             st.job_schedule_plan(
-                job=job, technician=tech, start=start, end=start + dt.timedelta(hours=1)
+                connection=_connection(world),
+                user=world.dispatcher,
+                job=job,
+                technician=tech,
+                start=start,
+                end=start + dt.timedelta(hours=1),
             ),
         )
     (flag,) = CalendarSyncFlag.objects.all()
