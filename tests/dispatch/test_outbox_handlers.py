@@ -9,8 +9,9 @@ from django.db import transaction
 
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite
-from connectors.synchroteam import services as st
 from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamJob, SynchroteamSite
+from dispatch import selectors
+from dispatch import services as st
 
 State = VendorWrite.State
 
@@ -85,7 +86,7 @@ def test_confirming_the_same_preview_twice_enqueues_the_job_once(world, mirrored
 
 
 def test_create_and_schedule_sends_job_schedule_after_the_create_by_my_id(world, mirrored):
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     start = dt.datetime(2026, 11, 5, 8, 0, tzinfo=dt.UTC)
     plan = _plan(world, technician=tech, window=(start, start + dt.timedelta(hours=2)))
     create, schedule = _enqueue(world, plan)
@@ -109,7 +110,7 @@ def test_create_and_schedule_sends_job_schedule_after_the_create_by_my_id(world,
 def test_rescheduling_an_existing_job_sends_job_schedule_by_id_once(world, mirrored):
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created").first()
     assert job is not None
-    tech = st.technicians(world.tenant).last()
+    tech = selectors.technicians(world.tenant).last()
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     plan = st.job_schedule_plan(
         job=job, technician=tech, start=start, end=start + dt.timedelta(hours=1)
@@ -134,7 +135,7 @@ def test_rescheduling_an_existing_job_sends_job_schedule_by_id_once(world, mirro
 
 def test_a_started_job_cannot_be_rescheduled(world, mirrored):
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="completed").first()
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     with pytest.raises(st.DispatchError):
         st.job_schedule_plan(
@@ -145,7 +146,7 @@ def test_a_started_job_cannot_be_rescheduled(world, mirrored):
 def test_a_schedule_marks_one_batched_calendar_sync(world, mirrored):
     from connectors.webhooks.models import CalendarSyncFlag
 
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     jobs = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created")[:3]
     for i, job in enumerate(jobs):
         start = dt.datetime(2026, 11, 9, 8 + i, 0, tzinfo=dt.UTC)

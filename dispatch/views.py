@@ -1,0 +1,397 @@
+"""Dispatch pages: the jobs board, technician board, job create/schedule, reconciliation
+(unbilled work, draft billing from a job), the timesheet and the Calendars panel (FieldCamp).
+
+One URL serves a page and, for HTMX requests (``request.htmx``), its fragment. Every member may
+look; dispatch roles (owner, admin, dispatcher) create and schedule jobs and refresh calendars;
+dispatch and billing roles draft billing. Jobs are addressed by their Synchroteam id within the
+active tenant and loaded with `accounts.access.get_for_tenant_or_404` (404 for anything else).
+Writes go through the outbox after the person saw the exact payload. Reads are in
+`dispatch.selectors`, writes in `dispatch.services`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.models import APPROVER_ROLES, DISPATCH_ROLES, MANAGER_ROLES, NoCredential
+from billing.services import BillingError
+from connectors.fieldcamp import services as fieldcamp
+from connectors.models import Connection
+from connectors.synchroteam.models import (
+    SynchroteamCustomer,
+    SynchroteamJob,
+    SynchroteamSite,
+    SynchroteamUser,
+)
+from connectors.syncro.models import SyncroTicket
+from dispatch import forms, selectors, services
+
+PAGE_SIZE = 50
+DRAFT_ROLES = tuple(set(DISPATCH_ROLES) | set(APPROVER_ROLES))
+
+
+def _can_dispatch(request: HttpRequest) -> bool:
+    return request.membership.role in DISPATCH_ROLES
+
+
+def _job(request: HttpRequest, job_id: int) -> SynchroteamJob:
+    """The active tenant's live job with Synchroteam id `job_id`, else 404."""
+    return get_for_tenant_or_404(
+        request, SynchroteamJob.objects.filter(is_deleted=False), vendor_id=job_id
+    )
+
+
+# --- jobs board ----------------------------------------------------------------------------------
+@tenant_member_required()
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Mirrored jobs with filters; HTMX requests get the results fragment."""
+    form = forms.JobFilterForm(request.GET or None, tenant=request.tenant)
+    filters = form.cleaned_data if form.is_valid() else {}
+    jobs = selectors.jobs_filtered(tenant=request.tenant, filters=filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+        "site_filter": selectors.job_site(tenant=request.tenant, site_id=filters.get("site")),
+        "can_dispatch": _can_dispatch(request),
+        "has_connection": selectors.synchroteam_connection(request.tenant) is not None,
+    }
+    if request.htmx:
+        return render(request, "dispatch/_job_results.html", context)
+    counts = selectors.status_counts(tenant=request.tenant)
+    context["status_counts"] = counts
+    context["status_max"] = max([n for _, n in counts] + [1])
+    return render(request, "dispatch/job_list.html", context)
+
+
+@tenant_member_required()
+def job_board(request: HttpRequest) -> HttpResponse:
+    """A day or week view of scheduled jobs per technician; HTMX requests get the board only."""
+    q = forms.board_query(request.GET)
+    span = q.span
+    rows = selectors.technician_board(
+        tenant=request.tenant, start=span.start, days=span.days, technician=q.technician
+    )
+    context = {
+        "rows": rows if q.technician else [r for r in rows if r.total],
+        "idle": [] if q.technician else [r for r in rows if not r.total],
+        "dates": span.dates,
+        "view": q.view,
+        "start": span.start,
+        "prev": span.prev,
+        "next": span.next,
+        "today": timezone.localdate(),
+        "technicians": selectors.technicians(request.tenant),
+        "technician": q.technician,
+    }
+    template = "dispatch/_board.html" if request.htmx else "dispatch/board.html"
+    return render(request, template, context)
+
+
+@tenant_member_required()
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job with its site, equipment, custom fields, activities, invoice and portal writes."""
+    job = _job(request, job_id)
+    context = {
+        "job": job,
+        "ctx": selectors.job_context(job=job),
+        "writes": selectors.job_recent_writes(tenant=request.tenant, job=job),
+        "can_dispatch": _can_dispatch(request),
+    }
+    return render(request, "dispatch/job_detail.html", context)
+
+
+# --- create and schedule -------------------------------------------------------------------------
+def _create_plan(request: HttpRequest, form: forms.JobCreateForm) -> services.JobPlan:
+    """The plan for a valid create form; the picked rows are loaded for the tenant (404 if gone).
+
+    Raises:
+        services.DispatchError: see `services.job_create_plan`.
+    """
+    d = form.cleaned_data
+    site_id, tech_id = d.get("site"), d.get("technician")
+    return services.job_create_plan(
+        tenant=request.tenant,
+        customer=get_for_tenant_or_404(request, SynchroteamCustomer, vendor_id=d["customer"]),
+        site=get_for_tenant_or_404(request, SynchroteamSite, vendor_id=site_id)
+        if site_id
+        else None,
+        job_type=d["job_type"],
+        description=d["description"],
+        technician=(
+            get_for_tenant_or_404(request, SynchroteamUser, vendor_id=tech_id) if tech_id else None
+        ),
+        start=d.get("start"),
+        end=d.get("end"),
+        token=str(d["token"]) if d.get("token") else None,
+    )
+
+
+@tenant_member_required(roles=DISPATCH_ROLES)
+def job_new(request: HttpRequest) -> HttpResponse:
+    """GET: the form. POST ``action=preview``: the exact payloads. POST ``action=confirm``: the
+    writes are enqueued (the token from the preview makes a double confirm harmless)."""
+    if selectors.synchroteam_connection(request.tenant) is None:
+        raise Http404("This company has no Synchroteam connection.")
+    form = forms.JobCreateForm(request.POST or None, tenant=request.tenant)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = _create_plan(request, form)
+        except services.DispatchError as exc:
+            form.add_error(None, str(exc))
+        if plan is not None and request.POST.get("action") == "confirm":
+            return _confirm(request, plan, "job created and scheduled from the portal")
+    context = {
+        "form": form,
+        "plan": plan,
+        "title": "New job",
+        "action_url": reverse("dispatch:job_new"),
+    }
+    return render(request, "dispatch/job_new.html", context)
+
+
+@tenant_member_required(roles=DISPATCH_ROLES)
+def job_schedule(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Reschedule or reassign an existing job (``job/schedule`` by id), preview then confirm."""
+    job = _job(request, job_id)
+    form = forms.JobScheduleForm(
+        request.POST or None, tenant=request.tenant, initial=forms.schedule_initial(job)
+    )
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        tech = get_for_tenant_or_404(request, SynchroteamUser, vendor_id=d["technician"])
+        try:
+            plan = services.job_schedule_plan(
+                job=job, technician=tech, start=d["start"], end=d["end"]
+            )
+        except services.DispatchError as exc:
+            form.add_error(None, str(exc))
+        if plan is not None and request.POST.get("action") == "confirm":
+            return _confirm(request, plan, f"job {job.num or job.vendor_id} rescheduled")
+    context = {
+        "form": form,
+        "plan": plan,
+        "job": job,
+        "title": f"Schedule job {job.num or job.vendor_id}",
+        "action_url": reverse("dispatch:job_schedule", args=[job.vendor_id]),
+    }
+    return render(request, "dispatch/job_new.html", context)
+
+
+def _confirm(request: HttpRequest, plan: services.JobPlan, reason: str) -> HttpResponse:
+    """Enqueue a confirmed plan and send the person to the page that follows its writes."""
+    try:
+        services.job_writes_enqueue(
+            tenant=request.tenant, plan=plan, by=request.user, reason=reason
+        )
+    except (services.DispatchError, NoCredential) as exc:
+        messages.error(request, str(exc))
+        return redirect("dispatch:job_list")
+    messages.success(request, "Sent to Synchroteam through the outbox. This page follows it.")
+    return redirect("dispatch:job_request", token=plan.token)
+
+
+@tenant_member_required()
+def job_request(request: HttpRequest, token: str) -> HttpResponse:
+    """The writes of one create/schedule request and their states (HTMX polls until settled)."""
+    writes = services.job_writes(tenant=request.tenant, token=token)
+    if not writes:
+        raise Http404("Not found.")
+    context = {
+        "writes": writes,
+        "settled": all(w.is_terminal or w.is_waiting_for_person for w in writes),
+        "token": token,
+        "created": next(
+            (w for w in writes if w.operation == "synchroteam.job.create" and w.remote_id), None
+        ),
+    }
+    template = "dispatch/_request.html" if request.htmx else "dispatch/request.html"
+    return render(request, template, context)
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+@tenant_member_required()
+def unbilled(request: HttpRequest) -> HttpResponse:
+    """Completed or validated jobs nobody billed yet (`selectors.unbilled_jobs`), 50 a page."""
+    jobs = selectors.unbilled_jobs(tenant=request.tenant)
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "can_draft": request.membership.role in DRAFT_ROLES,
+        "total": page.paginator.count,
+    }
+    return render(request, "dispatch/unbilled.html", context)
+
+
+@tenant_member_required(roles=DRAFT_ROLES)
+def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
+    """GET: pick the ticket and labor type. POST: the draft is created (billing's service)."""
+    job = _job(request, job_id)
+    if job.status not in selectors.DONE_STATUSES:
+        raise Http404("Only completed or validated jobs are billed.")
+    form = forms.DraftBillingForm(request.POST or None, tenant=request.tenant, job=job)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        ticket = get_for_tenant_or_404(
+            request, SyncroTicket.objects.filter(is_deleted=False), vendor_id=d["ticket"]
+        )
+        try:
+            draft = services.job_draft_billing(
+                tenant=request.tenant,
+                job=job,
+                ticket=ticket,
+                labor_type=d["labor_type"],
+                by=request.user,
+            )
+        except BillingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Billing draft created on ticket #{ticket.number} ({draft.minutes} min)."
+            )
+            return redirect("dispatch:unbilled")
+    context = {
+        "job": job,
+        "form": form,
+        "minutes": selectors.job_minutes(job),
+        "tag": selectors.job_tag(job),
+        "create_ticket_url": selectors.new_ticket_url(tenant=request.tenant, job=job),
+    }
+    return render(request, "dispatch/draft_billing.html", context)
+
+
+@tenant_member_required()
+def timesheet(request: HttpRequest) -> HttpResponse:
+    """Hours per technician per day of a week (``?week=``), or the payroll CSV (``&format=csv``)."""
+    week = forms.week_start(request.GET.get("week"))
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(
+            selectors.timesheet_csv(tenant=request.tenant, week_start=week), content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="timesheet-{week.isoformat()}.csv"'
+        return response
+    rows = selectors.timesheet_week(tenant=request.tenant, week_start=week)
+    span = forms.DaySpan(week, 7)
+    threshold = request.tenant.overtime_hours_per_week
+    scale = max([float(r.total) for r in rows] + [float(threshold), 1.0])
+    context = {
+        "rows": rows,
+        "week": week,
+        "days": span.dates,
+        "prev": span.prev,
+        "next": span.next,
+        "threshold": threshold,
+        "scale": scale,
+        "threshold_pct": float(threshold) * 100 / scale,
+    }
+    return render(request, "dispatch/timesheet.html", context)
+
+
+# --- calendars (FieldCamp) -----------------------------------------------------------------------
+def _fieldcamp(request: HttpRequest) -> Connection:
+    """The active tenant's FieldCamp connection, else 404."""
+    connection = fieldcamp.fieldcamp_connection(request.tenant)
+    if connection is None:
+        raise Http404("This company has no FieldCamp connection.")
+    return connection
+
+
+def _integration(integration: str) -> str:
+    """`integration` if it is a FieldCamp integration slug, else 404."""
+    if integration not in fieldcamp.INTEGRATIONS:
+        raise Http404("Unknown integration.")
+    return integration
+
+
+def _row_context(
+    request: HttpRequest, state: fieldcamp.IntegrationState, message: str = ""
+) -> dict:
+    return {
+        "s": state,
+        "message": message,
+        "can_dispatch": _can_dispatch(request),
+        "poll_seconds": settings.DISPATCH_SYNC_POLL_SECONDS,
+    }
+
+
+@tenant_member_required()
+def calendars(request: HttpRequest) -> HttpResponse:
+    """The Calendars panel: Google Calendar, Outlook and QuickBooks sync state and controls, the
+    waiting batched sync, the calendar change feed and the inbound webhook log."""
+    connection = fieldcamp.fieldcamp_connection(request.tenant)
+    context: dict = {"connection": connection}
+    if connection is not None:
+        states = fieldcamp.integration_panel(connection=connection, user=request.user)
+        feed = selectors.calendar_feed(tenant=request.tenant, connection=connection)
+        context.update(
+            vars(feed),
+            rows=[_row_context(request, s) for s in states],
+            can_dispatch=_can_dispatch(request),
+            is_manager=request.membership.role in MANAGER_ROLES,
+            webhook_urls=[
+                (label, request.build_absolute_uri(path))
+                for label, path in selectors.webhook_paths(tenant=request.tenant)
+            ],
+        )
+    return render(request, "dispatch/calendars.html", context)
+
+
+@tenant_member_required()
+def calendar_row(request: HttpRequest, integration: str) -> HttpResponse:
+    """One integration's row (the polling target); ``?follow=1`` adds the trigger's outcome."""
+    connection = _fieldcamp(request)
+    (state,) = fieldcamp.integration_panel(
+        connection=connection, user=request.user, only=_integration(integration)
+    )
+    message = (
+        fieldcamp.trigger_message(state.write) if state.write and request.GET.get("follow") else ""
+    )
+    return render(request, "dispatch/_calendar_row.html", _row_context(request, state, message))
+
+
+@tenant_member_required(roles=DISPATCH_ROLES)
+@require_POST
+def calendar_refresh(request: HttpRequest, integration: str) -> HttpResponse:
+    """Trigger a sync through the outbox; answers the row (HTMX), which then follows the job, or
+    redirects to the panel with the outcome as a message."""
+    connection = _fieldcamp(request)
+    message = services.calendar_sync_request(
+        tenant=request.tenant,
+        connection=connection,
+        integration=_integration(integration),
+        mode="full" if request.POST.get("mode") == "full" else "incremental",
+        by=request.user,
+    )
+    if not request.htmx:
+        messages.info(request, message)
+        return redirect("dispatch:calendars")
+    (state,) = fieldcamp.integration_panel(
+        connection=connection, user=request.user, only=integration
+    )
+    return render(request, "dispatch/_calendar_row.html", _row_context(request, state, message))
+
+
+@tenant_member_required(roles=DISPATCH_ROLES)
+@require_POST
+def calendar_pull(request: HttpRequest) -> HttpResponse:
+    """Queue a pull of Google Calendar changes (``since`` + ``next_cursor``) into the mirror."""
+    runs = fieldcamp.calendar_changes_pull(connection=_fieldcamp(request), user=request.user)
+    messages.info(
+        request,
+        "Pulling Google Calendar changes."
+        if runs
+        else "A FieldCamp sync is already running; it includes the changes.",
+    )
+    return redirect("dispatch:calendars")
