@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Tenant, Vendor
+from billing.models import BillingDraft
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
@@ -49,6 +50,7 @@ from connectors.synchroteam.models import (
     SynchroteamUser,
 )
 from connectors.synchroteam.vocab import JOB_STATUSES
+from connectors.syncro.models import SyncroCustomer, SyncroLineItem
 from connectors.webhooks.models import CalendarSyncFlag, InboundEvent
 
 DONE_STATUSES = ("completed", "validated")
@@ -260,9 +262,6 @@ def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[
     """Completed or validated live jobs with no Synchroteam invoice and no tagged Syncro line
     item; without `include_drafted`, jobs with a live (not rejected) billing draft are left out
     too. Latest finished first."""
-    from billing.models import BillingDraft
-    from connectors.syncro.models import SyncroLineItem
-
     invoiced = SynchroteamInvoice.objects.filter(
         connection_id=OuterRef("connection_id"),
         job_vendor_id=OuterRef("vendor_id"),
@@ -313,8 +312,6 @@ def job_minutes(job: SynchroteamJob) -> int:
 def new_ticket_url(*, tenant: Tenant, job: SynchroteamJob) -> str:
     """The New ticket page prefilled for `job`: its customer (the Syncro customer whose name
     matches the job's, when one does), a subject naming the job, and its type as problem type."""
-    from connectors.syncro.models import SyncroCustomer
-
     params = {
         "subject": f"Job #{job.num} {job.type_name or ''}".strip(),
         "problem_type": job.type_name or "",

@@ -39,6 +39,7 @@ DRAFT_ROLES = tuple(set(DISPATCH_ROLES) | set(APPROVER_ROLES))
 
 
 def _can_dispatch(request: HttpRequest) -> bool:
+    """Whether the member may create and schedule jobs and refresh calendars."""
     return request.membership.role in DISPATCH_ROLES
 
 
@@ -235,12 +236,18 @@ def unbilled(request: HttpRequest) -> HttpResponse:
     return render(request, "dispatch/unbilled.html", context)
 
 
-@tenant_member_required(roles=DRAFT_ROLES)
-def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
-    """GET: pick the ticket and labor type. POST: the draft is created (billing's service)."""
+def _billable_job(request: HttpRequest, job_id: int) -> SynchroteamJob:
+    """The active tenant's completed or validated job `job_id`, else 404."""
     job = _job(request, job_id)
     if job.status not in selectors.DONE_STATUSES:
         raise Http404("Only completed or validated jobs are billed.")
+    return job
+
+
+@tenant_member_required(roles=DRAFT_ROLES)
+def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
+    """GET: pick the ticket and labor type. POST: the draft is created (billing's service)."""
+    job = _billable_job(request, job_id)
     form = forms.DraftBillingForm(request.POST or None, tenant=request.tenant, job=job)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -318,6 +325,7 @@ def _integration(integration: str) -> str:
 def _row_context(
     request: HttpRequest, state: fieldcamp.IntegrationState, message: str = ""
 ) -> dict:
+    """The context of one integration row (``_calendar_row.html``)."""
     return {
         "s": state,
         "message": message,
