@@ -13,8 +13,10 @@ NAVIGATION = [
     ("Home", "home", None),
     ("Tickets", "billing:ticket_list", None),
     ("Billing", "billing:queue", None),
-    ("Jobs", "synchroteam:job_list", None),
-    ("Calendars", "fieldcamp:integrations", None),
+    ("Jobs", "dispatch:job_list", None),
+    ("Reconciliation", "dispatch:unbilled", None),
+    ("Timesheet", "dispatch:timesheet", None),
+    ("Calendars", "dispatch:calendars", None),
     ("Integrations", "connectors:integrations", None),
     ("Company", "tenant_settings", MANAGER_ROLES),
 ]
@@ -35,6 +37,10 @@ def portal(request: HttpRequest) -> dict:
             continue
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
+    # only the most specific entry is active (/reconciliation/timesheet/ is Timesheet's)
+    longest = max((len(i["url"]) for i in items if i["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
     user = request.user
     return {
         "nav_items": items,

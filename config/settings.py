@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "connectors.outbox",
     "connectors.webhooks",
     "billing",
+    "dispatch",
 ]
 
 MIDDLEWARE = [

@@ -9,10 +9,8 @@ admin.site.site_title = "Fieldline admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("connectors.urls")),
-    path("jobs/", include("connectors.synchroteam.urls")),
-    path("fieldcamp/", include("connectors.fieldcamp.urls")),
     path("webhooks/", include("connectors.webhooks.urls")),
-    path("reconciliation/", include("billing.reconciliation")),
+    path("", include("dispatch.urls")),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),
 ]

@@ -138,15 +138,15 @@ def test_google_calendar_changes_are_pulled_into_the_mirror_with_since_and_curso
 
 def test_technicians_see_the_panel_but_cannot_refresh(world, dispatch):
     tech = world.client_for(world.tech)
-    assert tech.get(reverse("fieldcamp:integrations")).status_code == 200
-    url = reverse("fieldcamp:refresh", args=["google-calendar"])
+    assert tech.get(reverse("dispatch:calendars")).status_code == 200
+    url = reverse("dispatch:calendar_refresh", args=["google-calendar"])
     assert tech.post(url).status_code == 403
     assert not VendorWrite.objects.exists()
 
 
 def test_a_dispatcher_refreshes_from_the_panel_and_sees_the_row(world, dispatch):
     client = world.client_for(world.dispatcher)
-    url = reverse("fieldcamp:refresh", args=["google-calendar"])
+    url = reverse("dispatch:calendar_refresh", args=["google-calendar"])
     response = client.post(url, {"mode": "incremental"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert b"sync requested" in response.content
@@ -155,6 +155,6 @@ def test_a_dispatcher_refreshes_from_the_panel_and_sees_the_row(world, dispatch)
 
 def test_another_tenant_has_no_fieldcamp_panel_rows(world, dispatch):
     outsider = world.client_for(world.outsider)
-    response = outsider.post(reverse("fieldcamp:refresh", args=["google-calendar"]))
+    response = outsider.post(reverse("dispatch:calendar_refresh", args=["google-calendar"]))
     assert response.status_code in (403, 404)
     assert not VendorWrite.objects.exists()

@@ -9,14 +9,17 @@ from django.db import transaction
 
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite
-from connectors.synchroteam import services as st
 from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamJob, SynchroteamSite
+from dispatch import selectors
+from dispatch import services as st
 
 State = VendorWrite.State
 
 
 def _connection(world):
-    return st.synchroteam_connection(world.tenant)
+    from dispatch.selectors import synchroteam_connection
+
+    return synchroteam_connection(world.tenant)
 
 
 def _plan(world, *, technician=None, window=None, token="nonce-1"):
@@ -89,7 +92,7 @@ def test_confirming_the_same_preview_twice_enqueues_the_job_once(world, mirrored
 
 
 def test_create_and_schedule_sends_job_schedule_after_the_create_by_my_id(world, mirrored):
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     start = dt.datetime(2026, 11, 5, 8, 0, tzinfo=dt.UTC)
     plan = _plan(world, technician=tech, window=(start, start + dt.timedelta(hours=2)))
     create, schedule = _enqueue(world, plan)
@@ -113,7 +116,7 @@ def test_create_and_schedule_sends_job_schedule_after_the_create_by_my_id(world,
 def test_rescheduling_an_existing_job_sends_job_schedule_by_id_once(world, mirrored):
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created").first()
     assert job is not None
-    tech = st.technicians(world.tenant).last()
+    tech = selectors.technicians(world.tenant).last()
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     plan = st.job_schedule_plan(
         connection=_connection(world),
@@ -148,7 +151,7 @@ def test_rescheduling_an_existing_job_sends_job_schedule_by_id_once(world, mirro
 
 def test_a_started_job_cannot_be_rescheduled(world, mirrored):
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="completed").first()
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     start = dt.datetime(2026, 11, 6, 13, 0, tzinfo=dt.UTC)
     with pytest.raises(st.DispatchError):
         st.job_schedule_plan(
@@ -164,7 +167,7 @@ def test_a_started_job_cannot_be_rescheduled(world, mirrored):
 def test_a_schedule_marks_one_batched_calendar_sync(world, mirrored):
     from connectors.webhooks.models import CalendarSyncFlag
 
-    tech = st.technicians(world.tenant).first()
+    tech = selectors.technicians(world.tenant).first()
     jobs = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created")[:3]
     for i, job in enumerate(jobs):
         start = dt.datetime(2026, 11, 9, 8 + i, 0, tzinfo=dt.UTC)

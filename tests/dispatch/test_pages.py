@@ -8,9 +8,9 @@ import io
 
 from django.urls import reverse
 
-from billing.reconciliation import timesheet_week, unbilled_jobs
 from connectors.outbox.models import VendorWrite
 from connectors.synchroteam.models import SynchroteamJob
+from dispatch.selectors import timesheet_week, unbilled_jobs
 
 
 def test_the_unbilled_list_matches_a_count_computed_from_the_sandbox(world, mirrored):
@@ -20,7 +20,7 @@ def test_the_unbilled_list_matches_a_count_computed_from_the_sandbox(world, mirr
     assert expected  # the data set has some
     ours = set(unbilled_jobs(tenant=world.tenant).values_list("vendor_id", flat=True))
     assert ours == expected
-    page = world.client_for(world.tech).get(reverse("reconciliation:unbilled"))
+    page = world.client_for(world.tech).get(reverse("dispatch:unbilled"))
     assert page.status_code == 200
     assert f"<strong>{len(expected)}</strong>".encode() in page.content
 
@@ -29,16 +29,16 @@ def test_every_page_renders_for_a_technician(world, mirrored):
     client = world.client_for(world.tech)
     job = SynchroteamJob.objects.for_tenant(world.tenant).exclude(site_vendor_id=None).first()
     for url in (
-        reverse("synchroteam:job_list"),
-        reverse("synchroteam:job_list") + "?status=completed",
-        reverse("synchroteam:board"),
-        reverse("synchroteam:board") + "?view=day",
-        reverse("synchroteam:job_detail", args=[job.vendor_id]),
-        reverse("reconciliation:timesheet"),
-        reverse("fieldcamp:integrations"),
+        reverse("dispatch:job_list"),
+        reverse("dispatch:job_list") + "?status=completed",
+        reverse("dispatch:board"),
+        reverse("dispatch:board") + "?view=day",
+        reverse("dispatch:job_detail", args=[job.vendor_id]),
+        reverse("dispatch:timesheet"),
+        reverse("dispatch:calendars"),
     ):
         assert client.get(url).status_code == 200, url
-    htmx = client.get(reverse("synchroteam:job_list") + "?status=completed", HTTP_HX_REQUEST="true")
+    htmx = client.get(reverse("dispatch:job_list") + "?status=completed", HTTP_HX_REQUEST="true")
     assert b"<html" not in htmx.content and b"completed" in htmx.content
 
 
@@ -49,19 +49,19 @@ def test_job_detail_shows_custom_fields_with_the_account_labels(world, mirrored)
         if (j.raw or {}).get("customFieldValues")
     )
     label = job.raw["customFieldValues"][0]["label"]
-    page = world.client_for(world.tech).get(reverse("synchroteam:job_detail", args=[job.vendor_id]))
+    page = world.client_for(world.tech).get(reverse("dispatch:job_detail", args=[job.vendor_id]))
     assert label.encode() in page.content
 
 
 def test_another_tenants_job_is_404(world, mirrored):
     job = SynchroteamJob.objects.for_tenant(world.tenant).first()
     outsider = world.client_for(world.outsider)
-    assert outsider.get(reverse("synchroteam:job_detail", args=[job.vendor_id])).status_code == 404
-    assert outsider.get(reverse("synchroteam:job_schedule", args=[job.vendor_id])).status_code in (
+    assert outsider.get(reverse("dispatch:job_detail", args=[job.vendor_id])).status_code == 404
+    assert outsider.get(reverse("dispatch:job_schedule", args=[job.vendor_id])).status_code in (
         403,
         404,
     )
-    assert outsider.get(reverse("reconciliation:draft", args=[job.vendor_id])).status_code in (
+    assert outsider.get(reverse("dispatch:draft_billing", args=[job.vendor_id])).status_code in (
         403,
         404,
     )
@@ -70,10 +70,10 @@ def test_another_tenants_job_is_404(world, mirrored):
 def test_technicians_view_but_cannot_create_or_schedule(world, mirrored):
     tech = world.client_for(world.tech)
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="created").first()
-    assert tech.get(reverse("synchroteam:job_new")).status_code == 403
+    assert tech.get(reverse("dispatch:job_new")).status_code == 403
     assert (
         tech.post(
-            reverse("synchroteam:job_schedule", args=[job.vendor_id]), {"action": "confirm"}
+            reverse("dispatch:job_schedule", args=[job.vendor_id]), {"action": "confirm"}
         ).status_code
         == 403
     )
@@ -103,18 +103,23 @@ def test_a_dispatcher_previews_then_confirms_a_new_job(world, mirrored):
         "end": "2026-11-10T11:00",
         "action": "preview",
     }
-    preview = client.post(reverse("synchroteam:job_new"), data)
+    preview = client.post(reverse("dispatch:job_new"), data)
     assert preview.status_code == 200
     assert b"job/schedule" in preview.content and b"2026-11-10 09:00:00" in preview.content
     assert not VendorWrite.objects.exists()
     token = preview.context["token"]
     for _ in range(2):  # a double-clicked Confirm makes one request
         confirm = client.post(
-            reverse("synchroteam:job_new"), {**data, "action": "confirm", "token": token}
+            reverse("dispatch:job_new"), {**data, "action": "confirm", "token": token}
         )
         assert confirm.status_code == 302
     assert VendorWrite.objects.filter(batch__kind="dispatch.job").count() == 2
     assert client.get(confirm["Location"]).status_code == 200
+    from connectors.outbox import executor
+
+    executor.run_until_settled()
+    sent = [e.path for e in mirrored.sandbox.ledger.writes(vendor="synchroteam", method="POST")]
+    assert sent == ["/job/send", "/job/schedule"]  # on the vendor's ledger: one of each
 
 
 def test_the_timesheet_csv_has_daily_rows_and_weekly_overtime(world, mirrored):
@@ -132,7 +137,7 @@ def test_the_timesheet_csv_has_daily_rows_and_weekly_overtime(world, mirrored):
     rows = timesheet_week(tenant=world.tenant, week_start=week)
     assert rows and any(r.overtime > 0 for r in rows)
     response = world.client_for(world.tech).get(
-        reverse("reconciliation:timesheet") + f"?week={week.isoformat()}&format=csv"
+        reverse("dispatch:timesheet") + f"?week={week.isoformat()}&format=csv"
     )
     assert response["Content-Type"] == "text/csv"
     table = list(csv.reader(io.StringIO(response.content.decode())))
@@ -151,7 +156,7 @@ def test_draft_billing_offers_a_new_ticket_prefilled_from_the_job(world, mirrore
         .first()
     )
     page = world.client_for(world.billing).get(
-        reverse("reconciliation:draft", args=[job.vendor_id])
+        reverse("dispatch:draft_billing", args=[job.vendor_id])
     )
     assert page.status_code == 200
     url = page.context["create_ticket_url"]
@@ -174,7 +179,7 @@ def test_draft_billing_asks_for_the_labor_type_and_the_ticket_with_no_default(wo
         .filter(status__in=["completed", "validated"])
         .first()
     )
-    url = reverse("reconciliation:draft", args=[job.vendor_id])
+    url = reverse("dispatch:draft_billing", args=[job.vendor_id])
     client = world.client_for(world.billing)
     html = client.get(url).content.decode()
     for name in ("ticket", "labor_type"):

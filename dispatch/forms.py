@@ -1,0 +1,219 @@
+"""Forms and query-string readers of the dispatch pages. Choices come from the tenant's mirror.
+
+Nothing is preselected where the person must choose (seed /syncro "Never assume a default"): the
+ticket and the labor type of a draft made from a job start empty and are required.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Tenant
+from billing.forms import EMPTY
+from billing.models import LaborKind, LaborType
+from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamJob, SynchroteamSite
+from connectors.synchroteam.vocab import JOB_STATUSES
+from connectors.syncro.models import SyncroTicket
+from dispatch.selectors import job_types, technicians
+
+_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class JobFilterForm(forms.Form):
+    """The job list's filters (all optional); ``cleaned_data`` is what
+    `selectors.jobs_filtered` takes as ``filters``."""
+
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(required=False)
+    technician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    site = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status")] + [
+            (s, s.capitalize()) for s in JOB_STATUSES
+        ]
+        self.fields["technician"].choices = [("", "Any technician")] + [
+            (u.vendor_id, u.name) for u in technicians(tenant)
+        ]
+        self.fields["customer"].choices = [("", "Any customer")] + list(
+            SynchroteamCustomer.objects.for_tenant(tenant).alive().values_list("vendor_id", "name")
+        )
+
+
+class JobCreateForm(forms.Form):
+    """A new job: customer, site, type and description, and optionally a technician and window.
+    ``customer`` / ``site`` / ``technician`` are Synchroteam ids of the tenant's mirror."""
+
+    customer = forms.TypedChoiceField(coerce=int)
+    site = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    job_type = forms.ChoiceField(label="Job type")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    technician = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    start = forms.DateTimeField(
+        required=False,
+        label="Window start",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end = forms.DateTimeField(
+        required=False,
+        label="Window end",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].choices = [("", "Pick a customer")] + list(
+            SynchroteamCustomer.objects.for_tenant(tenant).alive().values_list("vendor_id", "name")
+        )
+        self.fields["site"].choices = [("", "No site (the customer's address)")] + [
+            (s.vendor_id, f"{s.name} — {s.address}" if s.address else s.name)
+            for s in SynchroteamSite.objects.for_tenant(tenant).alive()
+        ]
+        self.fields["site"].help_text = "Sites of other customers are refused."
+        self.fields["job_type"].choices = [(t, t) for t in job_types(tenant)]
+        self.fields["technician"].choices = [("", "Leave unscheduled")] + [
+            (u.vendor_id, u.name) for u in technicians(tenant)
+        ]
+
+
+class JobScheduleForm(forms.Form):
+    """A (re)schedule of an existing job: a technician (Synchroteam id) and a window."""
+
+    technician = forms.TypedChoiceField(coerce=int)
+    start = forms.DateTimeField(
+        label="Window start", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    end = forms.DateTimeField(
+        label="Window end", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].choices = [(u.vendor_id, u.name) for u in technicians(tenant)]
+
+
+def schedule_initial(job: SynchroteamJob) -> dict:
+    """`JobScheduleForm` initial values from the job's current technician and window (local
+    time, ``datetime-local`` format)."""
+    initial: dict = {}
+    if job.technician_vendor_id:
+        initial["technician"] = job.technician_vendor_id
+    if job.scheduled_start:
+        initial["start"] = timezone.localtime(job.scheduled_start).strftime(_DATETIME_LOCAL)
+    if job.scheduled_end:
+        initial["end"] = timezone.localtime(job.scheduled_end).strftime(_DATETIME_LOCAL)
+    return initial
+
+
+class DraftBillingForm(forms.Form):
+    """A billing draft from a finished job: the Syncro ticket (id; the customer's tickets first,
+    30 at most) and a labor type the tenant has mapped to a Syncro product."""
+
+    ticket = forms.TypedChoiceField(coerce=int, label="Syncro ticket")
+    labor_type = forms.ChoiceField()
+
+    def __init__(self, *args, tenant: Tenant, job: SynchroteamJob, **kwargs):
+        super().__init__(*args, **kwargs)
+        tickets = SyncroTicket.objects.for_tenant(tenant).alive()
+        name = (job.customer_name or "").split(" ")[0]
+        matching = tickets.filter(customer_name__icontains=name) if name else tickets.none()
+        rows = list(matching.order_by("-vendor_updated_at")[:30]) or list(
+            tickets.order_by("-vendor_updated_at")[:30]
+        )
+        # Nothing is preselected: the ticket and the labor type are the person's choice (seed
+        # /syncro: "Always ask … labor type. Never assume a default").
+        self.fields["ticket"].choices = EMPTY + [
+            (t.vendor_id, f"#{t.number} {t.subject[:60]} · {t.customer_name}") for t in rows
+        ]
+        self.fields[
+            "ticket"
+        ].help_text = "Tickets of the same customer first. No ticket yet? Create one (link below), then come back."
+        mapped = {
+            lt.kind: lt.product_name
+            for lt in LaborType.objects.filter(tenant=tenant, product_vendor_id__isnull=False)
+        }
+        self.fields["labor_type"].choices = EMPTY + [
+            (kind, f"{label} ({mapped[kind]})")
+            for kind, label in LaborKind.choices
+            if kind in mapped
+        ]
+
+
+# --- query strings -------------------------------------------------------------------------------
+
+
+def date_or_today(value: str | None) -> dt.date:
+    """An ISO date from the query string, else today (portal time zone)."""
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+def monday_of(day: dt.date) -> dt.date:
+    """The Monday of the week holding `day`."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_start(value: str | None) -> dt.date:
+    """The Monday of the week holding the ISO date `value` (else of this week)."""
+    return monday_of(date_or_today(value))
+
+
+@dataclass(frozen=True)
+class DaySpan:
+    """`days` consecutive days from `start` (a day or a week view), with its neighbours."""
+
+    start: dt.date
+    days: int
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every day of the span, in order."""
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    @property
+    def prev(self) -> dt.date:
+        """The first day of the span before this one."""
+        return self.start - dt.timedelta(days=self.days)
+
+    @property
+    def next(self) -> dt.date:
+        """The first day of the span after this one."""
+        return self.start + dt.timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """The technician board's query string: ``view`` (``day`` or ``week``), the days shown, and
+    the technician filter (Synchroteam id, None for all)."""
+
+    view: str
+    span: DaySpan
+    technician: int | None
+
+
+def board_query(params: Mapping[str, str]) -> BoardQuery:
+    """Read ``view=day|week`` (default week), ``date=YYYY-MM-DD`` (default today; a week starts on
+    its Monday) and ``technician=<id>`` (ignored unless digits)."""
+    day = date_or_today(params.get("date"))
+    tech = params.get("technician")
+    span = DaySpan(day, 1) if params.get("view") == "day" else DaySpan(monday_of(day), 7)
+    return BoardQuery(
+        view="day" if span.days == 1 else "week",
+        span=span,
+        technician=int(tech) if tech and tech.isdigit() else None,
+    )

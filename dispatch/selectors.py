@@ -1,0 +1,483 @@
+"""Read-side queries of the dispatch pages (no writes, no vendor I/O), all from the mirror.
+
+* Jobs board: `jobs_filtered`, `status_counts`, `job_context` (-> `JobContext`),
+  `technician_board` (-> `TechnicianRow`), `technicians`, `job_types`, `job_recent_writes`.
+* Reconciliation: `unbilled_jobs`, `job_minutes`, `job_tag`, `new_ticket_url`.
+* Timesheet: `timesheet_week` (-> `TechWeek`), `timesheet_csv`.
+* Calendars panel: `calendar_feed` (-> `CalendarFeed`), `webhook_paths`.
+
+Sources: vendor-apis.md §2.5 (job statuses), §2.7 (job fields, ``customFieldValues`` as
+``{label, value}``), seed 000 (activity types: clock in/out, travel, work, unavailability),
+seed 002 (FieldCamp calendar change feed). Synchroteam's naive strings are read in UTC (§4.6,
+unverified; docs/dispatch.md).
+
+Unbilled rule: jobs ``completed`` or ``validated`` with no Synchroteam invoice (mirror,
+``invoice.job.id``) and no billed Syncro line item carrying the job's tag ``[ST-JOB <num>]`` (the
+tag every draft made from a job puts in the line item description). Jobs with a pending billing
+draft are "drafted", not unbilled.
+
+Timesheet rule: worked time = activities with a start and an end, except ``unavailability``,
+counted on the day they start, split on/off a job; overtime above the tenant's
+``overtime_hours_per_week``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Tenant, Vendor
+from billing.models import BillingDraft
+from connectors.fieldcamp.models import FieldCampCalendarChange
+from connectors.models import Connection, SyncRun
+from connectors.outbox.models import VendorWrite
+from connectors.synchroteam.models import (
+    SynchroteamActivity,
+    SynchroteamCustomer,
+    SynchroteamEquipment,
+    SynchroteamInvoice,
+    SynchroteamJob,
+    SynchroteamQuotation,
+    SynchroteamSite,
+    SynchroteamUser,
+)
+from connectors.synchroteam.vocab import JOB_STATUSES
+from connectors.syncro.models import SyncroCustomer, SyncroLineItem
+from connectors.webhooks.models import CalendarSyncFlag, InboundEvent
+
+DONE_STATUSES = ("completed", "validated")
+NOT_WORKED = ("unavailability",)
+
+
+def synchroteam_connection(tenant: Tenant) -> Connection | None:
+    """The tenant's enabled Synchroteam connection (one per tenant), or None when not set up."""
+    return Connection.objects.for_tenant(tenant).enabled().of(Vendor.SYNCHROTEAM).first()
+
+
+# --- jobs board ---------------------------------------------------------------------------------
+
+
+def jobs_filtered(*, tenant: Tenant, filters: dict) -> QuerySet[SynchroteamJob]:
+    """The tenant's live jobs filtered by `filters` keys (all optional): ``status`` (a status),
+    ``technician`` / ``customer`` / ``site`` (vendor ids), ``start`` / ``end`` (dates, inclusive,
+    on ``scheduled_start``), ``q`` (number, myId or description text). Newest first."""
+    qs = SynchroteamJob.objects.for_tenant(tenant).alive()
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    for key, col in (
+        ("technician", "technician_vendor_id"),
+        ("customer", "customer_vendor_id"),
+        ("site", "site_vendor_id"),
+    ):
+        if filters.get(key):
+            qs = qs.filter(**{col: filters[key]})
+    if filters.get("start"):
+        qs = qs.filter(scheduled_start__date__gte=filters["start"])
+    if filters.get("end"):
+        qs = qs.filter(scheduled_start__date__lte=filters["end"])
+    if filters.get("q"):
+        q = filters["q"].strip()
+        qs = qs.filter(
+            Q(num=q) | Q(my_id=q) | Q(description__icontains=q) | Q(customer_name__icontains=q)
+        )
+    return qs.order_by("-scheduled_start", "-vendor_id")
+
+
+def status_counts(*, tenant: Tenant) -> list[tuple[str, int]]:
+    """``[(status, jobs)]`` for every Synchroteam status in lifecycle order (0 included), for the
+    board's bar strip."""
+    counts = dict(
+        SynchroteamJob.objects.for_tenant(tenant)
+        .alive()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return [(s, counts.get(s, 0)) for s in JOB_STATUSES]
+
+
+def job_site(*, tenant: Tenant, site_id: int | None) -> SynchroteamSite | None:
+    """The tenant's site with Synchroteam id `site_id` (the job list's site filter), or None."""
+    if not site_id:
+        return None
+    return SynchroteamSite.objects.for_tenant(tenant).filter(vendor_id=site_id).first()
+
+
+@dataclass
+class JobContext:
+    """What the job detail page shows besides the job: its site, customer and equipment (None
+    when not mirrored), ``custom_fields`` as ``[(label, value)]``, live activities by start, the
+    job's invoice and quotation, and ``technicians`` as ``{user vendor id: name}`` for the
+    activities."""
+
+    site: SynchroteamSite | None
+    customer: SynchroteamCustomer | None
+    equipment: SynchroteamEquipment | None
+    custom_fields: list[tuple[str, object]]
+    activities: list[SynchroteamActivity]
+    invoice: SynchroteamInvoice | None
+    quotation: SynchroteamQuotation | None
+    technicians: dict[int, str] = field(default_factory=dict)
+
+
+def job_context(*, job: SynchroteamJob) -> JobContext:
+    """What the job detail page shows besides the job itself (all from the mirror).
+
+    Custom fields keep the account's own labels (``customFieldValues[].label``), in the order the
+    vendor sent them. The quotation is the job's own, else the latest of its customer.
+    """
+    conn = job.connection_id
+    site = SynchroteamSite.objects.filter(connection_id=conn, vendor_id=job.site_vendor_id).first()
+    customer = SynchroteamCustomer.objects.filter(
+        connection_id=conn, vendor_id=job.customer_vendor_id
+    ).first()
+    eq_ref = (job.raw or {}).get("equipment") or {}
+    equipment = None
+    if isinstance(eq_ref, dict) and eq_ref.get("id"):
+        equipment = SynchroteamEquipment.objects.filter(
+            connection_id=conn, vendor_id=eq_ref["id"]
+        ).first()
+    raw_custom = (job.raw or {}).get("customFieldValues") or []
+    if isinstance(raw_custom, list) and raw_custom:
+        custom = [
+            (str(c.get("label") or c.get("id")), c.get("value"))
+            for c in raw_custom
+            if isinstance(c, dict)
+        ]
+    else:
+        custom = list((job.custom_fields or {}).items())
+    activities = list(
+        SynchroteamActivity.objects.filter(connection_id=conn, job_vendor_id=job.vendor_id)
+        .alive()
+        .order_by("start")
+    )
+    users = dict(
+        SynchroteamUser.objects.filter(
+            connection_id=conn, vendor_id__in={a.user_vendor_id for a in activities}
+        ).values_list("vendor_id", "name")
+    )
+    invoice = (
+        SynchroteamInvoice.objects.filter(connection_id=conn, job_vendor_id=job.vendor_id)
+        .alive()
+        .first()
+    )
+    quotation = (
+        SynchroteamQuotation.objects.filter(connection_id=conn, job_vendor_id=job.vendor_id)
+        .alive()
+        .first()
+    )
+    return JobContext(site, customer, equipment, custom, activities, invoice, quotation, users)
+
+
+def job_recent_writes(*, tenant: Tenant, job: SynchroteamJob, limit: int = 10) -> list[VendorWrite]:
+    """The portal's latest `limit` Synchroteam job writes targeting `job` (by its vendor id)."""
+    return list(
+        VendorWrite.objects.filter(tenant=tenant, operation__startswith="synchroteam.job.").filter(
+            target__job_id=job.vendor_id
+        )[:limit]
+    )
+
+
+@dataclass
+class TechnicianRow:
+    """One technician's line of the board: ``days[i]`` are the jobs scheduled on day ``i``."""
+
+    technician_id: int
+    name: str
+    days: list[list[SynchroteamJob]]
+
+    @property
+    def total(self) -> int:
+        """Jobs on the row, all days together."""
+        return sum(len(d) for d in self.days)
+
+
+def technician_board(
+    *, tenant: Tenant, start: dt.date, days: int, technician: int | None = None
+) -> list[TechnicianRow]:
+    """Jobs per technician per day for `days` days from `start` (a day or a week view), one row
+    per field technician (managers and admins left out unless they have jobs), by name; with
+    `technician` (a vendor id) only that one's row."""
+    end = start + dt.timedelta(days=days)
+    qs = (
+        SynchroteamJob.objects.for_tenant(tenant)
+        .alive()
+        .filter(scheduled_start__date__gte=start, scheduled_start__date__lt=end)
+        .exclude(technician_vendor_id__isnull=True)
+        .order_by("scheduled_start")
+    )
+    if technician:
+        qs = qs.filter(technician_vendor_id=technician)
+    rows: dict[int, TechnicianRow] = {}
+    techs = SynchroteamUser.objects.for_tenant(tenant).alive()
+    if technician:
+        techs = techs.filter(vendor_id=technician)
+    for user in techs.exclude(profile__in=("manager", "admin")):
+        rows[user.vendor_id] = TechnicianRow(user.vendor_id, user.name, [[] for _ in range(days)])
+    for job in qs:
+        row = rows.get(job.technician_vendor_id)
+        if row is None:
+            row = rows[job.technician_vendor_id] = TechnicianRow(
+                job.technician_vendor_id, job.technician_name, [[] for _ in range(days)]
+            )
+        row.days[(job.scheduled_start.date() - start).days].append(job)
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def technicians(tenant: Tenant) -> QuerySet[SynchroteamUser]:
+    """The tenant's live Synchroteam users who do field work (not managers or admins)."""
+    return (
+        SynchroteamUser.objects.for_tenant(tenant).alive().exclude(profile__in=("manager", "admin"))
+    )
+
+
+def job_types(tenant: Tenant) -> list[str]:
+    """Job type names seen on the tenant's jobs, sorted (Synchroteam resolves ``type`` by name)."""
+    names = (
+        SynchroteamJob.objects.for_tenant(tenant)
+        .exclude(type_name="")
+        .values_list("type_name", flat=True)
+        .distinct()
+    )
+    return sorted(set(names))
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+
+def job_tag(job: SynchroteamJob) -> str:
+    """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``."""
+    return f"[ST-JOB {job.num or job.vendor_id}]"
+
+
+def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[SynchroteamJob]:
+    """Completed or validated live jobs with no Synchroteam invoice and no tagged Syncro line
+    item; without `include_drafted`, jobs with a live (not rejected) billing draft are left out
+    too. Latest finished first."""
+    invoiced = SynchroteamInvoice.objects.filter(
+        connection_id=OuterRef("connection_id"),
+        job_vendor_id=OuterRef("vendor_id"),
+        is_deleted=False,
+    )
+    qs = (
+        SynchroteamJob.objects.for_tenant(tenant)
+        .alive()
+        .filter(status__in=DONE_STATUSES)
+        .annotate(invoiced=Exists(invoiced))
+        .filter(invoiced=False)
+    )
+    tags = {job_tag(j): j.pk for j in qs.only("num", "vendor_id")}
+    if not tags:
+        return qs.order_by("-actual_end", "-vendor_id")
+    billed: set[int] = set()
+    lines = (
+        SyncroLineItem.objects.for_tenant(tenant)
+        .alive()
+        .filter(Q(name__icontains="[ST-JOB ") | Q(raw__description__icontains="[ST-JOB "))
+    )
+    for name, raw in lines.values_list("name", "raw"):
+        text = f"{name} {(raw or {}).get('description') or ''}"
+        billed.update(pk for tag, pk in tags.items() if tag in text)
+    if not include_drafted:
+        drafts = BillingDraft.objects.filter(
+            tenant=tenant, line_description__contains="[ST-JOB "
+        ).exclude(decision=BillingDraft.Status.REJECTED)
+        for text in drafts.values_list("line_description", flat=True):
+            billed.update(pk for tag, pk in tags.items() if tag in text)
+    return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")
+
+
+def job_minutes(job: SynchroteamJob) -> int:
+    """Worked minutes on the job: its ``work`` activities, else actual end minus start (0 when
+    neither is recorded)."""
+    total = 0
+    for start, end in SynchroteamActivity.objects.filter(
+        connection_id=job.connection_id, job_vendor_id=job.vendor_id, type="work", is_deleted=False
+    ).values_list("start", "end"):
+        if start and end and end > start:
+            total += int((end - start).total_seconds() // 60)
+    if not total and job.actual_start and job.actual_end and job.actual_end > job.actual_start:
+        total = int((job.actual_end - job.actual_start).total_seconds() // 60)
+    return total
+
+
+def new_ticket_url(*, tenant: Tenant, job: SynchroteamJob) -> str:
+    """The New ticket page prefilled for `job`: its customer (the Syncro customer whose name
+    matches the job's, when one does), a subject naming the job, and its type as problem type."""
+    params = {
+        "subject": f"Job #{job.num} {job.type_name or ''}".strip(),
+        "problem_type": job.type_name or "",
+    }
+    if job.customer_name:
+        customer = (
+            SyncroCustomer.objects.filter(
+                tenant=tenant, is_deleted=False, name__iexact=job.customer_name
+            ).first()
+            or SyncroCustomer.objects.filter(
+                tenant=tenant, is_deleted=False, name__icontains=job.customer_name
+            ).first()
+        )
+        if customer is not None:
+            params["customer"] = customer.vendor_id
+    return f"{reverse('billing:ticket_create')}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+# --- timesheet -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TechWeek:
+    """One technician's week: hours (2 decimals) per day Mon..Sun on a job and off a job, and
+    ``overtime`` hours above the tenant's weekly threshold."""
+
+    technician_id: int
+    name: str
+    on_job: list[Decimal] = field(default_factory=lambda: [Decimal(0)] * 7)
+    off_job: list[Decimal] = field(default_factory=lambda: [Decimal(0)] * 7)
+
+    @property
+    def days(self) -> list[Decimal]:
+        """Hours per day, on and off a job together."""
+        return [a + b for a, b in zip(self.on_job, self.off_job, strict=True)]
+
+    @property
+    def total(self) -> Decimal:
+        """Hours in the week."""
+        return sum(self.days, Decimal(0))
+
+    @property
+    def total_off_job(self) -> Decimal:
+        """Hours in the week not attached to a job."""
+        return sum(self.off_job, Decimal(0))
+
+    overtime: Decimal = Decimal(0)
+
+
+def _hours(seconds: float) -> Decimal:
+    return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
+
+
+def timesheet_week(*, tenant: Tenant, week_start: dt.date) -> list[TechWeek]:
+    """Hours per technician per day (Mon..Sun from `week_start`, in the portal's time zone),
+    split on/off job, with overtime = total above ``tenant.overtime_hours_per_week``. An
+    activity counts on the day it starts. Rows by technician name."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(week_start, dt.time.min, tzinfo=tz)
+    end = start + dt.timedelta(days=7)
+    names = dict(SynchroteamUser.objects.for_tenant(tenant).values_list("vendor_id", "name"))
+    rows: dict[int, TechWeek] = {}
+    acts = (
+        SynchroteamActivity.objects.for_tenant(tenant)
+        .alive()
+        .filter(start__gte=start, start__lt=end, end__isnull=False)
+        .exclude(type__in=NOT_WORKED)
+        .exclude(user_vendor_id__isnull=True)
+    )
+    for user_id, job_id, a_start, a_end in acts.values_list(
+        "user_vendor_id", "job_vendor_id", "start", "end"
+    ):
+        if a_end <= a_start:
+            continue
+        row = rows.setdefault(user_id, TechWeek(user_id, names.get(user_id, f"User {user_id}")))
+        day = (timezone.localtime(a_start, tz).date() - week_start).days
+        hours = _hours((a_end - a_start).total_seconds())
+        if job_id:
+            row.on_job[day] += hours
+        else:
+            row.off_job[day] += hours
+    threshold = Decimal(tenant.overtime_hours_per_week)
+    for row in rows.values():
+        row.overtime = max(Decimal(0), row.total - threshold)
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def timesheet_csv(*, tenant: Tenant, week_start: dt.date) -> str:
+    """The week as CSV text (stdlib ``csv``) for payroll: one row per technician and day, then a
+    weekly total row per technician. Columns: technician_id, technician, date, hours_on_jobs,
+    hours_not_on_a_job, hours_total, overtime_hours (weekly rows only)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "technician_id",
+            "technician",
+            "date",
+            "hours_on_jobs",
+            "hours_not_on_a_job",
+            "hours_total",
+            "overtime_hours",
+        ]
+    )
+    for row in timesheet_week(tenant=tenant, week_start=week_start):
+        for i in range(7):
+            day = week_start + dt.timedelta(days=i)
+            writer.writerow(
+                [
+                    row.technician_id,
+                    row.name,
+                    day.isoformat(),
+                    row.on_job[i],
+                    row.off_job[i],
+                    row.days[i],
+                    "",
+                ]
+            )
+        writer.writerow(
+            [
+                row.technician_id,
+                row.name,
+                f"week of {week_start.isoformat()}",
+                sum(row.on_job, Decimal(0)),
+                row.total_off_job,
+                row.total,
+                row.overtime,
+            ]
+        )
+    return out.getvalue()
+
+
+# --- calendars panel -----------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarFeed:
+    """The Calendars panel beside the integration rows: batched calendar syncs still waiting
+    (``flags``), the 10 latest Google Calendar changes, the 3 latest change pulls and the 10
+    latest inbound webhook deliveries of the tenant."""
+
+    flags: QuerySet[CalendarSyncFlag]
+    changes: QuerySet[FieldCampCalendarChange]
+    change_runs: QuerySet[SyncRun]
+    events: QuerySet[InboundEvent]
+
+
+def calendar_feed(*, tenant: Tenant, connection: Connection) -> CalendarFeed:
+    """What the Calendars panel lists for `tenant` and its FieldCamp `connection` (lazy
+    querysets)."""
+    return CalendarFeed(
+        flags=CalendarSyncFlag.objects.filter(connection=connection),
+        changes=FieldCampCalendarChange.objects.filter(connection=connection).alive()[:10],
+        change_runs=SyncRun.objects.filter(
+            connection=connection, stream__resource="calendar_changes"
+        )[:3],
+        events=InboundEvent.objects.for_tenant(tenant)[:10],
+    )
+
+
+def webhook_paths(*, tenant: Tenant) -> list[tuple[str, str]]:
+    """``[(vendor label, path)]`` of the inbound webhook endpoint of each of the tenant's
+    FieldCamp and Synchroteam connections (docs/dispatch.md "Webhooks")."""
+    return [
+        (conn.get_vendor_display(), reverse(f"webhooks:{conn.vendor}", args=[conn.uuid]))
+        for conn in Connection.objects.for_tenant(tenant).filter(
+            vendor__in=("fieldcamp", "synchroteam")
+        )
+    ]
