@@ -168,10 +168,3 @@ def problem_types(tenant: Tenant) -> list[str]:
         cached = sorted(set(seen))
         cache.set(key, cached, _ttl())
     return cached
-
-
-def forget(tenant: Tenant) -> None:
-    """Drop the cached lists of `tenant` (after a sync or a settings change)."""
-    cache.delete_many(
-        [f"billing:{n}:{tenant.pk}" for n in ("statuses", "techs", "priorities", "problem_types")]
-    )

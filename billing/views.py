@@ -434,14 +434,10 @@ def _row_response(
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     """A draft: original / current / approved values, the exact payloads, whose key, writes,
     timeline; POST edits it (drafter or approver, while pending). For HTMX, ``?part=row`` is
-    its queue row (it polls itself while writes are in progress), ``?part=writes`` its writes."""
+    its queue row (it polls itself while writes are in progress)."""
     draft, can_approve = draft_access(request, draft_uuid)
-    part = request.GET.get("part") if request.htmx else None
-    if part == "row":
+    if request.htmx and request.GET.get("part") == "row":
         return _row_response(request, draft)
-    if part == "writes":
-        context = _draft_context(request, draft, can_approve)
-        return render(request, "billing/_draft_writes.html", context)
     can_edit = draft.is_pending and (
         draft.drafted_by_id == request.user.pk or _is_approver(request)
     )

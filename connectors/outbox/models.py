@@ -222,6 +222,11 @@ class VendorWrite(models.Model):
     def __str__(self) -> str:
         return f"{self.operation} {self.target} ({self.get_state_display()})"
 
+    def can_become(self, new_state: str) -> bool:
+        """True when `TRANSITIONS` allows this write to go from its state to `new_state`
+        (staying in the same state is always allowed: a renewed lease, a counter)."""
+        return new_state == self.state or new_state in TRANSITIONS.get(self.state, ())
+
     @property
     def is_terminal(self) -> bool:
         return self.state in self.TERMINAL_STATES
@@ -233,6 +238,22 @@ class VendorWrite(models.Model):
     @property
     def is_in_progress(self) -> bool:
         return not self.is_terminal and not self.is_waiting_for_person
+
+
+_S = VendorWrite.State
+#: Allowed state changes (see the module docstring): from -> the states it may become.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.PENDING: frozenset({_S.IN_FLIGHT, _S.NEEDS_REVIEW, _S.CANCELLED}),
+    _S.IN_FLIGHT: frozenset(
+        {_S.CONFIRMED, _S.REJECTED, _S.AMBIGUOUS, _S.VERIFYING, _S.PENDING, _S.NEEDS_REVIEW}
+    ),
+    _S.VERIFYING: frozenset({_S.CONFIRMED, _S.REJECTED, _S.AMBIGUOUS, _S.PENDING, _S.NEEDS_REVIEW}),
+    _S.AMBIGUOUS: frozenset({_S.VERIFYING, _S.NEEDS_REVIEW, _S.CANCELLED}),
+    _S.REJECTED: frozenset({_S.CONFIRMED, _S.PENDING, _S.CANCELLED}),
+    _S.NEEDS_REVIEW: frozenset({_S.CONFIRMED, _S.PENDING, _S.CANCELLED}),
+    _S.CONFIRMED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
 
 
 class VendorWriteAttempt(models.Model):

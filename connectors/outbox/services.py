@@ -25,6 +25,10 @@ from connectors.outbox.models import (
 from connectors.outbox.plans import WritePlan
 
 
+class InvalidTransition(ValueError):
+    """A write was asked to change state in a way the outbox never does."""
+
+
 def set_state(
     write: VendorWrite, new_state: str, *, detail: str = "", by=None, **fields
 ) -> VendorWrite:
@@ -35,7 +39,12 @@ def set_state(
         by: the person who caused the change (a resolution), None for the worker.
     Must run inside a transaction. On CONFIRMED the handler's `write_through` updates the
     mirror from the vendor's answer.
+
+    Raises:
+        InvalidTransition: `connectors.outbox.models.TRANSITIONS` does not allow the change.
     """
+    if not write.can_become(new_state):
+        raise InvalidTransition(f"A {write.state} write cannot become {new_state}.")
     old = write.state
     write.state = new_state
     for name, value in fields.items():

@@ -397,3 +397,17 @@ def test_a_ticket_created_through_the_portal_is_in_the_mirror_at_once(syncro, wo
         "New",
         world.tenant.id,
     )
+
+
+def test_a_confirmed_write_never_changes_state_again(syncro, world):
+    from connectors.outbox.services import InvalidTransition, set_state
+
+    (write,) = enqueue(syncro, world, billing_specs(syncro.ticket, "draft:once")[:1])
+    executor.run_until_settled()
+    write.refresh_from_db()
+    assert write.state == State.CONFIRMED
+    for state in (State.PENDING, State.IN_FLIGHT, State.CANCELLED):
+        with pytest.raises(InvalidTransition), transaction.atomic():
+            set_state(write, state)
+        write.refresh_from_db()
+        assert write.state == State.CONFIRMED
