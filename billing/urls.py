@@ -2,19 +2,19 @@
 
 from django.urls import path
 
-from billing import views
+from billing import ticket_views, views
 
 app_name = "billing"
 urlpatterns = [
-    path("tickets/", views.ticket_list, name="ticket_list"),
-    path("tickets/new/", views.ticket_create, name="ticket_create"),
-    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
-    path("tickets/<int:ticket_id>/comment/", views.ticket_comment, name="ticket_comment"),
-    path("tickets/<int:ticket_id>/update/", views.ticket_update, name="ticket_update"),
-    path("tickets/<int:ticket_id>/close/", views.ticket_close, name="ticket_close"),
+    path("tickets/", ticket_views.ticket_list, name="ticket_list"),
+    path("tickets/new/", ticket_views.ticket_create, name="ticket_create"),
+    path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/comment/", ticket_views.ticket_comment, name="ticket_comment"),
+    path("tickets/<int:ticket_id>/update/", ticket_views.ticket_update, name="ticket_update"),
+    path("tickets/<int:ticket_id>/close/", ticket_views.ticket_close, name="ticket_close"),
     path("tickets/<int:ticket_id>/bill/", views.draft_create, name="draft_create"),
     path("tickets/<int:ticket_id>/invoice-preview/", views.invoice_preview, name="invoice_preview"),
-    path("tickets/<int:ticket_id>/session-log.md", views.session_log, name="session_log"),
+    path("tickets/<int:ticket_id>/session-log.md", ticket_views.session_log, name="session_log"),
     path("billing/", views.queue, name="queue"),
     path("billing/approve/", views.queue_approve, name="queue_approve"),
     path("billing/drafts/<uuid:draft_uuid>/", views.draft_detail, name="draft_detail"),
