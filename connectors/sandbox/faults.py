@@ -229,3 +229,14 @@ class FaultSet:
             status=chosen.status,
             latency=latency,
         )
+
+
+def parse_fault_header(value: str | None) -> tuple[str | None, float]:
+    """``("timeout", 65.0)``, ``("reset", 0.0)``, ``("latency", 0.5)`` or ``(None, 0.0)``."""
+    if not value:
+        return None, 0.0
+    kind, _, rest = value.partition(";")
+    seconds = 0.0
+    if "seconds=" in rest:
+        seconds = float(rest.split("seconds=")[1])
+    return kind.strip(), seconds

@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from .app import REASONS, parse_fault_header
-from .faults import FAULT_HEADER
+from .faults import FAULT_HEADER, parse_fault_header
+from .web import reason
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -111,7 +111,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             captured["headers"] = headers
 
         chunks = self.server.app(self._environ(body), start_response)
-        payload = b"".join(chunks)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != FAULT_HEADER.lower()]
         marker = next(
             (v for k, v in captured["headers"] if k.lower() == FAULT_HEADER.lower()), None
@@ -127,7 +131,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if kind == "timeout":
             self.close_connection = True
         try:
-            self.send_response_only(captured["status"], REASONS.get(captured["status"]))
+            self.send_response_only(captured["status"], reason(captured["status"]))
             for key, value in headers:
                 self.send_header(key, value)
             self.send_header("Date", self.date_time_string())

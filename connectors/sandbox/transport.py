@@ -25,8 +25,7 @@ from typing import Any
 
 import httpx
 
-from .app import parse_fault_header
-from .faults import FAULT_HEADER
+from .faults import FAULT_HEADER, parse_fault_header
 
 
 class SandboxTransport(httpx.BaseTransport):

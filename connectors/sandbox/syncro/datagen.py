@@ -1,0 +1,466 @@
+"""Syncro data: the generator (one function per resource) and churn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from connectors.sandbox import accounts
+from connectors.sandbox.datagen import Gen
+from connectors.sandbox.store import Where
+from connectors.sandbox.vendor import Ctx
+
+from .invoices import InvoiceRoutes
+from .records import (
+    COMMENT_BODIES,
+    COMMENT_SUBJECTS,
+    DEFAULT_LABOR_PRODUCT_ID,
+    HARDWARE,
+    K_COMMENT,
+    K_CONTACT,
+    K_CUSTOMER,
+    K_INVOICE,
+    K_INVOICE_LINE,
+    K_LINE,
+    K_PRODUCT,
+    K_TICKET,
+    K_TIMER,
+    LABOR_PRODUCTS,
+    PRIORITIES,
+    PROBLEM_TYPES,
+    SUBJECTS,
+    TICKET_TYPES,
+    cents,
+    comment_record,
+    contact_record,
+    customer_record,
+    line_item_record,
+    money,
+    product_record,
+    timer_record,
+    ts,
+    user_obj,
+)
+from .tickets import TicketRoutes
+
+if TYPE_CHECKING:
+    from .emulator import SyncroSandbox
+
+
+# --- generation ------------------------------------------------------------------------------
+FIRST_IDS = {
+    K_CUSTOMER: 21_000_001,
+    K_CONTACT: 31_000_001,
+    K_PRODUCT: 4_000_001,
+    K_TICKET: 1_000_001,
+    K_COMMENT: 50_000_001,
+    K_LINE: 7_000_001,
+    K_TIMER: 8_000_001,
+    K_INVOICE: 1_500_001,
+    K_INVOICE_LINE: 9_000_001,
+    "syncro.ticket_number": 30_001,
+    "syncro.invoice_number": 60_001,
+}
+
+
+LABOR_WEIGHTS = [
+    (1190473, 50),
+    (26118, 20),
+    (26184, 6),
+    (9269129, 8),
+    (9269124, 4),
+    (26117, 8),
+    (68055, 4),
+]
+
+
+OPEN_STATUSES = [
+    "New",
+    "In Progress",
+    "Waiting on Customer",
+    "Waiting on Vendor",
+    "Waiting for Parts",
+    "Scheduled",
+    "Customer Reply",
+]
+
+
+def _fill(text: str, gen: Gen) -> str:
+    if "{" not in text:
+        return text
+    return text.format(
+        name=gen.pick("first", lambda f: f.first_name(), 400),
+        company=gen.pick("company", lambda f: f.company(), 400),
+        num=gen.rng.randrange(100000, 999999),
+        day=gen.pick("weekday", lambda f: f.day_of_week(), 7),
+    )
+
+
+def _pick_labor(rng: Any) -> int:
+    ids, weights = zip(*LABOR_WEIGHTS, strict=True)
+    return rng.choices(ids, weights)[0]
+
+
+def generate_syncro(v: SyncroSandbox, gen: Gen) -> None:
+    store = v.sandbox.store
+    rng, fake = gen.rng, gen.fake
+    products = {}
+    for pid, _key, name, rate in LABOR_PRODUCTS:
+        products[pid] = product_record(
+            pid,
+            name=name,
+            description=name,
+            category="Labor",
+            retail=rate,
+            cost="0.0",
+            taxable=False,
+            upc=None,
+            maintain_stock=False,
+        )
+    for i, (name, category, retail, cost) in enumerate(HARDWARE):
+        pid = FIRST_IDS[K_PRODUCT] + i
+        products[pid] = product_record(
+            pid,
+            name=name,
+            description=name,
+            category=category,
+            retail=retail,
+            cost=cost,
+            taxable=category != "Software",
+            upc=fake.ean13(),
+            maintain_stock=category in ("Hardware", "Supplies"),
+        )
+    store.put_many(K_PRODUCT, products.values())
+
+    customers = []
+    contacts = []
+    contact_ids: dict[int, list[tuple[int, str]]] = {}
+    n_customers = max(20, gen.n // 25)
+    for i in range(n_customers):
+        cid = FIRST_IDS[K_CUSTOMER] + i
+        first, last = fake.first_name(), fake.last_name()
+        business = fake.company() if rng.random() < 0.75 else None
+        domain = (business or f"{last}family").lower().replace(" ", "").replace(",", "").replace(
+            "-", ""
+        )[:20] + ".example"
+        at = gen.past(900, 280)
+        c = customer_record(
+            cid,
+            first=first,
+            last=last,
+            business=business,
+            email=f"{first.lower()}@{domain}",
+            phone=fake.numerify("###-###-####"),
+            address=fake.street_address(),
+            city=fake.city(),
+            state=fake.state_abbr(),
+            zip_code=fake.zipcode(),
+            at=at,
+        )
+        if rng.random() < 0.3:
+            c["updated_at"] = ts(gen.past(270))
+        customers.append(c)
+        if business:
+            for _ in range(rng.randint(1, 3)):
+                kid = FIRST_IDS[K_CONTACT] + len(contacts)
+                cf, cl = fake.first_name(), fake.last_name()
+                contacts.append(
+                    contact_record(
+                        kid,
+                        cid,
+                        name=f"{cf} {cl}",
+                        email=f"{cf.lower()}.{cl.lower()}@{domain}",
+                        phone=fake.numerify("###-###-####"),
+                        at=at,
+                    )
+                )
+                contact_ids.setdefault(cid, []).append((kid, f"{cf} {cl}"))
+    store.put_many(K_CUSTOMER, customers)
+    store.put_many(K_CONTACT, contacts)
+
+    users = [u.user_id for u in accounts.SYNCRO_USERS]
+    techs = {u.user_id: u.full_name for u in accounts.SYNCRO_USERS}
+    sentence = lambda f: f.sentence(nb_words=12)  # noqa: E731
+    created_times = sorted(gen.past() for _ in range(gen.n))
+    ids = dict(FIRST_IDS)
+    batch: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in (K_TICKET, K_COMMENT, K_LINE, K_TIMER, K_INVOICE, K_INVOICE_LINE)
+    }
+
+    def flush() -> None:
+        for kind, rows in batch.items():
+            if rows:
+                store.put_many(kind, rows)
+                rows.clear()
+
+    tax_rate = Decimal(str(v.sandbox.config.syncro_tax_rate))
+    for created in created_times:
+        tid, number = ids[K_TICKET], ids["syncro.ticket_number"]
+        ids[K_TICKET] += 1
+        ids["syncro.ticket_number"] += 1
+        customer = rng.choice(customers)
+        age_days = (gen.anchor - created).total_seconds() / 86400
+        if age_days > 21:
+            status = rng.choices(
+                ["Invoiced", "Resolved", "Closed", *OPEN_STATUSES],
+                [45, 30, 10, 3, 3, 3, 2, 2, 1, 1],
+            )[0]
+        else:
+            status = rng.choices(
+                [
+                    "New",
+                    "In Progress",
+                    "Waiting on Customer",
+                    "Scheduled",
+                    "Customer Reply",
+                    "Waiting for Parts",
+                    "Resolved",
+                    "Invoiced",
+                ],
+                [25, 25, 12, 8, 5, 5, 15, 5],
+            )[0]
+        ticket = TicketRoutes.new_ticket(
+            tid,
+            number,
+            customer,
+            subject=_fill(rng.choice(SUBJECTS), gen),
+            at=created,
+            status=status,
+        )
+        tt_id, tt_name = rng.choice(TICKET_TYPES)
+        user_id = rng.choice(users) if rng.random() < 0.95 else None
+        ticket.update(
+            problem_type=rng.choice(PROBLEM_TYPES),
+            priority=rng.choices(PRIORITIES, [5, 20, 65, 10])[0],
+            ticket_type_id=tt_id,
+            ticket_type_name=tt_name,
+            user_id=user_id,
+            user=user_obj(user_id),
+        )
+        if customer["id"] in contact_ids and rng.random() < 0.7:
+            kid, kname = rng.choice(contact_ids[customer["id"]])
+            ticket["contact_id"], ticket["contact_fullname"] = kid, kname
+        last = created
+        for c in range(rng.randint(1, 4)):
+            at = created if c == 0 else gen.after(last, 72)
+            last = max(last, at)
+            tech_id = user_id or rng.choice(users)
+            comment = comment_record(
+                ids[K_COMMENT],
+                tid,
+                subject="Initial Issue" if c == 0 else rng.choice(COMMENT_SUBJECTS[1:]),
+                body=_fill(rng.choice(COMMENT_BODIES), gen)
+                if c
+                else gen.pick("sentence", sentence),
+                tech=techs[tech_id]
+                if c
+                else (ticket.get("contact_fullname") or customer["fullname"]),
+                hidden=c > 0 and rng.random() < 0.3,
+                user_id=tech_id if c else None,
+                at=at,
+            )
+            ids[K_COMMENT] += 1
+            batch[K_COMMENT].append(comment)
+            if c == 0:
+                ticket["comments"] = [comment]
+        worked = status in ("Invoiced", "Resolved", "Closed") or (
+            status == "In Progress" and rng.random() < 0.5
+        )
+        items = []
+        if worked:
+            for pos in range(rng.choices([1, 2, 3], [70, 25, 5])[0]):
+                product = products[_pick_labor(rng)]
+                quantity = Decimal(rng.choice([25, 50, 50, 75, 100, 100, 150, 200, 300])) / 100
+                at = gen.after(created, 96)
+                last = max(last, at)
+                item = line_item_record(
+                    ids[K_LINE],
+                    tid,
+                    user_id=user_id or rng.choice(users),
+                    product_id=product["id"],
+                    name=product["name"],
+                    description=_fill(rng.choice(COMMENT_BODIES), gen),
+                    quantity=quantity,
+                    taxable=rng.random() < 0.15,
+                    cost_cents=0,
+                    retail_cents=cents(product["price_retail"]),
+                    position=pos + 1,
+                    at=at,
+                    category="Labor",
+                )
+                ids[K_LINE] += 1
+                items.append(item)
+            if rng.random() < 0.6:
+                start = gen.after(created, 48)
+                minutes = rng.choice([15, 30, 45, 60, 90, 120])
+                timer = timer_record(
+                    ids[K_TIMER],
+                    tid,
+                    user_id=user_id or rng.choice(users),
+                    start=start,
+                    end=start + timedelta(minutes=minutes),
+                    notes=gen.pick("sentence", sentence),
+                    product_id=items[0]["product_id"],
+                    billable=True,
+                    at=start + timedelta(minutes=minutes),
+                )
+                ids[K_TIMER] += 1
+                if rng.random() < 0.7:
+                    timer["recorded"] = True
+                    timer["ticket_line_item_id"] = items[0]["id"]
+                batch[K_TIMER].append(timer)
+        elif rng.random() < 0.2:
+            start = gen.after(created, 24)
+            timer = timer_record(
+                ids[K_TIMER],
+                tid,
+                user_id=user_id or rng.choice(users),
+                start=start,
+                end=start + timedelta(minutes=rng.choice([10, 20, 30])),
+                notes="Troubleshooting",
+                product_id=DEFAULT_LABOR_PRODUCT_ID,
+                billable=True,
+                at=start,
+            )
+            ids[K_TIMER] += 1
+            batch[K_TIMER].append(timer)
+        if status in ("Resolved", "Invoiced", "Closed"):
+            ticket["resolved_at"] = ts(last)
+        if status == "Invoiced" and items:
+            iid = ids[K_INVOICE]
+            ids[K_INVOICE] += 1
+            inv_at = gen.after(last, 48)
+            invoice = InvoiceRoutes.new_invoice(
+                iid,
+                str(ids["syncro.invoice_number"]),
+                customer,
+                ticket_id=tid,
+                date=inv_at,
+                at=inv_at,
+                user_id=user_id,
+            )
+            ids["syncro.invoice_number"] += 1
+            lines = []
+            for pos, item in enumerate(items, 1):
+                item["converted"] = True
+                lines.append(
+                    InvoiceRoutes.invoice_line_from_ticket_item(
+                        ids[K_INVOICE_LINE], iid, item, pos, inv_at
+                    )
+                )
+                ids[K_INVOICE_LINE] += 1
+            subtotal = sum(
+                (Decimal(x["price"]) * Decimal(x["quantity"]) for x in lines), Decimal(0)
+            )
+            taxable = sum(
+                (Decimal(x["price"]) * Decimal(x["quantity"]) for x in lines if x["taxable"]),
+                Decimal(0),
+            )
+            tax = (taxable * tax_rate).quantize(Decimal("0.01"))
+            invoice.update(subtotal=money(subtotal), tax=money(tax), total=money(subtotal + tax))
+            if (gen.anchor - inv_at).days > 30 or rng.random() < 0.3:
+                invoice.update(
+                    is_paid=True, verified_paid=True, updated_at=ts(gen.after(inv_at, 24 * 30))
+                )
+            last = max(last, inv_at)
+            batch[K_INVOICE].append(invoice)
+            batch[K_INVOICE_LINE].extend(lines)
+        batch[K_LINE].extend(items)
+        ticket["updated_at"] = ts(last)
+        batch[K_TICKET].append(ticket)
+        if len(batch[K_TICKET]) >= 5000:
+            flush()
+    flush()
+    for kind, next_id in ids.items():
+        store.set_sequence(kind, next_id)
+    store.set_sequence(K_CUSTOMER, FIRST_IDS[K_CUSTOMER] + len(customers))
+    store.set_sequence(K_CONTACT, FIRST_IDS[K_CONTACT] + len(contacts))
+    store.set_sequence(K_PRODUCT, FIRST_IDS[K_PRODUCT] + len(HARDWARE))
+
+
+def churn_syncro(v: SyncroSandbox, count: int, rng: Any) -> dict[str, Any]:
+    """Move open tickets along (status + comment), create new tickets, add a line item here and
+    there, mark an invoice paid, delete the odd ticket. All stamped with the sandbox's now."""
+    sb = v.sandbox
+    store = sb.store
+    out: dict[str, list[int]] = {"updated": [], "created": [], "deleted": []}
+    if count <= 0:
+        return out
+    open_ids = store.ids(K_TICKET, [Where("status NOT IN ('Invoiced', 'Closed')")])
+    all_customers = store.ids(K_CUSTOMER)
+    user = rng.choice(accounts.SYNCRO_USERS)
+    ctx = Ctx(sb, None, user)  # type: ignore[arg-type]
+    for tid in rng.sample(open_ids, min(len(open_ids), max(count // 2, 1))):
+        ticket = store.get(K_TICKET, tid)
+        if ticket is None:
+            continue
+        idx = OPEN_STATUSES.index(ticket["status"]) if ticket["status"] in OPEN_STATUSES else 0
+        new_status = (
+            "Resolved"
+            if rng.random() < 0.3
+            else OPEN_STATUSES[min(idx + 1, len(OPEN_STATUSES) - 1)]
+        )
+        v._apply_ticket_fields(ctx, ticket, {"status": new_status})
+        v.add_comment(
+            ctx,
+            ticket,
+            {
+                "subject": "Update",
+                "body": rng.choice(COMMENT_BODIES).format(
+                    name="the user",
+                    company="the vendor",
+                    num=rng.randrange(100000, 999999),
+                    day="Monday",
+                ),
+                "hidden": rng.random() < 0.5,
+            },
+        )
+        store.put(K_TICKET, ticket)
+        out["updated"].append(tid)
+    for _ in range(max(count // 4, 1)):
+        customer = store.get(K_CUSTOMER, rng.choice(all_customers))
+        tid = store.next_id(K_TICKET)
+        number = store.next_id("syncro.ticket_number")
+        ticket = TicketRoutes.new_ticket(
+            tid,
+            number,
+            customer,
+            subject=rng.choice(SUBJECTS).format(
+                name="a user", company=customer["business_then_name"]
+            ),
+            at=sb.clock.now(),
+        )
+        ticket.update(
+            priority=rng.choice(PRIORITIES),
+            problem_type=rng.choice(PROBLEM_TYPES),
+            user_id=user.user_id,
+            user=user_obj(user.user_id),
+        )
+        store.put(K_TICKET, ticket)
+        v.add_comment(
+            ctx,
+            ticket,
+            {
+                "subject": "Initial Issue",
+                "body": "Customer called in: "
+                + rng.choice(SUBJECTS).format(name="a user", company="their vendor"),
+            },
+        )
+        out["created"].append(tid)
+    unpaid = store.ids(K_INVOICE, [Where("status = 'unpaid'")])
+    for iid in rng.sample(unpaid, min(len(unpaid), max(count // 10, 1))):
+        inv = store.get(K_INVOICE, iid)
+        inv.update(is_paid=True, verified_paid=True, updated_at=ts(sb.clock.now()))
+        store.put(K_INVOICE, inv)
+    candidates = sorted(set(open_ids) - set(out["updated"]))
+    if count >= 10 and candidates:
+        tid = rng.choice(candidates)
+        if store.get(K_TICKET, tid) and not store.count(
+            K_INVOICE, [Where("parent_id = ?", (tid,))]
+        ):
+            for kind in (K_COMMENT, K_LINE, K_TIMER):
+                store.delete_where(kind, [Where("parent_id = ?", (tid,))])
+            store.delete(K_TICKET, tid)
+            out["deleted"].append(tid)
+    return out
