@@ -196,8 +196,3 @@ class Vendor:
         if method == "HEAD" and not any(m == "HEAD" for m, *_ in self._route_table):
             return None, {}, True
         return getattr(self, rule.endpoint), args, True
-
-    @classmethod
-    def routes(cls) -> list[tuple[str, str]]:
-        """``(method, pattern)`` of every route, patterns with ``{name}`` segments."""
-        return [(method, pattern) for method, pattern, _attr in cls._route_table]
