@@ -12,7 +12,12 @@ from connectors.sandbox.registry import register
 from connectors.sandbox.vendor import Vendor
 from connectors.sandbox.web import Request, Response, json_response
 
-from .datagen import churn_fieldcamp, generate_fieldcamp
+from .churn import (
+    churn_fieldcamp,
+)
+from .datagen import (
+    generate_fieldcamp,
+)
 from .integrations import IntegrationRoutes
 from .resources import ResourceRoutes
 

@@ -16,7 +16,12 @@ from connectors.sandbox.store import Where
 from connectors.sandbox.vendor import Vendor
 from connectors.sandbox.web import Request, Response, json_response
 
-from .datagen import churn_synchroteam, generate_synchroteam
+from .churn import (
+    churn_synchroteam,
+)
+from .datagen import (
+    generate_synchroteam,
+)
 from .jobs import JobRoutes
 from .records import (
     K,

@@ -416,3 +416,14 @@ def invoice_record(
         "dateCreated": st_date(issued),
         "dateModified": st_date(min(issued + timedelta(days=rng.randint(0, 20)), anchor)),
     }
+
+
+ADDRESS_KEYS = (
+    "address",
+    "addressStreet",
+    "addressCity",
+    "addressProvince",
+    "addressZIP",
+    "addressCountry",
+    "position",
+)

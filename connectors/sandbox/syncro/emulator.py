@@ -19,9 +19,14 @@ from connectors.sandbox.web import (
     text_response,
 )
 
+from .churn import (
+    churn_syncro,
+)
 from .comments import CommentRoutes
 from .customers import CustomerRoutes
-from .datagen import churn_syncro, generate_syncro
+from .datagen import (
+    generate_syncro,
+)
 from .invoices import InvoiceRoutes
 from .line_items import LineItemRoutes
 from .products import ProductRoutes
@@ -32,11 +37,13 @@ from .records import (
     K_LINE,
     K_TICKET,
     K_TIMER,
-    LABOR_PRODUCT_IDS,
 )
 from .tickets import TicketRoutes
 from .timers import TimerRoutes
 from .users import UserRoutes
+from .vocab import (
+    LABOR_PRODUCT_IDS,
+)
 
 
 @register

@@ -18,23 +18,25 @@ from connectors.sandbox.web import (
 
 from .params import SyncroParams
 from .records import (
-    CLOSED_STATUSES,
-    DEFAULT_LABOR_PRODUCT_ID,
     K_COMMENT,
     K_CONTACT,
     K_CUSTOMER,
     K_LINE,
     K_TICKET,
     K_TIMER,
-    PRIORITIES,
-    STATUSES,
-    TICKET_TYPES,
     not_found,
     sortable_param,
     to_bool,
     to_int,
     ts,
     user_obj,
+)
+from .vocab import (
+    CLOSED_STATUSES,
+    DEFAULT_LABOR_PRODUCT_ID,
+    PRIORITIES,
+    STATUSES,
+    TICKET_TYPES,
 )
 
 

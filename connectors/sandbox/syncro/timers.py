@@ -19,11 +19,9 @@ from connectors.sandbox.web import (
 
 from .params import SyncroParams
 from .records import (
-    DEFAULT_LABOR_PRODUCT_ID,
     K_LINE,
     K_PRODUCT,
     K_TIMER,
-    UNIT_TEXT,
     cents,
     line_item_record,
     not_found,
@@ -32,6 +30,10 @@ from .records import (
     to_bool,
     to_int,
     ts,
+)
+from .vocab import (
+    DEFAULT_LABOR_PRODUCT_ID,
+    UNIT_TEXT,
 )
 
 
