@@ -73,6 +73,7 @@ class SandboxConfig:
         return cfg.replace(**changes)
 
     def replace(self, **changes: Any) -> SandboxConfig:
+        """A copy with ``changes`` applied. Raises ValueError for an unknown setting name."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
@@ -82,4 +83,5 @@ class SandboxConfig:
         return SandboxConfig(**data)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every setting as a JSON-ready dict."""
         return asdict(self)

@@ -64,14 +64,17 @@ def _int_arg(req: Request, name: str, default: int) -> int:
 
 
 def info(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/``: clock, seed, scale, counts, vendor base URLs, faults."""
     return json_response(sb.info(_root(req)))
 
 
 def faults_list(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/faults``: active rules with their counters."""
     return json_response({"rules": [r.to_dict() for r in sb.faults.rules()]})
 
 
 def faults_add(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/faults``: ``{"rule": "<syntax>"}``, a rule object or ``{"rules": [...]}``; 201 with the created rules."""
     body = _body(req)
     specs = body["rules"] if "rules" in body else [body.get("rule", body)]
     created = [sb.faults.add(spec).to_dict() for spec in specs]
@@ -79,16 +82,19 @@ def faults_add(sb: Sandbox, req: Request) -> Response:
 
 
 def faults_clear(sb: Sandbox, req: Request) -> Response:
+    """``DELETE /_sandbox/faults``: remove every rule."""
     sb.faults.clear()
     return json_response({"rules": []})
 
 
 def fault_remove(sb: Sandbox, req: Request, *, id: int) -> Response:
+    """``DELETE /_sandbox/faults/{id}``: remove one rule (404 when unknown)."""
     ok = sb.faults.remove(id)
     return json_response({"removed": ok}, 200 if ok else 404)
 
 
 def ledger_list(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/ledger``: writes received, filtered by ``vendor``, ``method``, ``path`` (glob), ``since`` (seq), ``status``."""
     entries = sb.ledger.writes(
         vendor=req.args.get("vendor"),
         method=req.args.get("method"),
@@ -100,11 +106,13 @@ def ledger_list(sb: Sandbox, req: Request) -> Response:
 
 
 def ledger_clear(sb: Sandbox, req: Request) -> Response:
+    """``DELETE /_sandbox/ledger``: forget every write."""
     sb.ledger.clear()
     return json_response({"writes": []})
 
 
 def records(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/records?kind=&parent_id=&limit=100&offset=0``: raw stored records of one kind."""
     kind = req.args.get("kind") or ""
     parent = req.args.get("parent_id")
     where = [Where("parent_id = ?", (int(parent or 0),))] if parent else []
@@ -115,6 +123,7 @@ def records(sb: Sandbox, req: Request) -> Response:
 
 
 def clock(sb: Sandbox, req: Request) -> Response:
+    """``GET|POST /_sandbox/clock``: read; ``{"advance": seconds}`` or ``{"set": iso, "frozen": bool}`` (any other method reads)."""
     if req.method == "POST":
         body = _body(req)
         if "set" in body:
@@ -128,23 +137,27 @@ def clock(sb: Sandbox, req: Request) -> Response:
 
 
 def churn(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/churn {"count": 20}``: change, create and delete records now."""
     body = _body(req)
     return json_response(sb.churn(int(body.get("count", 20))))
 
 
 def reset(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/reset {"seed", "scale"}``: regenerate; answers the record counts."""
     body = _body(req)
     counts = sb.reset(seed=body.get("seed"), scale=body.get("scale"))
     return json_response({"records": counts})
 
 
 def config(sb: Sandbox, req: Request) -> Response:
+    """``GET|PATCH /_sandbox/config``: the settings; PATCH (or POST) changes them."""
     if req.method in ("PATCH", "POST"):
         sb.configure(**_body(req))
     return json_response(sb.config.to_dict())
 
 
 def limits_reset(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/limits/reset``: forget every vendor's rate-limit and quota counters."""
     for vendor in sb.vendors.values():
         vendor.reset_limits()
     return json_response({"ok": True})

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 def generate_fieldcamp(v: FieldCampSandbox, gen: Gen) -> None:
+    """Fill the store: max(20, n/2) visits over the last eight months and three weeks ahead (statuses by time), their Google Calendar change records of the last 30 days, invoices for 60 % of completed visits, and the integrations' state (calendars connected and synced 25 minutes ago, QuickBooks not connected)."""
     store = v.sandbox.store
     rng, fake = gen.rng, gen.fake
     n_visits = max(20, gen.n // 2)

@@ -53,6 +53,7 @@ class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
 
     # --- auth, limits, errors ----------------------------------------------------------------
     def authenticate(self, req: Request) -> tuple[Any, str] | Response:
+        """``Authorization: Bearer fc_live_...`` or ``X-Api-Key``; else 401 ``{"success": false, "error": {"code": "UNAUTHORIZED", ...}}`` (vendor-apis.md §3.1)."""
         header = req.headers.get("authorization", "")
         key = (
             header[7:].strip()
@@ -72,6 +73,7 @@ class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
     def check_limits(
         self, req: Request, principal: Any
     ) -> tuple[Response | None, list[tuple[str, str]]]:
+        """Per-key sliding minute (``fieldcamp_rate_limit_per_minute``) with ``X-RateLimit-Limit/-Remaining/-Reset`` on every answer; 429 ``RATE_LIMITED`` with ``Retry-After`` (vendor-apis.md §3.4)."""
         limit = self.sandbox.config.fieldcamp_rate_limit_per_minute
         if not limit:
             return None, []
@@ -94,6 +96,7 @@ class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
         return resp, []
 
     def too_many_requests(self, req: Request) -> Response:
+        """FieldCamp's 429 envelope with ``Retry-After: 60``."""
         return json_response(
             {"success": False, "error": {"code": "RATE_LIMITED", "message": "Too many requests"}},
             429,
@@ -101,10 +104,12 @@ class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
         )
 
     def reset_limits(self) -> None:
+        """Forget the per-key window."""
         if self._window is not None:
             self._window.clear()
 
     def not_found(self, req: Request) -> Response:
+        """404 ``NOT_FOUND`` "Cannot METHOD /path" (Express's wording)."""
         return json_response(
             {
                 "success": False,
@@ -114,14 +119,18 @@ class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
         )
 
     def method_not_allowed(self, req: Request) -> Response:
+        """Same as :meth:`not_found` (Express has no 405)."""
         return self.not_found(req)
 
     def bad_json(self, req: Request) -> Response:
+        """400 with a string ``error``."""
         return json_response({"success": False, "error": "Request body is not valid JSON"}, 400)
 
     # --- data --------------------------------------------------------------------------------
     def generate(self, gen: Gen) -> None:
+        """See :func:`~.datagen.generate_fieldcamp`."""
         generate_fieldcamp(self, gen)
 
     def churn(self, count: int, rng: Any) -> dict[str, Any]:
+        """See :func:`~.churn.churn_fieldcamp`."""
         return churn_fieldcamp(self, count, rng)

@@ -66,6 +66,7 @@ def oid(kind: str, n: int) -> str:
 
 
 def from_oid(kind: str, value: str) -> int | None:
+    """The internal integer behind a 24-hex id of ``kind``, or None when it is not one."""
     try:
         if len(value) != 24 or int(value[:8], 16) != PREFIX[kind]:
             return None
@@ -126,10 +127,12 @@ def fc_error(message: str, status: int, code: str | None = None, **extra: Any) -
 
 
 def encode_cursor(sort_key: str, seq: int) -> str:
+    """Opaque list cursor for the keyset ``(sort_key, seq)`` (URL-safe base64)."""
     return base64.urlsafe_b64encode(f"{sort_key}|{seq}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:
+    """``(sort_key, seq)`` of a cursor. Raises ValueError or UnicodeDecodeError when it is not one."""
     padded = cursor + "=" * (-len(cursor) % 4)
     key, _, seq = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
     return key, int(seq)
@@ -165,6 +168,7 @@ def visit_record(
     address: str,
     event: str | None,
 ) -> dict[str, Any]:
+    """A visit in the vendor's shape (ids as 24-hex, times as ``...Z``, end = start + ``minutes``)."""
     return {
         "id": oid(K_VISIT, n),
         "jobId": oid("job", job_n),
@@ -184,6 +188,7 @@ def visit_record(
 
 
 def change_record(seq: int, action: str, visit: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A Google Calendar change record ``{id, action, visit_id, google_event_id, changed_at}`` (seed 002) plus the internal ``_seq``."""
     return {
         "_seq": seq,
         "id": f"chg_{seq:010d}",
@@ -201,6 +206,7 @@ def _event_id(rng: Any) -> str:
 def invoice_record(
     n: int, visit: dict[str, Any], client: int, issued: datetime, anchor: datetime, rng: Any
 ) -> dict[str, Any]:
+    """An invoice of ``visit`` issued at ``issued``: 1-3 lines, 6 % tax, status by age (unpaid past due date -> overdue)."""
     items = []
     for _ in range(rng.randint(1, 3)):
         qty = rng.choice([1, 1, 2, 3])

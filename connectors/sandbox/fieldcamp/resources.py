@@ -40,6 +40,7 @@ class ResourceRoutes(CursorPaging):
 
     @route("GET", "/visits/{id}")
     def visit_get(self, ctx: Ctx) -> Response:
+        """GET /visits/{id}; 404 "Visit not found" (string error)."""
         visit = ctx.store.get(K_VISIT, from_oid(K_VISIT, ctx.req.view_args["id"]) or -1)
         if visit is None:
             raise fc_error("Visit not found", 404)
@@ -62,6 +63,7 @@ class ResourceRoutes(CursorPaging):
 
     @route("GET", "/invoices/{id}")
     def invoice_get(self, ctx: Ctx) -> Response:
+        """GET /invoices/{id}; 404 "Invoice not found" (string error)."""
         invoice = ctx.store.get(K_INVOICE, from_oid(K_INVOICE, ctx.req.view_args["id"]) or -1)
         if invoice is None:
             raise fc_error("Invoice not found", 404)

@@ -54,6 +54,7 @@ class SynchroteamSandbox(JobRoutes, Vendor):
 
     # --- auth, limits, errors ----------------------------------------------------------------
     def authenticate(self, req: Request) -> tuple[Any, str] | Response:
+        """HTTP Basic ``domain:api_key`` (domain case-insensitive); else 401 "Authorization has been denied for this request." (vendor-apis.md §2.1)."""
         header = req.headers.get("authorization", "")
         denied = json_response({"message": "Authorization has been denied for this request."}, 401)
         if not header.lower().startswith("basic "):
@@ -69,6 +70,7 @@ class SynchroteamSandbox(JobRoutes, Vendor):
     def check_limits(
         self, req: Request, principal: Any
     ) -> tuple[Response | None, list[tuple[str, str]]]:
+        """Per-token minute window and UTC-day quota (seed 000: ~1000/min, ~15 000/day); ``X-Quota-Remaining`` on every answer, 429 with ``Retry-After``."""
         cfg = self.sandbox.config
         now = self.sandbox.clock.now()
         headers: list[tuple[str, str]] = []
@@ -104,27 +106,32 @@ class SynchroteamSandbox(JobRoutes, Vendor):
         return [("X-Quota-Remaining", str(max(self._quota.limit - used, 0)))]
 
     def too_many_requests(self, req: Request) -> Response:
+        """Synchroteam's 429 ``{"message"}`` with ``Retry-After: 60``."""
         return json_response(
             {"message": "Rate limit exceeded. Please retry later."}, 429, [("Retry-After", "60")]
         )
 
     def reset_limits(self) -> None:
+        """Forget the minute window and the daily quota."""
         for limiter in (self._window, self._quota):
             if limiter is not None:
                 limiter.clear()
 
     def not_found(self, req: Request) -> Response:
+        """ASP.NET Web API's 404 "No HTTP resource was found that matches the request URI '...'"."""
         return json_response(
             {"message": f"No HTTP resource was found that matches the request URI '{req.path}'."},
             404,
         )
 
     def method_not_allowed(self, req: Request) -> Response:
+        """ASP.NET Web API's 405 "The requested resource does not support http method '...'"."""
         return json_response(
             {"message": f"The requested resource does not support http method '{req.method}'."}, 405
         )
 
     def bad_json(self, req: Request) -> Response:
+        """400 ``{"message": "The request is invalid."}``."""
         return json_response({"message": "The request is invalid."}, 400)
 
     # --- Python inspection API ---------------------------------------------------------------
@@ -157,7 +164,9 @@ class SynchroteamSandbox(JobRoutes, Vendor):
 
     # --- data --------------------------------------------------------------------------------
     def generate(self, gen: Gen) -> None:
+        """See :func:`~.datagen.generate_synchroteam`."""
         generate_synchroteam(self, gen)
 
     def churn(self, count: int, rng: Any) -> dict[str, Any]:
+        """See :func:`~.churn.churn_synchroteam`."""
         return churn_synchroteam(self, count, rng)

@@ -59,6 +59,7 @@ class JobRoutes(ResourceRoutes):
 
     @route("POST", "/job/unschedule")
     def job_unschedule(self, ctx: Ctx) -> Response:
+        """``POST job/unschedule {"id"|"myId"|"num"}``: back to ``created`` without technician or times; 400 unless the job is schedulable."""
         body = ctx.req.json_body()
         job = self._lookup(ctx, RESOURCES["job"], body if isinstance(body, dict) else {})
         if job["status"] not in SCHEDULABLE:
@@ -94,6 +95,7 @@ class JobRoutes(ResourceRoutes):
 
     @route("GET", "/jobtype/list")
     def jobtype_list(self, ctx: Ctx) -> Response:
+        """``GET jobtype/list``: every job type on one page."""
         rows = [{"id": i, "name": n, "category": c} for i, n, c in JOB_TYPES]
         return json_response(
             {"page": 1, "pageSize": len(rows), "recordsTotal": len(rows), "data": rows}

@@ -159,6 +159,7 @@ K = {
 
 
 def st_date(dt: datetime | None) -> str | None:
+    """Synchroteam's naive ``YYYY-MM-DD HH:MM:SS`` (UTC by the sandbox's decision), None for None."""
     return dt.strftime(DATE_FMT) if dt else None
 
 
@@ -247,6 +248,7 @@ register_kind(
 
 
 def custom_values(resource: str, values: dict[int, Any]) -> list[dict[str, Any]]:
+    """``customFieldValues`` of ``resource`` from ``{field id: value}`` (unknown ids dropped)."""
     defs = {f["id"]: f for f in CUSTOM_FIELDS[resource]}
     return [
         {"id": fid, "label": defs[fid]["label"], "value": value}
@@ -277,6 +279,7 @@ def merge_custom_values(
 
 
 def st_error(message: str, status: int) -> Reply:
+    """A ``Reply`` with ASP.NET's ``{"message"}`` body."""
     return Reply(json_response({"message": message}, status))
 
 
@@ -301,6 +304,7 @@ HISTORY_SPREAD = 270
 
 
 def blank_job(rid: int, num: int, now: datetime) -> dict[str, Any]:
+    """A new job in status ``created`` with every field the vendor returns, empty."""
     return {
         "id": rid,
         "myId": None,
@@ -349,6 +353,7 @@ def activity(
     end: datetime | None,
     comment: str,
 ) -> dict[str, Any]:
+    """An activity of ``kind`` (clockin, clockout, travel, work, unavailability) by ``tech``, on ``job`` if given."""
     return {
         "id": aid,
         "type": kind,
@@ -373,6 +378,9 @@ def invoice_record(
     *,
     quotation: bool = False,
 ) -> dict[str, Any]:
+    """An invoice (or, with ``quotation``, a quotation) of ``job``: 1-3 lines drawn from the
+    labor services and two random parts, 7.25 % tax, status by age (invoices: paid, sent,
+    draft; quotations: draft, sent, accepted, declined)."""
     trade_parts = [p for p in PARTS if p[3] in ("Labor",)] + rng.sample(PARTS[:15], 2)
     lines = []
     for ref, name, _kind, _cat, price in rng.sample(trade_parts, rng.randint(1, 3)):

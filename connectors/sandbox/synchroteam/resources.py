@@ -38,6 +38,7 @@ class Resource:
 
     @property
     def kind(self) -> str:
+        """The store kind (``synchroteam.<name>``)."""
         return K[self.name]
 
 

@@ -81,6 +81,7 @@ class CommentRoutes(SyncroParams):
         )
 
     def add_comment(self, ctx: Ctx, ticket: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        """Store a comment on ``ticket`` from params ``p`` (``subject``, ``body``, ``hidden``, ...) by the principal, move the ticket's ``updated_at``; returns the comment."""
         now = ctx.now()
         cid = ctx.store.next_id(K_COMMENT)
         user: accounts.SyncroUser = ctx.principal

@@ -85,6 +85,7 @@ class CustomerRoutes(SyncroParams):
 
     @route("GET", "/customers/{id}")
     def customer_get(self, ctx: Ctx) -> Response:
+        """GET /customers/{id}: ``{"customer": {...}}`` with its contacts; 404 ``{"message": "Not found"}``."""
         customer = self._customer(ctx, ctx.req.view_args["id"])
         customer["contacts"] = ctx.store.select(
             K_CONTACT, [Where("parent_id = ?", (customer["id"],))]
@@ -161,6 +162,7 @@ class CustomerRoutes(SyncroParams):
 
     @route("PUT", "/customers/{id}")
     def customer_update(self, ctx: Ctx) -> Response:
+        """PUT /customers/{id}: the given fields, validated as on create."""
         customer = self._customer(ctx, ctx.req.view_args["id"])
         self._customer_fields(ctx, customer, self.params(ctx))
         ctx.store.put(K_CUSTOMER, customer)

@@ -95,6 +95,7 @@ class SyncroSandbox(
 
     # --- auth and limits ---------------------------------------------------------------------
     def authenticate(self, req: Request) -> tuple[Any, str] | Response:
+        """The account subdomain must be ``demo`` (else an HTML 404); token from ``Authorization: Bearer`` (or bare) or ``?api_key=``; else 401 ``{"error": "Not authorized"}``."""
         if req.view_args.get("sub") != accounts.SYNCRO_SUBDOMAIN:
             return text_response("Account not found", 404, "text/html")
         token = req.args.get("api_key")
@@ -109,6 +110,7 @@ class SyncroSandbox(
     def check_limits(
         self, req: Request, principal: Any
     ) -> tuple[Response | None, list[tuple[str, str]]]:
+        """180 requests per rolling minute per client address (spec info.description); over it, Rack::Attack's 429."""
         limit = self.sandbox.config.syncro_rate_limit_per_minute
         if not limit:
             return None, []
@@ -126,19 +128,25 @@ class SyncroSandbox(
         return resp
 
     def too_many_requests(self, req: Request) -> Response:
+        """Rack::Attack's 429 ``text/plain`` "Retry later" (with ``Retry-After: 60`` if
+        ``syncro_retry_after``)."""
         return self._too_many()
 
     def reset_limits(self) -> None:
+        """Forget the per-address window."""
         if self._window is not None:
             self._window.clear()
 
     def not_found(self, req: Request) -> Response:
+        """404 ``{"message": "Not found"}``."""
         return json_response({"message": "Not found"}, 404)
 
     def method_not_allowed(self, req: Request) -> Response:
+        """Rails answers a wrong method with the same 404."""
         return json_response({"message": "Not found"}, 404)
 
     def bad_json(self, req: Request) -> Response:
+        """Rails' 400 ``{"status": 400, "error": "Bad Request"}``."""
         return json_response({"status": 400, "error": "Bad Request"}, 400)
 
     # --- Python inspection API ---------------------------------------------------------------
@@ -179,4 +187,5 @@ class SyncroSandbox(
         generate_syncro(self, gen)
 
     def churn(self, count: int, rng: Any) -> dict[str, Any]:
+        """See :func:`~.churn.churn_syncro`."""
         return churn_syncro(self, count, rng)

@@ -88,6 +88,7 @@ class InvoiceRoutes(SyncroParams):
 
     @route("GET", "/invoices/{id}/ticket")
     def invoice_ticket(self, ctx: Ctx) -> Response:
+        """GET /invoices/{id}/ticket: the invoice's ticket; 404 when it has none."""
         inv = self._invoice(ctx, ctx.req.view_args["id"])
         if not inv.get("ticket_id"):
             raise not_found()
@@ -170,6 +171,7 @@ class InvoiceRoutes(SyncroParams):
         at: datetime,
         user_id: int | None,
     ) -> dict[str, Any]:
+        """A new, unpaid invoice of ``customer`` (totals zero until :meth:`total_invoice`)."""
         day = date.strftime("%Y-%m-%dT00:00:00.000Z")
         return {
             "id": iid,
@@ -200,6 +202,7 @@ class InvoiceRoutes(SyncroParams):
     def invoice_line_from_ticket_item(
         line_id: int, invoice_id: int, item: dict[str, Any], position: int, at: datetime
     ) -> dict[str, Any]:
+        """The invoice line copied from a ticket line item (seed 001: invoices take line items, not timers)."""
         return {
             "id": line_id,
             "created_at": ts(at),
@@ -219,6 +222,7 @@ class InvoiceRoutes(SyncroParams):
         }
 
     def total_invoice(self, invoice: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        """Set ``subtotal``, ``tax`` (``syncro_tax_rate`` on taxable lines) and ``total`` from ``lines``."""
         rate = Decimal(str(self.sandbox.config.syncro_tax_rate))
         subtotal = Decimal(0)
         taxable = Decimal(0)

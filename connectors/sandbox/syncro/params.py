@@ -35,9 +35,11 @@ class SyncroParams:
 
     @staticmethod
     def page_of(ctx: Ctx) -> int:
+        """The 1-based ``page`` query parameter (1 when absent or bad)."""
         return max(to_int(ctx.req.args.get("page")) or 1, 1)
 
     def page_size(self, name: str) -> int:
+        """Page size of list ``name`` (``syncro_page_sizes``, default 25)."""
         return self.sandbox.config.syncro_page_sizes.get(name, 25)
 
     # --- customers, contacts, products -------------------------------------------------------

@@ -39,6 +39,7 @@ class ProductRoutes(SyncroParams):
 
     @route("GET", "/products/{id}")
     def product_get(self, ctx: Ctx) -> Response:
+        """GET /products/{id}: ``{"product": {...}}``; 404 ``{"message": "Not found"}``."""
         product = ctx.store.get(K_PRODUCT, to_int(ctx.req.view_args["id"]) or -1)
         if product is None:
             raise not_found()

@@ -56,20 +56,24 @@ def money(value: Decimal | float | str | None) -> str:
 
 
 def qty_str(value: Decimal | float | str) -> str:
+    """A quantity as Syncro shows it (``"1.5"``, ``"0.0"``)."""
     return money(value) if Decimal(str(value)) != 0 else "0.0"
 
 
 def cents(value: Any) -> int:
+    """Dollars (any numeric) to integer cents, half up."""
     return int((Decimal(str(value)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def dollars(c: int | None) -> float | int:
+    """Cents to dollars: an int when whole (``125``), else a float (``64.99``); 0 for None."""
     if c is None:
         return 0
     return c // 100 if c % 100 == 0 else c / 100
 
 
 def to_int(value: Any) -> int | None:
+    """``int(value)``, or None when it is not one."""
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -77,6 +81,7 @@ def to_int(value: Any) -> int | None:
 
 
 def to_bool(value: Any, default: bool | None = None) -> bool | None:
+    """Rails-style boolean parameter (``"true"``, ``"1"``, ``"off"`` ...), ``default`` when absent or unrecognised."""
     if value is None:
         return default
     if isinstance(value, bool):
@@ -101,6 +106,7 @@ def sortable_param(value: str | None) -> str | None:
 
 
 def not_found() -> Reply:
+    """A ``Reply`` with Syncro's 404 ``{"message": "Not found"}``."""
     return Reply(json_response({"message": "Not found"}, 404))
 
 
@@ -228,6 +234,7 @@ register_kind(
 
 
 def user_obj(user_id: int | None) -> dict[str, Any] | None:
+    """The nested ``user`` object of demo user ``user_id`` (None for None or unknown)."""
     user = accounts.syncro_user_by_id(user_id) if user_id else None
     if user is None:
         return None
@@ -258,6 +265,7 @@ def customer_record(
     zip_code: str,
     at: datetime,
 ) -> dict[str, Any]:
+    """A customer in the spec's shape (GET /customers example), created and updated at ``at``."""
     full = f"{first} {last}"
     then_name = business or full
     return {
@@ -302,6 +310,7 @@ def customer_record(
 def contact_record(
     cid: int, customer_id: int, *, name: str, email: str, phone: str, at: datetime
 ) -> dict[str, Any]:
+    """A contact of ``customer_id`` in the spec's shape."""
     return {
         "id": cid,
         "name": name,
@@ -339,6 +348,7 @@ def product_record(
     upc: str | None,
     maintain_stock: bool,
 ) -> dict[str, Any]:
+    """A product in the spec's shape (prices as floats, stock only when maintained)."""
     return {
         "id": pid,
         "price_cost": float(cost),
@@ -384,6 +394,7 @@ def comment_record(
     user_id: int | None,
     at: datetime,
 ) -> dict[str, Any]:
+    """A ticket comment in the spec's shape."""
     return {
         "id": cid,
         "created_at": ts(at),
@@ -413,6 +424,7 @@ def line_item_record(
     at: datetime,
     category: str | None = None,
 ) -> dict[str, Any]:
+    """A ticket line item in the spec's shape (``quantity`` a string, prices from cents)."""
     return {
         "id": lid,
         "ticket_id": ticket_id,
@@ -453,6 +465,7 @@ def timer_record(
     billable: bool,
     at: datetime,
 ) -> dict[str, Any]:
+    """A timer entry in the spec's shape; ``active_duration`` and ``billable_time`` in seconds (None while running)."""
     active = int((end - start).total_seconds()) if end else None
     return {
         "id": tid,

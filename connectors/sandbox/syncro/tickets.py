@@ -286,6 +286,7 @@ class TicketRoutes(SyncroParams):
         at: datetime,
         status: str = "New",
     ) -> dict[str, Any]:
+        """A new ticket ``tid``/``number`` of ``customer`` in the spec's shape (no comments yet)."""
         return {
             "id": tid,
             "number": number,
@@ -348,6 +349,7 @@ class TicketRoutes(SyncroParams):
 
     @route("DELETE", "/tickets/{id}")
     def ticket_delete(self, ctx: Ctx) -> Response:
+        """DELETE /tickets/{id}: the ticket and its comments, line items and timers."""
         ticket = self._ticket(ctx, ctx.req.view_args["id"])
         tid = ticket["id"]
         for kind in (K_COMMENT, K_LINE, K_TIMER):

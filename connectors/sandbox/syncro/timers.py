@@ -115,6 +115,7 @@ class TimerRoutes(SyncroParams):
 
     @route("POST", "/tickets/{id}/delete_timer_entry")
     def timer_delete(self, ctx: Ctx) -> Response:
+        """POST /tickets/{id}/delete_timer_entry ``{"timer_entry_id"}``."""
         ticket = self._ticket(ctx, ctx.req.view_args["id"])
         timer = self._timer(ctx, ticket, self.params(ctx).get("timer_entry_id"))
         ctx.store.delete(K_TIMER, timer["id"])

@@ -58,6 +58,7 @@ class UserRoutes(SyncroParams):
 
     @route("GET", "/users/{id}")
     def user_detail(self, ctx: Ctx) -> Response:
+        """GET /users/{id}: ``{"user": {...}}``; 404 unless it is a demo user."""
         user = user_obj(to_int(ctx.req.view_args["id"]))
         if user is None:
             raise not_found()
