@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
+from .control import ControlPlane
 from .faults import BEFORE_COMMIT, FAULT_HEADER, FaultDecision
 from .vendor import Ctx, Vendor
 from .web import BadJSON, Reply, Request, Response, text_response
@@ -51,8 +52,6 @@ class SandboxApp:
     """The WSGI callable for every registered vendor plus ``/_sandbox/``."""
 
     def __init__(self, sandbox: Sandbox) -> None:
-        from .control import ControlPlane
-
         self.sandbox = sandbox
         vendors = list(sandbox.vendors.values())
         self._mounts = mount_map(v for v in vendors if not v.case_insensitive).bind("sandbox")

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import registry
 from .app import SandboxApp
 from .clock import SandboxClock, iso_z, utcnow
 from .config import SandboxConfig
 from .datagen import generate
 from .faults import FaultSet
 from .ledger import Ledger
+from .registry import load as load_vendors
+from .registry import vendor_class
 from .store import Store
 from .transport import SandboxTransport
 
@@ -46,7 +47,7 @@ IN_PROCESS_BASE = "http://sandbox.invalid"
 def vendor_base_url(vendor: str, root: str = IN_PROCESS_BASE) -> str:
     """Base URL a client uses for ``vendor`` when the sandbox is at ``root``
     (``http://sandbox.invalid/syncro/demo/api/v1``). Raises ValueError for an unknown vendor."""
-    return root.rstrip("/") + registry.vendor_class(vendor).base_path()
+    return root.rstrip("/") + vendor_class(vendor).base_path()
 
 
 class Sandbox:
@@ -71,7 +72,7 @@ class Sandbox:
         self.faults = FaultSet(seed)
         self.ledger = Ledger(store)
         self.vendors: dict[str, Vendor] = {
-            name: factory(self) for name, factory in registry.load().items()
+            name: factory(self) for name, factory in load_vendors().items()
         }
         self.app = SandboxApp(self)
         self._counts: dict[str, int] = {}
