@@ -37,8 +37,12 @@ class _RestConverter(BaseConverter):
 
 
 def mount_map(vendors: Iterable[Vendor]) -> Map:
-    """One werkzeug Map of ``<mount><rest>`` rules, endpoint = vendor name."""
-    rules = [Rule(f"{v.mount}<rest:rest>", endpoint=v.name) for v in vendors]
+    """One werkzeug Map of ``<mount><rest>`` rules, endpoint = vendor name (a case-insensitive
+    vendor's mount lowercased: that Map is matched on the lowercased path)."""
+    rules = [
+        Rule(f"{v.mount.lower() if v.case_insensitive else v.mount}<rest:rest>", endpoint=v.name)
+        for v in vendors
+    ]
     return Map(
         rules,
         converters={"rest": _RestConverter},

@@ -4,7 +4,7 @@ Every vendor record is one row of ``rec``: the vendor's JSON body in ``data`` pl
 columns derived from it (``parent_id``, ``customer_id``, ``user_id``, ``status``, ``ref``, ``ext``,
 ``created_at``, ``updated_at``, ``search``) so list endpoints filter and page in SQL
 (``LIMIT``/``OFFSET`` on an index) and stay fast at 100 000+ rows. Which columns a kind fills is
-declared once per kind with :func:`register_kind` (in ``connectors/<vendor>/sandbox.py``).
+declared once per kind with :func:`register_kind` (in ``connectors/sandbox/<vendor>/records.py``).
 
 ``kind`` names are ``<vendor>.<resource>`` (``syncro.ticket``, ``synchroteam.job``, ...).
 Timestamps in the indexed columns are :func:`connectors.sandbox.clock.sortable` strings (UTC).
