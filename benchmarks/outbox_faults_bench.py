@@ -40,7 +40,7 @@ def _world():
     from accounts.models import Credential, Vendor
     from connectors.models import Connection
     from connectors.sandbox import accounts as demo
-    from connectors.sandbox.app import SandboxConfig
+    from connectors.sandbox.config import SandboxConfig
     from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox, vendor_base_url
 
     sandbox = Sandbox.create(
@@ -180,7 +180,7 @@ def _naive_run(drafts: int) -> dict:
     """Baseline: POST, and POST again whenever the answer is not a clean 2xx with an id."""
     import httpx
 
-    from connectors.sandbox.app import SandboxConfig
+    from connectors.sandbox.config import SandboxConfig
     from connectors.sandbox.core import Sandbox
 
     sandbox = Sandbox.create(

@@ -165,8 +165,8 @@ def bench_rate_limit(seconds: float = 60.0) -> list[tuple]:
 
 def bench_incremental(records: int) -> list[tuple]:
     from connectors.models import SyncStream
+    from connectors.sandbox.syncro.records import K_TICKET
     from connectors.services import connection_sync_now
-    from connectors.syncro.sandbox import K_TICKET
 
     _setup_limits(10**7, 0)
     sb = _sandbox(records, seed=13)

@@ -62,7 +62,7 @@ def syncro_on_sandbox(world: World, settings, *, seed: int = 11):
     from accounts.models import Credential, Vendor
     from connectors.models import Connection
     from connectors.sandbox import accounts as demo
-    from connectors.sandbox.app import SandboxConfig
+    from connectors.sandbox.config import SandboxConfig
     from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox, vendor_base_url
 
     sandbox = Sandbox.create(

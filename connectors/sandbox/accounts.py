@@ -18,6 +18,8 @@ SYNCRO_SUBDOMAIN = "demo"
 
 @dataclass(frozen=True)
 class SyncroUser:
+    """One demo Syncro user: id, name, e-mail, API token, admin flag."""
+
     user_id: int
     full_name: str
     email: str
@@ -48,8 +50,10 @@ SYNCHROTEAM_WEBHOOK_TOKEN = "stwh_demo_8c1d5e2a"
 
 
 def syncro_user_by_token(token: str) -> SyncroUser | None:
+    """The demo user whose API token is ``token``, or None."""
     return next((u for u in SYNCRO_USERS if u.token == token), None)
 
 
 def syncro_user_by_id(user_id: int) -> SyncroUser | None:
+    """The demo user with Syncro id ``user_id``, or None."""
     return next((u for u in SYNCRO_USERS if u.user_id == user_id), None)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
+    """The real time now (timezone-aware UTC)."""
     return datetime.now(UTC)
 
 
@@ -75,15 +76,19 @@ class SandboxClock:
 
     @property
     def frozen(self) -> bool:
+        """True while the clock stands still (it moves only when advanced or set)."""
         return self._frozen_at is not None
 
     def freeze(self) -> None:
+        """Stop the clock at its current now."""
         self.set(self.now(), frozen=True)
 
     def unfreeze(self) -> None:
+        """Let the clock run on from its current now."""
         self.set(self.now(), frozen=False)
 
     def to_dict(self) -> dict[str, object]:
+        """``{"now": iso, "frozen": bool}`` (what ``/_sandbox/clock`` answers)."""
         return {"now": iso_z(self.now()), "frozen": self.frozen}
 
 

@@ -1,5 +1,9 @@
 """Sandbox-only control and inspection endpoints under ``/_sandbox/`` (no auth: loopback only).
 
+Routed by a werkzeug ``Map``: the framework's rules below plus each registered vendor's
+``control_routes`` under ``/_sandbox/<vendor>/``. A ``ValueError``, ``KeyError`` or
+``TypeError`` from a handler (bad input) is a 400 with the exception in ``error``.
+
 =========================================  ==================================================
 ``GET /_sandbox/``                         clock, seed, scale, record counts, request counts,
                                            vendor base URLs, active faults
@@ -27,32 +31,27 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .app import Request, Response, json_response
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+
 from .store import Where
+from .web import BadJSON, Request, Response, json_response
 
 if TYPE_CHECKING:
     from .core import Sandbox
 
+ControlHandler = Callable[..., Response]
+ANY_METHOD = None  # a werkzeug Rule without ``methods`` matches every method
+
 
 def _body(req: Request) -> dict[str, Any]:
-    data = req.json()
+    data = req.json_body()
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
-
-
-def handle_control(sb: Sandbox, req: Request) -> Response:
-    try:
-        return _dispatch(sb, req)
-    except (ValueError, KeyError, TypeError) as exc:
-        return json_response({"error": f"{type(exc).__name__}: {exc}"}, 400)
-    except Exception as exc:  # the control plane must never take the sandbox down
-        if type(exc).__name__ == "BadJSON":
-            return json_response({"error": "invalid JSON"}, 400)
-        raise
 
 
 def _root(req: Request) -> str:
@@ -60,82 +59,168 @@ def _root(req: Request) -> str:
     return f"{req.environ.get('wsgi.url_scheme', 'http')}://{host}"
 
 
-def _dispatch(sb: Sandbox, req: Request) -> Response:
-    path = req.full_path.rstrip("/") or "/_sandbox"
-    m = req.method
-    if path == "/_sandbox" and m == "GET":
-        return json_response(sb.info(_root(req)))
-    if path == "/_sandbox/faults":
-        if m == "GET":
-            return json_response({"rules": [r.to_dict() for r in sb.faults.rules()]})
-        if m == "POST":
-            body = _body(req)
-            specs = body["rules"] if "rules" in body else [body.get("rule", body)]
-            created = [sb.faults.add(spec).to_dict() for spec in specs]
-            return json_response({"rules": created}, 201)
-        if m == "DELETE":
-            sb.faults.clear()
-            return json_response({"rules": []})
-    if (found := re.fullmatch(r"/_sandbox/faults/(\d+)", path)) and m == "DELETE":
-        ok = sb.faults.remove(int(found.group(1)))
-        return json_response({"removed": ok}, 200 if ok else 404)
-    if path == "/_sandbox/ledger":
-        if m == "GET":
-            entries = sb.ledger.writes(
-                vendor=req.arg("vendor"),
-                method=req.arg("method"),
-                path=req.arg("path"),
-                since_seq=int(req.arg("since") or 0),
-                status=int(req.arg("status")) if req.arg("status") else None,
-            )
-            return json_response({"writes": [e.to_dict() for e in entries]})
-        if m == "DELETE":
-            sb.ledger.clear()
-            return json_response({"writes": []})
-    if path == "/_sandbox/records" and m == "GET":
-        kind = req.arg("kind") or ""
-        where = (
-            [Where("parent_id = ?", (int(req.arg("parent_id") or 0),))]
-            if req.arg("parent_id")
-            else []
-        )
-        rows = sb.store.select(
-            kind, where, limit=int(req.arg("limit") or 100), offset=int(req.arg("offset") or 0)
-        )
-        return json_response({"kind": kind, "total": sb.store.count(kind, where), "records": rows})
-    if (found := re.fullmatch(r"/_sandbox/syncro/tickets/(\d+)", path)) and m == "GET":
-        return json_response(sb.syncro.ticket_records(int(found.group(1))))
-    if (found := re.fullmatch(r"/_sandbox/synchroteam/jobs/(\d+)", path)) and m == "GET":
-        return json_response(sb.synchroteam.job_records(int(found.group(1))))
-    if path == "/_sandbox/clock":
-        if m == "POST":
-            body = _body(req)
-            if "set" in body:
-                sb.clock.set(body["set"], frozen=body.get("frozen"))
-            elif "frozen" in body:
-                sb.clock.freeze() if body["frozen"] else sb.clock.unfreeze()
-            if "advance" in body:
-                sb.clock.advance(float(body["advance"]))
-            sb.save_clock()
-        return json_response(sb.clock.to_dict())
-    if path == "/_sandbox/churn" and m == "POST":
+def _int_arg(req: Request, name: str, default: int) -> int:
+    return int(req.args.get(name) or default)
+
+
+def info(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/``: clock, seed, scale, counts, vendor base URLs, faults."""
+    return json_response(sb.info(_root(req)))
+
+
+def faults_list(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/faults``: active rules with their counters."""
+    return json_response({"rules": [r.to_dict() for r in sb.faults.rules()]})
+
+
+def faults_add(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/faults``: ``{"rule": "<syntax>"}``, a rule object or ``{"rules": [...]}``; 201 with the created rules."""
+    body = _body(req)
+    specs = body["rules"] if "rules" in body else [body.get("rule", body)]
+    created = [sb.faults.add(spec).to_dict() for spec in specs]
+    return json_response({"rules": created}, 201)
+
+
+def faults_clear(sb: Sandbox, req: Request) -> Response:
+    """``DELETE /_sandbox/faults``: remove every rule."""
+    sb.faults.clear()
+    return json_response({"rules": []})
+
+
+def fault_remove(sb: Sandbox, req: Request, *, id: int) -> Response:
+    """``DELETE /_sandbox/faults/{id}``: remove one rule (404 when unknown)."""
+    ok = sb.faults.remove(id)
+    return json_response({"removed": ok}, 200 if ok else 404)
+
+
+def ledger_list(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/ledger``: writes received, filtered by ``vendor``, ``method``, ``path`` (glob), ``since`` (seq), ``status``."""
+    entries = sb.ledger.writes(
+        vendor=req.args.get("vendor"),
+        method=req.args.get("method"),
+        path=req.args.get("path"),
+        since_seq=_int_arg(req, "since", 0),
+        status=int(req.args["status"]) if req.args.get("status") else None,
+    )
+    return json_response({"writes": [e.to_dict() for e in entries]})
+
+
+def ledger_clear(sb: Sandbox, req: Request) -> Response:
+    """``DELETE /_sandbox/ledger``: forget every write."""
+    sb.ledger.clear()
+    return json_response({"writes": []})
+
+
+def records(sb: Sandbox, req: Request) -> Response:
+    """``GET /_sandbox/records?kind=&parent_id=&limit=100&offset=0``: raw stored records of one kind."""
+    kind = req.args.get("kind") or ""
+    parent = req.args.get("parent_id")
+    where = [Where("parent_id = ?", (int(parent or 0),))] if parent else []
+    rows = sb.store.select(
+        kind, where, limit=_int_arg(req, "limit", 100), offset=_int_arg(req, "offset", 0)
+    )
+    return json_response({"kind": kind, "total": sb.store.count(kind, where), "records": rows})
+
+
+def clock(sb: Sandbox, req: Request) -> Response:
+    """``GET|POST /_sandbox/clock``: read; ``{"advance": seconds}`` or ``{"set": iso, "frozen": bool}`` (any other method reads)."""
+    if req.method == "POST":
         body = _body(req)
-        return json_response(sb.churn(int(body.get("count", 20))))
-    if path == "/_sandbox/reset" and m == "POST":
-        body = _body(req)
-        counts = sb.reset(seed=body.get("seed"), scale=body.get("scale"))
-        return json_response({"records": counts})
-    if path == "/_sandbox/config":
-        if m in ("PATCH", "POST"):
-            sb.configure(**_body(req))
-        return json_response(sb.config.to_dict())
-    if path == "/_sandbox/limits/reset" and m == "POST":
-        for vendor in sb.vendors.values():
-            vendor.reset_limits()
-        return json_response({"ok": True})
-    if path == "/_sandbox/fieldcamp/integrations":
-        if m == "POST":
-            body = _body(req)
-            sb.fieldcamp.set_connected(body["integration"], bool(body.get("connected", True)))
-        return json_response(sb.fieldcamp.integration_states())
+        if "set" in body:
+            sb.clock.set(body["set"], frozen=body.get("frozen"))
+        elif "frozen" in body:
+            sb.clock.freeze() if body["frozen"] else sb.clock.unfreeze()
+        if "advance" in body:
+            sb.clock.advance(float(body["advance"]))
+        sb.save_clock()
+    return json_response(sb.clock.to_dict())
+
+
+def churn(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/churn {"count": 20}``: change, create and delete records now."""
+    body = _body(req)
+    return json_response(sb.churn(int(body.get("count", 20))))
+
+
+def reset(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/reset {"seed", "scale"}``: regenerate; answers the record counts."""
+    body = _body(req)
+    counts = sb.reset(seed=body.get("seed"), scale=body.get("scale"))
+    return json_response({"records": counts})
+
+
+def config(sb: Sandbox, req: Request) -> Response:
+    """``GET|PATCH /_sandbox/config``: the settings; PATCH (or POST) changes them."""
+    if req.method in ("PATCH", "POST"):
+        sb.configure(**_body(req))
+    return json_response(sb.config.to_dict())
+
+
+def limits_reset(sb: Sandbox, req: Request) -> Response:
+    """``POST /_sandbox/limits/reset``: forget every vendor's rate-limit and quota counters."""
+    for vendor in sb.vendors.values():
+        vendor.reset_limits()
+    return json_response({"ok": True})
+
+
+# (path, methods, handler); paths are matched without a trailing slash.
+RULES: tuple[tuple[str, list[str] | None, ControlHandler], ...] = (
+    ("/_sandbox", ["GET"], info),
+    ("/_sandbox/faults", ["GET"], faults_list),
+    ("/_sandbox/faults", ["POST"], faults_add),
+    ("/_sandbox/faults", ["DELETE"], faults_clear),
+    ("/_sandbox/faults/<int:id>", ["DELETE"], fault_remove),
+    ("/_sandbox/ledger", ["GET"], ledger_list),
+    ("/_sandbox/ledger", ["DELETE"], ledger_clear),
+    ("/_sandbox/records", ["GET"], records),
+    ("/_sandbox/clock", ANY_METHOD, clock),
+    ("/_sandbox/churn", ["POST"], churn),
+    ("/_sandbox/reset", ["POST"], reset),
+    ("/_sandbox/config", ANY_METHOD, config),
+    ("/_sandbox/limits/reset", ["POST"], limits_reset),
+)
+
+
+class ControlPlane:
+    """The ``/_sandbox/`` endpoints of one sandbox: framework rules plus each vendor's
+    ``control_routes`` (bound to the vendor emulator instance)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._handlers: dict[str, ControlHandler] = {}
+        rules: list[Rule] = []
+        for path, methods, handler in RULES:
+            endpoint = f"{handler.__name__}"
+            self._handlers[endpoint] = lambda req, _h=handler, **kw: _h(sandbox, req, **kw)
+            rules.append(Rule(path, endpoint=endpoint, methods=methods))
+        for vendor in sandbox.vendors.values():
+            for method, pattern, attr in vendor.control_routes:
+                endpoint = f"{vendor.name}.{attr}"
+                self._handlers[endpoint] = getattr(vendor, attr)
+                methods = None if method == "*" else [method]
+                rules.append(
+                    Rule(f"/_sandbox/{vendor.name}{pattern}", endpoint=endpoint, methods=methods)
+                )
+        self._urls = Map(
+            rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False
+        ).bind("sandbox")
+
+    def handle(self, req: Request) -> Response:
+        """Answer a ``/_sandbox...`` request; unknown paths and methods are a JSON 404."""
+        path = req.path.rstrip("/") or "/_sandbox"
+        try:
+            rule, args = self._urls.match(path, method=req.method, return_rule=True)
+        except HTTPException:
+            return _no_such_endpoint()
+        if req.method == "HEAD" and rule.methods is not None and "GET" in rule.methods:
+            return _no_such_endpoint()  # werkzeug adds HEAD to GET rules; the plane has none
+        try:
+            return self._handlers[rule.endpoint](req, **args)
+        except BadJSON:
+            return json_response({"error": "invalid JSON"}, 400)
+        except (ValueError, KeyError, TypeError) as exc:
+            return json_response({"error": f"{type(exc).__name__}: {exc}"}, 400)
+
+
+def _no_such_endpoint() -> Response:
     return json_response({"error": "no such control endpoint", "see": "/_sandbox/"}, 404)

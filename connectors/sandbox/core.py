@@ -1,5 +1,6 @@
-"""``Sandbox``: the one object that owns the store, clock, config, faults, ledger, the three vendor
-emulators and the WSGI app. Everything else in the package hangs off it.
+"""``Sandbox``: the one object that owns the store, clock, config, faults, ledger, the vendor
+emulators (one per registered vendor, see ``registry.py``) and the WSGI app. Everything else in
+the package hangs off it.
 
 In-process use (tests)::
 
@@ -11,6 +12,7 @@ In-process use (tests)::
     sb.faults.add("syncro POST /tickets/*/comment timeout_after_commit times=1")
     sb.ledger.writes(vendor="syncro", method="POST")
     sb.syncro.ticket_records(ticket_id)                 # comments/line items/timers/invoices
+    sb.vendors["synchroteam"]                           # the same emulator, by name
 
 Over loopback: ``python manage.py runsandbox`` (``server.py``).
 """
@@ -19,43 +21,41 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import accounts
-from .app import SandboxApp, SandboxConfig
-from .clock import SandboxClock, iso_z
+from .app import SandboxApp
+from .clock import SandboxClock, iso_z, utcnow
+from .config import SandboxConfig
+from .datagen import generate
 from .faults import FaultSet
 from .ledger import Ledger
+from .registry import load as load_vendors
+from .registry import vendor_class
 from .store import Store
+from .transport import SandboxTransport
 
 if TYPE_CHECKING:
-    from connectors.fieldcamp.sandbox import FieldCampSandbox
-    from connectors.synchroteam.sandbox import SynchroteamSandbox
-    from connectors.syncro.sandbox import SyncroSandbox
-
-    from .transport import SandboxTransport
+    from .vendor import Vendor
 
 IN_PROCESS_BASE = "http://sandbox.invalid"
 
 
 def vendor_base_url(vendor: str, root: str = IN_PROCESS_BASE) -> str:
-    """Base URL a client uses for ``vendor`` when the sandbox is at ``root``."""
-    root = root.rstrip("/")
-    if vendor == "syncro":
-        return f"{root}/syncro/{accounts.SYNCRO_SUBDOMAIN}/api/v1"
-    if vendor == "synchroteam":
-        return f"{root}/synchroteam/api/v3"
-    if vendor == "fieldcamp":
-        return f"{root}/fieldcamp/api/v1"
-    raise ValueError(f"unknown vendor {vendor!r}")
+    """Base URL a client uses for ``vendor`` when the sandbox is at ``root``
+    (``http://sandbox.invalid/syncro/demo/api/v1``). Raises ValueError for an unknown vendor."""
+    return root.rstrip("/") + vendor_class(vendor).base_path()
 
 
 class Sandbox:
-    """The vendor sandbox. Build with :meth:`create` (or :meth:`from_settings`)."""
+    """The vendor sandbox. Build with :meth:`create`.
+
+    ``vendors`` maps each registered vendor name to its emulator; ``sb.<name>`` (``sb.syncro``)
+    is the same object.
+    """
 
     def __init__(
         self,
@@ -65,27 +65,25 @@ class Sandbox:
         config: SandboxConfig | None = None,
         seed: int = 1,
     ) -> None:
-        from connectors.fieldcamp.sandbox import FieldCampSandbox
-        from connectors.synchroteam.sandbox import SynchroteamSandbox
-        from connectors.syncro.sandbox import SyncroSandbox
-
         self.store = store
         self.config = config or SandboxConfig()
         self.seed = seed
         self.clock = clock or self._restore_clock()
         self.faults = FaultSet(seed)
         self.ledger = Ledger(store)
-        self.syncro: SyncroSandbox = SyncroSandbox(self)
-        self.synchroteam: SynchroteamSandbox = SynchroteamSandbox(self)
-        self.fieldcamp: FieldCampSandbox = FieldCampSandbox(self)
-        self.vendors = {
-            "syncro": self.syncro,
-            "synchroteam": self.synchroteam,
-            "fieldcamp": self.fieldcamp,
+        self.vendors: dict[str, Vendor] = {
+            name: factory(self) for name, factory in load_vendors().items()
         }
         self.app = SandboxApp(self)
         self._counts: dict[str, int] = {}
         self._counts_lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        # sb.syncro, sb.synchroteam, ...: the emulator registered under that name.
+        vendors = self.__dict__.get("vendors", {})
+        if name in vendors:
+            return vendors[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute or vendor {name!r}")
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
@@ -118,29 +116,16 @@ class Sandbox:
             sb.reset(seed=seed, scale=scale)
         return sb
 
-    @classmethod
-    def from_settings(cls, **kwargs: Any) -> Sandbox:
-        """Open the sandbox at ``settings.SANDBOX_DB_PATH`` (the demo's)."""
-        from django.conf import settings
-
-        return cls.create(settings.SANDBOX_DB_PATH, **kwargs)
-
     def _restore_clock(self) -> SandboxClock:
         saved = self.store.meta_get("clock")
         if not saved:
             return SandboxClock()
         if saved.get("frozen"):
             return SandboxClock(saved["now"], frozen=True)
-        from datetime import timedelta
-
-        from .clock import utcnow
-
         return SandboxClock(utcnow() + timedelta(seconds=saved.get("offset", 0.0)))
 
     def save_clock(self) -> None:
         """Persist the clock so a restarted sandbox keeps its time."""
-        from .clock import utcnow
-
         now = self.clock.now()
         self.store.meta_set(
             "clock",
@@ -154,8 +139,6 @@ class Sandbox:
     # --- data --------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, scale: str | int | None = None) -> dict[str, int]:
         """Wipe everything (records, ledger, limits, faults stay) and regenerate."""
-        from .datagen import generate
-
         seed = self.seed if seed is None else seed
         scale = scale if scale is not None else (self.store.meta_get("scale") or "small")
         self.seed = seed
@@ -191,8 +174,7 @@ class Sandbox:
 
     # --- HTTP --------------------------------------------------------------------------------
     def transport(self) -> SandboxTransport:
-        from .transport import SandboxTransport
-
+        """An httpx transport over this sandbox's WSGI app (in-process, no socket)."""
         return SandboxTransport(self.app)
 
     def client(
@@ -208,47 +190,35 @@ class Sandbox:
         """An ``httpx.Client`` bound to ``vendor``'s base URL through the in-process transport,
         authenticated with the demo credentials (Syncro: ``user_id``'s token, default the shared
         one, sent as ``Authorization: Bearer`` or, with ``auth="query"``, as ``api_key``)."""
-        from .transport import SandboxTransport
-
-        headers: dict[str, str] = {"Accept": "application/json"}
-        params: dict[str, str] = {}
-        basic: tuple[str, str] | None = None
-        if vendor == "syncro":
-            if token is None:
-                user = accounts.syncro_user_by_id(user_id or accounts.SYNCRO_SHARED_TOKEN_USER_ID)
-                if user is None:
-                    raise ValueError(f"no demo Syncro user {user_id}")
-                token = user.token
-            if auth == "query":
-                params["api_key"] = token
-            else:
-                headers["Authorization"] = f"Bearer {token}"
-        elif vendor == "synchroteam":
-            basic = (accounts.SYNCHROTEAM_DOMAIN, token or accounts.SYNCHROTEAM_API_KEY)
-        elif vendor == "fieldcamp":
-            headers["Authorization"] = f"Bearer {token or accounts.FIELDCAMP_API_KEY}"
+        base_url = vendor_base_url(vendor)
+        options = self.vendors[vendor].client_options(user_id=user_id, token=token, auth=auth)
+        headers = {"Accept": "application/json", **options.pop("headers", {})}
         return httpx.Client(
-            base_url=vendor_base_url(vendor),
+            base_url=base_url,
             transport=SandboxTransport(self.app, client_addr=client_addr),
             headers=headers,
-            params=params,
-            auth=basic,
             timeout=timeout,
+            **options,
         )
 
     # --- bookkeeping -------------------------------------------------------------------------
     def now_iso(self) -> str:
+        """The sandbox clock's now as ``2026-05-01T09:00:00.000Z``."""
         return iso_z(self.clock.now(), millis=True)
 
     def count_request(self, vendor: str) -> None:
+        """Count one request received for ``vendor``."""
         with self._counts_lock:
             self._counts[vendor] = self._counts.get(vendor, 0) + 1
 
     def request_counts(self) -> dict[str, int]:
+        """Requests received per vendor since this object was made."""
         with self._counts_lock:
             return dict(self._counts)
 
     def info(self, root: str = IN_PROCESS_BASE) -> dict[str, Any]:
+        """What ``GET /_sandbox/`` answers: clock, seed, scale, record and request counts,
+        vendor base URLs under ``root``, active faults."""
         return {
             "clock": self.clock.to_dict(),
             "seed": self.store.meta_get("seed"),
@@ -260,4 +230,5 @@ class Sandbox:
         }
 
     def close(self) -> None:
+        """Close the store (the object is unusable afterwards)."""
         self.store.close()

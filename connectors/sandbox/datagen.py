@@ -64,6 +64,7 @@ class Gen:
         return dt.replace(microsecond=self.rng.randrange(0, 1000) * 1000)
 
     def after(self, start: datetime, max_hours: float, min_hours: float = 0.05) -> datetime:
+        """A random instant between ``min_hours`` and ``max_hours`` after ``start``, never past the anchor."""
         dt = start + timedelta(hours=self.rng.uniform(min_hours, max_hours))
         return min(dt, self.anchor)
 
@@ -74,13 +75,16 @@ class Gen:
         return self._pools[name]
 
     def pick(self, name: str, make: Callable[[Faker], Any], size: int = 1500) -> Any:
+        """A random value from the pool ``name`` (made with ``make`` on first use)."""
         return self.rng.choice(self.pool(name, make, size))
 
     def chance(self, p: float) -> bool:
+        """True with probability ``p`` (0..1)."""
         return self.rng.random() < p
 
 
 def vendor_gen(seed: int, vendor: str, n: int, anchor: datetime) -> Gen:
+    """The generation context of one vendor: its own Random and Faker seeded from ``(seed, vendor)``."""
     fake = Faker("en_US")
     fake.seed_instance(f"{seed}:{vendor}")
     return Gen(rng=random.Random(f"{seed}:{vendor}"), fake=fake, n=n, anchor=anchor)

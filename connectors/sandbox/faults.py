@@ -104,6 +104,7 @@ class FaultRule:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
+        """A rule from its JSON object form. Raises ValueError for unknown fields or a bad action."""
         allowed = {
             "action",
             "vendor",
@@ -122,9 +123,11 @@ class FaultRule:
         return cls(**{k: v for k, v in data.items() if k in allowed})
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule (with its counters) as a JSON-ready dict."""
         return asdict(self)
 
     def matches(self, vendor: str, method: str, path: str) -> bool:
+        """True if the rule applies to ``vendor``, ``method`` and the vendor-relative ``path`` (glob)."""
         return (
             self.vendor in ("*", vendor)
             and self.method in ("*", method)
@@ -144,6 +147,7 @@ class FaultDecision:
 
     @property
     def label(self) -> str | None:
+        """What the ledger records as the request's fault (``"latency:0.5s"``, an action name, or None)."""
         if self.action is None:
             return f"latency:{self.latency:g}s" if self.latency else None
         return self.action
@@ -174,6 +178,7 @@ class FaultSet:
         return rule
 
     def remove(self, rule_id: int) -> bool:
+        """Remove rule ``rule_id``; False when there is none."""
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
@@ -181,11 +186,13 @@ class FaultSet:
             return len(self._rules) != before
 
     def clear(self) -> None:
+        """Remove every rule."""
         with self._lock:
             self._rules.clear()
             self._bursts.clear()
 
     def rules(self) -> list[FaultRule]:
+        """The active rules, oldest first."""
         with self._lock:
             return list(self._rules)
 
@@ -229,3 +236,14 @@ class FaultSet:
             status=chosen.status,
             latency=latency,
         )
+
+
+def parse_fault_header(value: str | None) -> tuple[str | None, float]:
+    """``("timeout", 65.0)``, ``("reset", 0.0)``, ``("latency", 0.5)`` or ``(None, 0.0)``."""
+    if not value:
+        return None, 0.0
+    kind, _, rest = value.partition(";")
+    seconds = 0.0
+    if "seconds=" in rest:
+        seconds = float(rest.split("seconds=")[1])
+    return kind.strip(), seconds

@@ -48,9 +48,11 @@ class LedgerEntry:
 
     @property
     def committed(self) -> bool:
+        """True when the request changed records (the vendor kept the write)."""
         return bool(self.records)
 
     def created(self, kind: str | None = None) -> list[int]:
+        """Ids of the records the request created (of ``kind`` only, if given)."""
         return [
             r["id"]
             for r in self.records
@@ -58,10 +60,13 @@ class LedgerEntry:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as a JSON-ready dict."""
         return asdict(self)
 
 
 class Ledger:
+    """Every write (non-GET request) the sandbox received, in the store's ``ledger`` table."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -81,6 +86,7 @@ class Ledger:
         fault: str | None,
         records: list[dict[str, Any]],
     ) -> None:
+        """Append one entry (called by the app inside the store lock, in the transaction of the records it reports)."""
         text = body.decode("utf-8", errors="replace")
         payload = {"records": records, "handler_status": handler_status}
         with self.store.lock:
@@ -157,10 +163,12 @@ class Ledger:
         return out
 
     def last_seq(self) -> int:
+        """The newest entry's sequence number (0 when empty)."""
         with self.store.lock:
             row = self.store.conn.execute("SELECT MAX(seq) FROM ledger").fetchone()
         return row[0] or 0
 
     def clear(self) -> None:
+        """Forget every entry."""
         with self.store.lock:
             self.store.conn.execute("DELETE FROM ledger")

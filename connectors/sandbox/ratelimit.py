@@ -16,6 +16,8 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Verdict:
+    """One limiter answer: allowed or not, the limit, requests left and seconds until the next slot (window) or the end of the day (quota)."""
+
     allowed: bool
     limit: int
     remaining: int
@@ -23,6 +25,8 @@ class Verdict:
 
 
 class SlidingWindow:
+    """At most ``limit`` requests per key in any ``window`` seconds of the sandbox clock."""
+
     def __init__(self, limit: int, window: float = 60.0) -> None:
         self.limit = limit
         self.window = window
@@ -45,17 +49,21 @@ class SlidingWindow:
             return Verdict(True, self.limit, self.limit - len(q), max(reset, 1))
 
     def clear(self) -> None:
+        """Forget every key's requests."""
         with self._lock:
             self._hits.clear()
 
 
 class DailyQuota:
+    """At most ``limit`` requests per key per UTC day of the sandbox clock."""
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._used: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def hit(self, key: str, now: datetime) -> Verdict:
+        """Count one request of ``key`` on ``now``'s day unless its quota is used up."""
         day = now.strftime("%Y-%m-%d")
         seconds_left = 86400 - (now.hour * 3600 + now.minute * 60 + now.second)
         with self._lock:
@@ -66,5 +74,6 @@ class DailyQuota:
             return Verdict(True, self.limit, self.limit - used - 1, seconds_left)
 
     def clear(self) -> None:
+        """Forget every key's counts."""
         with self._lock:
             self._used.clear()

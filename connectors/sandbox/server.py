@@ -26,11 +26,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from .app import REASONS, parse_fault_header
-from .faults import FAULT_HEADER
+from .faults import FAULT_HEADER, parse_fault_header
+from .web import reason
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
+    """Threaded HTTP/1.1 server for the sandbox's WSGI app that can answer with a TCP reset."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -43,10 +45,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, SandboxRequestHandler)
 
     def mark_reset(self, sock: socket.socket) -> None:
+        """Close ``sock`` with a TCP RST (SO_LINGER 0) instead of a FIN when its request ends."""
         with self._resets_lock:
             self._resets.add(id(sock))
 
     def shutdown_request(self, request: Any) -> None:
+        """Close the connection: abortively (RST) when marked, normally otherwise."""
         with self._resets_lock:
             reset = id(request) in self._resets
             self._resets.discard(id(request))
@@ -58,17 +62,21 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
+        """``http://host:port`` the server listens on."""
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
+    """One keep-alive connection: runs the WSGI app and acts on its fault marker."""
+
     protocol_version = "HTTP/1.1"
     server_version = "FieldlineSandbox/1.0"
     disable_nagle_algorithm = True  # headers and body are two writes: avoid the 40 ms stall
     server: SandboxHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Access log to stderr, only when the server is not quiet."""
         if not self.server.quiet:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
@@ -111,7 +119,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             captured["headers"] = headers
 
         chunks = self.server.app(self._environ(body), start_response)
-        payload = b"".join(chunks)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != FAULT_HEADER.lower()]
         marker = next(
             (v for k, v in captured["headers"] if k.lower() == FAULT_HEADER.lower()), None
@@ -127,7 +139,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if kind == "timeout":
             self.close_connection = True
         try:
-            self.send_response_only(captured["status"], REASONS.get(captured["status"]))
+            self.send_response_only(captured["status"], reason(captured["status"]))
             for key, value in headers:
                 self.send_header(key, value)
             self.send_header("Date", self.date_time_string())
@@ -147,6 +159,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 def make_server(
     app: Any, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = True
 ) -> SandboxHTTPServer:
+    """A (not yet serving) server for ``app`` on ``host:port``."""
     return SandboxHTTPServer((host, port), app, quiet=quiet)
 
 

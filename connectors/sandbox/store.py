@@ -4,7 +4,7 @@ Every vendor record is one row of ``rec``: the vendor's JSON body in ``data`` pl
 columns derived from it (``parent_id``, ``customer_id``, ``user_id``, ``status``, ``ref``, ``ext``,
 ``created_at``, ``updated_at``, ``search``) so list endpoints filter and page in SQL
 (``LIMIT``/``OFFSET`` on an index) and stay fast at 100 000+ rows. Which columns a kind fills is
-declared once per kind with :func:`register_kind` (in ``connectors/<vendor>/sandbox.py``).
+declared once per kind with :func:`register_kind` (in ``connectors/sandbox/<vendor>/records.py``).
 
 ``kind`` names are ``<vendor>.<resource>`` (``syncro.ticket``, ``synchroteam.job``, ...).
 Timestamps in the indexed columns are :func:`connectors.sandbox.clock.sortable` strings (UTC).
@@ -100,6 +100,7 @@ def register_kind(kind: str, columns: ColumnsFn) -> None:
 
 
 def dumps(obj: Any) -> str:
+    """Compact JSON text of ``obj`` (how records are stored)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -144,6 +145,7 @@ class Store:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
+        """Close the database connection."""
         with self.lock:
             self.conn.close()
 
@@ -186,6 +188,7 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One SQLite transaction under the store lock; rolled back if the block raises (nests: inner blocks join the outer one)."""
         with self.lock:
             if self._depth == 0:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -205,11 +208,13 @@ class Store:
 
     # --- meta and sequences ------------------------------------------------------------------
     def meta_get(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under ``key``, or ``default``."""
         with self.lock:
             row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
 
     def meta_set(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON-serialisable) under ``key``."""
         with self.lock:
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -218,6 +223,7 @@ class Store:
             )
 
     def set_sequence(self, kind: str, next_id: int) -> None:
+        """Make ``next_id(kind)`` answer ``next_id`` next."""
         with self.lock:
             self.conn.execute(
                 "INSERT INTO seq(kind, next_id) VALUES(?, ?) "
@@ -267,6 +273,7 @@ class Store:
         return len(rows)
 
     def get(self, kind: str, id: int) -> dict[str, Any] | None:
+        """The record ``id`` of ``kind``, or None."""
         with self.lock:
             row = self.conn.execute(
                 "SELECT data FROM rec WHERE kind=? AND id=?", (kind, id)
@@ -274,12 +281,14 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def delete(self, kind: str, id: int) -> bool:
+        """Delete one record; False when it did not exist."""
         with self.lock:
             self._counts.pop(kind, None)
             cur = self.conn.execute("DELETE FROM rec WHERE kind=? AND id=?", (kind, id))
         return cur.rowcount > 0
 
     def delete_where(self, kind: str, where: Sequence[Where] = ()) -> int:
+        """Delete the records of ``kind`` matching every ``where``; returns how many."""
         sql, params = self._where(kind, where)
         with self.lock:
             self._counts.pop(kind, None)
@@ -319,9 +328,11 @@ class Store:
             return [r[0] for r in self.conn.execute(query, params)]
 
     def select(self, kind: str, where: Sequence[Where] = (), **kw: Any) -> list[dict[str, Any]]:
+        """Records of ``kind`` (decoded dicts); keyword arguments as :meth:`select_raw`."""
         return [json.loads(r) for r in self.select_raw(kind, where, **kw)]
 
     def count(self, kind: str, where: Sequence[Where] = ()) -> int:
+        """Number of records of ``kind`` matching every ``where``."""
         if not where and kind in self._counts:
             return self._counts[kind]
         sql, params = self._where(kind, where)
@@ -335,12 +346,14 @@ class Store:
             return self.conn.execute(query, params).fetchone()[0]
 
     def ids(self, kind: str, where: Sequence[Where] = ()) -> list[int]:
+        """Ids of the records of ``kind`` matching every ``where``, ascending."""
         sql, params = self._where(kind, where)
         with self.lock:
             query = f"SELECT id FROM rec WHERE {sql} ORDER BY id"  # noqa: S608 - Where is sandbox code
             return [r[0] for r in self.conn.execute(query, params)]
 
     def counts_by_kind(self) -> dict[str, int]:
+        """``{kind: number of records}``."""
         with self.lock:
             return dict(self.conn.execute("SELECT kind, COUNT(*) FROM rec GROUP BY kind"))
 

@@ -25,8 +25,7 @@ from typing import Any
 
 import httpx
 
-from .app import parse_fault_header
-from .faults import FAULT_HEADER
+from .faults import FAULT_HEADER, parse_fault_header
 
 
 class SandboxTransport(httpx.BaseTransport):
@@ -48,6 +47,7 @@ class SandboxTransport(httpx.BaseTransport):
         self.wait_on_timeout = wait_on_timeout
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` to the app; raise or sleep as its fault marker says."""
         response = self._wsgi.handle_request(request)
         kind, seconds = parse_fault_header(response.headers.get(FAULT_HEADER))
         if kind is None:
@@ -77,4 +77,5 @@ class SandboxTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        """Close the wrapped WSGI transport."""
         self._wsgi.close()

@@ -9,7 +9,7 @@ import pytest
 from accounts.models import Credential, CredentialPurpose, Vendor
 from connectors.models import Connection
 from connectors.sandbox import accounts as demo
-from connectors.sandbox.app import SandboxConfig
+from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox, vendor_base_url
 
 WEBHOOK_TOKEN = "st-hook-token-5d1c9e7a"

@@ -7,7 +7,7 @@ import pytest
 from django_q.conf import Conf
 
 from accounts.demo import seed_accounts
-from connectors.sandbox.app import SandboxConfig
+from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox
 
 PASSWORD = "browser-test-password-1"

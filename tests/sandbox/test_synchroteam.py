@@ -7,7 +7,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from connectors.synchroteam.sandbox import STATUSES
+from connectors.sandbox.synchroteam.records import STATUSES
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.sandbox import accounts
-from connectors.sandbox.app import SandboxConfig
+from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import Sandbox, vendor_base_url
 from connectors.sandbox.datagen import scale_count
 from connectors.sandbox.faults import FaultRule

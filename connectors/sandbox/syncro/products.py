@@ -1,0 +1,46 @@
+"""Syncro products (labor products of the runbook and hardware)."""
+
+from __future__ import annotations
+
+from connectors.sandbox.store import Where
+from connectors.sandbox.vendor import Ctx, route
+from connectors.sandbox.web import (
+    Response,
+    json_response,
+)
+
+from .params import SyncroParams
+from .records import (
+    K_PRODUCT,
+    not_found,
+    to_int,
+)
+
+
+class ProductRoutes(SyncroParams):
+    """Mixin of :class:`~.emulator.SyncroSandbox`: products."""
+
+    @route("GET", "/products")
+    def products(self, ctx: Ctx) -> Response:
+        """GET /products: ``name``, ``sku``, ``upc_code``, ``query``, ``id[]``; 25 per page and
+        **no meta** (spec example): page until an empty page."""
+        q = ctx.req
+        where: list[Where] = []
+        if q.args.get("name"):
+            where.append(Where("ref = ?", (q.args.get("name", "").lower(),)))
+        if q.args.get("upc_code"):
+            where.append(Where("ext = ?", (q.args.get("upc_code", "").lower(),)))
+        if q.args.get("query"):
+            where.append(Where("search LIKE ?", (f"%{q.args.get('query', '').lower()}%",)))
+        ids = [i for i in (to_int(v) for v in q.args_list("id")) if i is not None]
+        if ids:
+            where.append(Where(f"id IN ({','.join('?' * len(ids))})", tuple(ids)))
+        return self._paged(ctx, K_PRODUCT, "products", where, full_meta=False, meta=False)
+
+    @route("GET", "/products/{id}")
+    def product_get(self, ctx: Ctx) -> Response:
+        """GET /products/{id}: ``{"product": {...}}``; 404 ``{"message": "Not found"}``."""
+        product = ctx.store.get(K_PRODUCT, to_int(ctx.req.view_args["id"]) or -1)
+        if product is None:
+            raise not_found()
+        return json_response({"product": product})
