@@ -27,6 +27,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
+from billing import audit as audit_trail
 from billing import forms as billing_forms
 from billing import selectors, services
 from billing.models import BillingDraft, LaborKind
@@ -152,7 +153,7 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
         "form": form,
         "can_edit": can_edit,
         "editing": request.method == "POST" or request.GET.get("edit") == "1",
-        "events": services.draft_timeline(draft),
+        "events": audit_trail.draft_timeline(draft),
         "labels": dict(LaborKind.choices),
     }
     return render(request, "billing/draft_detail.html", context)
@@ -400,7 +401,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         if request.GET.get("format") == "csv":
             response = StreamingHttpResponse(
-                services.events_csv(tenant=tenant, start=start, end=end),
+                audit_trail.events_csv(tenant=tenant, start=start, end=end),
                 content_type="text/csv; charset=utf-8",
             )
             response["Content-Disposition"] = (
@@ -408,7 +409,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             )
             return response
     # newest first on the page; the CSV streams oldest first
-    events = list(services.audit_entries(tenant=tenant, start=start, end=end))[::-1]
+    events = list(audit_trail.audit_entries(tenant=tenant, start=start, end=end))[::-1]
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Credential
-from billing import services
+from billing import audit, services
 from billing.models import ApprovalEvent, BillingDraft, LaborType
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite, VendorWriteAttempt
@@ -171,7 +171,7 @@ def test_approving_sends_one_comment_one_line_item_one_invoice_and_the_status(sy
     assert draft.status == BillingDraft.Status.INVOICED
     sends = VendorWriteAttempt.objects.filter(write__batch__draft=draft, kind="send")
     assert [a.outcome for a in sends] == ["confirmed"] * 4
-    timeline = [e.kind for e in services.draft_timeline(draft)]
+    timeline = [e.kind for e in audit.draft_timeline(draft)]
     assert timeline.count("write.send") == 4 and timeline[-1] == "drafted"
 
 
@@ -299,7 +299,7 @@ def test_a_person_resolving_a_refused_write_is_audited(syncro, world):
     assert resolved.actor == world.billing
     line.refresh_from_db()
     assert line.state == "cancelled" and line.resolved_by == world.billing
-    assert "write.resolve" in [e.kind for e in services.draft_timeline(draft)]
+    assert "write.resolve" in [e.kind for e in audit.draft_timeline(draft)]
 
 
 def test_htmx_approve_returns_the_row_and_a_drafts_changed_event(syncro, world):

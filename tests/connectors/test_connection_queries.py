@@ -9,7 +9,7 @@ from accounts.models import Vendor
 from billing.selectors import syncro_connection
 from connectors.fieldcamp.services import fieldcamp_connection
 from connectors.models import Connection
-from connectors.synchroteam.services import synchroteam_connection
+from dispatch.selectors import synchroteam_connection
 
 pytestmark = pytest.mark.django_db
 
