@@ -153,7 +153,8 @@ def test_every_tone_has_one_css_class_and_only_app_css_colours_badges():
 
 def test_every_badge_in_a_template_names_a_tone():
     """`badge` plus exactly one `badge-<tone>` or `badge-{{ value|tone }}`."""
-    tone_class = re.compile(r"badge-(?:%s)$|badge-\{\{ [^}]+\|tone \}\}$" % "|".join(TONES))
+    tones = "|".join(TONES)
+    tone_class = re.compile(rf"badge-(?:{tones})$" + r"|badge-\{\{ [^}]+\|tone \}\}$")
     offenders = []
     for path in _templates():
         for classes in re.findall(r'class="([^"]*\bbadge\b[^"]*)"', path.read_text()):
