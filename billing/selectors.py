@@ -200,11 +200,11 @@ def ticket_page_states(tenant: Tenant, tickets: list[SyncroTicket]) -> dict[int,
         elif d.get(S.APPROVED):
             state = BillingState("in_flight", "Sending to Syncro")
         elif t.vendor_id in unbilled:
-            state = BillingState("warn", f"Unbilled time {minutes} min")
+            state = BillingState("warning", f"Unbilled time {minutes} min")
         elif open_n:
             state = BillingState("info", "Charges not invoiced")
         elif invoiced_n or d.get(S.INVOICED) or t.status == "Invoiced":
-            state = BillingState("ok", "Invoiced")
+            state = BillingState("success", "Invoiced")
         else:
             state = BillingState("", "No charges")
         state.unbilled_minutes = minutes

@@ -213,13 +213,13 @@ if not DEBUG:
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# django-csp 4: no inline scripts anywhere (htmx is a static file, configured by a meta tag).
-# Inline style attributes are allowed so progress bars can carry their width.
+# django-csp 4: no inline scripts or styles anywhere (htmx is a static file, configured by a meta
+# tag; templates carry classes, never `style=`: tests/test_templates.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, "'unsafe-inline'"],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
