@@ -69,6 +69,30 @@ def job_details(
 class _Base(BaseHandler):
     vendor = "synchroteam"
 
+    def write_through(self, write) -> None:
+        """Upsert the job into the mirror from Synchroteam's answer (``job/send`` and
+        ``job/schedule`` return the job, vendor-apis.md §2.3), so the board and the job page
+        show it at once instead of after the next sync. An answer without an id (a write
+        confirmed by a later look) or one the mapping refuses waits for the sync, which
+        quarantines it with its reason."""
+        from connectors.mapping import MappingError
+        from connectors.synchroteam.mapping import map_job
+        from connectors.synchroteam.models import SynchroteamJob
+
+        record = write.response if isinstance(write.response, dict) else None
+        if not record or record.get("id") is None:
+            return
+        try:
+            values = map_job(record)
+        except MappingError:
+            return
+        vendor_id = values.pop("vendor_id")
+        SynchroteamJob.objects.update_or_create(
+            connection=write.connection,
+            vendor_id=vendor_id,
+            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
+        )
+
 
 class JobCreate(_Base):
     """``POST job/send`` without ``id``: a new job whose ``myId`` is the write's marker."""

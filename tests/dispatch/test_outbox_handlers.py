@@ -63,6 +63,8 @@ def test_the_preview_shows_the_exact_job_send_body_with_the_marker_as_my_id(worl
     jobs = mirrored.sandbox.synchroteam.find("job", my_id=create.body["myId"])
     assert [j["id"] for j in jobs] == [int(write.remote_id)]
     assert jobs[0]["description"] == "No cooling upstairs"
+    mirrored_job = SynchroteamJob.objects.get(vendor_id=int(write.remote_id))  # at once, no sync
+    assert (mirrored_job.my_id, mirrored_job.tenant_id) == (create.body["myId"], world.tenant.id)
 
 
 def test_a_job_created_through_the_portal_appears_once_even_when_the_create_times_out_after_commit(
