@@ -96,6 +96,28 @@ class BaseHandler:
     def write_through(self, write: Any) -> None:
         return None
 
+    @staticmethod
+    def mirror_answer(write: Any, map_record, model) -> None:
+        """Upsert the vendor's answer to `write` (its `response`, one record with an ``id``)
+        into the mirror `model` through the vendor mapping `map_record`. An answer without an
+        id (a write confirmed by a later look) or one the mapping refuses is left for the next
+        sync, which quarantines it with its reason."""
+        from connectors.mapping import MappingError
+
+        record = write.response if isinstance(write.response, dict) else None
+        if not record or record.get("id") is None:
+            return
+        try:
+            values = map_record(record)
+        except MappingError:
+            return
+        vendor_id = values.pop("vendor_id")
+        model.objects.update_or_create(
+            connection=write.connection,
+            vendor_id=vendor_id,
+            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
+        )
+
 
 _HANDLERS: dict[str, WriteHandler] = {}
 

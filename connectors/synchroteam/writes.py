@@ -72,26 +72,11 @@ class _Base(BaseHandler):
     def write_through(self, write) -> None:
         """Upsert the job into the mirror from Synchroteam's answer (``job/send`` and
         ``job/schedule`` return the job, vendor-apis.md §2.3), so the board and the job page
-        show it at once instead of after the next sync. An answer without an id (a write
-        confirmed by a later look) or one the mapping refuses waits for the sync, which
-        quarantines it with its reason."""
-        from connectors.mapping import MappingError
+        show it at once instead of after the next sync (`BaseHandler.mirror_answer`)."""
         from connectors.synchroteam.mapping import map_job
         from connectors.synchroteam.models import SynchroteamJob
 
-        record = write.response if isinstance(write.response, dict) else None
-        if not record or record.get("id") is None:
-            return
-        try:
-            values = map_job(record)
-        except MappingError:
-            return
-        vendor_id = values.pop("vendor_id")
-        SynchroteamJob.objects.update_or_create(
-            connection=write.connection,
-            vendor_id=vendor_id,
-            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
-        )
+        self.mirror_answer(write, map_job, SynchroteamJob)
 
 
 class JobCreate(_Base):

@@ -270,26 +270,12 @@ class TicketCreate(_Base):
 
     def write_through(self, write) -> None:
         """Upsert the new ticket into the mirror from Syncro's own answer (``POST /tickets``
-        returns the ticket), so it can be picked at once instead of after the next sync. A
-        ticket confirmed by a later look (no response body kept) waits for the next sync; an
-        answer the mapping refuses is left for the sync to quarantine with its reason."""
-        from connectors.mapping import MappingError
+        returns the ticket), so it can be picked at once instead of after the next sync
+        (`BaseHandler.mirror_answer`)."""
         from connectors.syncro.mapping import map_ticket
         from connectors.syncro.models import SyncroTicket
 
-        record = write.response if isinstance(write.response, dict) else None
-        if not record or record.get("id") is None:
-            return
-        try:
-            values = map_ticket(record)
-        except MappingError:
-            return
-        vendor_id = values.pop("vendor_id")
-        SyncroTicket.objects.update_or_create(
-            connection=write.connection,
-            vendor_id=vendor_id,
-            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
-        )
+        self.mirror_answer(write, map_ticket, SyncroTicket)
 
     def find(self, client, write) -> list[str]:
         since = (write.first_sent_at or write.created_at) - dt.timedelta(minutes=10)
