@@ -434,6 +434,28 @@ def labor_types(tenant: Tenant) -> list[LaborType]:
     return [existing.get(k) or LaborType(tenant=tenant, kind=k) for k in LaborKind.values]
 
 
+def labor_types_save(*, tenant: Tenant, chosen: dict[str, int | None], by) -> int:
+    """Map each labor kind in `chosen` (``{kind: Syncro product id or None}``) to the tenant's
+    mirrored product; only kinds whose product changes are written. Returns how many changed.
+
+    Raises:
+        BillingError: a product id is not one of the tenant's mirrored products.
+    """
+    current = {lt.kind: lt.product_vendor_id for lt in labor_types(tenant)}
+    ids = {vid for vid in chosen.values() if vid}
+    products = {
+        p.vendor_id: p for p in SyncroProduct.objects.filter(tenant=tenant, vendor_id__in=ids)
+    }
+    if ids - set(products):
+        raise BillingError("One of the chosen products is not in this company's Syncro mirror.")
+    changed = 0
+    for kind, vid in chosen.items():
+        if (current.get(kind) or None) != (vid or None):
+            labor_type_set(tenant=tenant, kind=kind, product=products.get(vid), by=by)
+            changed += 1
+    return changed
+
+
 def labor_type_set(*, tenant: Tenant, kind: str, product: SyncroProduct | None, by) -> LaborType:
     """Map `kind` to a mirrored Syncro `product` of the same tenant (None = unmap).
 

@@ -34,7 +34,6 @@ from billing.models import BillingDraft, LaborKind
 from billing.ticket_views import syncro_or_404, ticket_or_404
 from connectors.outbox.models import VendorWrite
 from connectors.outbox.services import ResolveError, resolve_write
-from connectors.syncro.models import SyncroProduct
 
 QUEUE_SESSION_KEY = "billing_queue_filters"
 
@@ -44,6 +43,17 @@ def _is_approver(request: HttpRequest) -> bool:
 
 
 # --- drafts -----------------------------------------------------------------------------------
+def _draft_saved(request: HttpRequest, draft: BillingDraft, ticket) -> HttpResponse:
+    """Say the draft was saved and go to its page (``HX-Redirect`` for HTMX)."""
+    what = f"{draft.minutes} min {draft.get_labor_type_display()} on #{ticket.number}"
+    messages.success(request, f"Draft saved: {what}.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("billing:draft_detail", args=[draft.uuid])
+        return response
+    return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+
+
 @tenant_member_required()
 def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Bill time on a ticket: minutes and labor type asked (no default); saves a draft."""
@@ -61,15 +71,7 @@ def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
         except services.BillingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request,
-                f"Draft saved: {draft.minutes} min {draft.get_labor_type_display()} on #{ticket.number}.",
-            )
-            if request.htmx:
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = reverse("billing:draft_detail", args=[draft.uuid])
-                return response
-            return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+            return _draft_saved(request, draft, ticket)
     context = {
         "ticket": ticket,
         "form": form,
@@ -121,6 +123,19 @@ def _row_response(
     return trigger_client_event(response, "drafts-changed") if changed else response
 
 
+def _draft_edited(request: HttpRequest, draft: BillingDraft, form) -> bool:
+    """Save a valid edit form (True), or leave the form with its errors and what was typed."""
+    if not form.is_valid():
+        return False
+    try:
+        services.draft_update(draft=draft, by=request.user, **form.values())
+    except services.BillingError as exc:
+        form.add_error(None, str(exc))
+        return False
+    messages.success(request, "Draft updated. The original values are kept.")
+    return True
+
+
 @tenant_member_required()
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     """A draft: original / current / approved values, the exact payloads, whose key, writes,
@@ -140,14 +155,8 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("This draft cannot be edited by you now.")
-        if form.is_valid():
-            try:
-                services.draft_update(draft=draft, by=request.user, **form.values())
-            except services.BillingError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, "Draft updated. The original values are kept.")
-                return redirect("billing:draft_detail", draft_uuid=draft.uuid)
+        if _draft_edited(request, draft, form):
+            return redirect("billing:draft_detail", draft_uuid=draft.uuid)
     context = {
         **_draft_context(request, draft, can_approve),
         "form": form,
@@ -305,6 +314,25 @@ def invoice_preview(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 # --- writes ------------------------------------------------------------------------------------
+def _may_resolve(request: HttpRequest, write: VendorWrite) -> bool:
+    return _is_approver(request) or write.acting_user_id == request.user.pk
+
+
+def _resolve(request: HttpRequest, write: VendorWrite, form) -> tuple[VendorWrite, str]:
+    """Settle a write waiting for a person from the resolve form: ``(write, error)``."""
+    if not _may_resolve(request, write):
+        raise PermissionDenied("Only an approver or the person who asked can resolve this write.")
+    if not form.is_valid():
+        return write, "Choose what to do."
+    error = ""
+    try:
+        write = resolve_write(write=write, by=request.user, **form.cleaned_data)
+    except ResolveError as exc:
+        error = str(exc)
+    write.refresh_from_db()
+    return write, error
+
+
 @tenant_member_required()
 def write_status(request: HttpRequest, write_uuid) -> HttpResponse:
     """One vendor write's live state (polls itself while in progress); POST resolves a write
@@ -315,31 +343,14 @@ def write_status(request: HttpRequest, write_uuid) -> HttpResponse:
     error = ""
     form = billing_forms.ResolveForm(request.POST or None)
     if request.method == "POST":
-        if not (_is_approver(request) or write.acting_user_id == request.user.pk):
-            raise PermissionDenied(
-                "Only an approver or the person who asked can resolve this write."
-            )
-        if form.is_valid():
-            try:
-                write = resolve_write(write=write, by=request.user, **form.cleaned_data)
-            except ResolveError as exc:
-                error = str(exc)
-            write.refresh_from_db()
-        else:
-            error = "Choose what to do."
-    context = {
-        "w": write,
-        "error": error,
-        "can_resolve": _is_approver(request) or write.acting_user_id == request.user.pk,
-    }
-    if request.htmx:
-        response = render(request, "billing/_write.html", context)
-        return (
-            trigger_client_event(response, "drafts-changed")
-            if request.method == "POST"
-            else response
-        )
-    return render(request, "billing/write_page.html", context)
+        write, error = _resolve(request, write, form)
+    context = {"w": write, "error": error, "can_resolve": _may_resolve(request, write)}
+    if not request.htmx:
+        return render(request, "billing/write_page.html", context)
+    response = render(request, "billing/_write.html", context)
+    if request.method == "POST":
+        return trigger_client_event(response, "drafts-changed")
+    return response
 
 
 # --- labor types and audit -----------------------------------------------------------------------
@@ -364,28 +375,18 @@ def labor_types(request: HttpRequest) -> HttpResponse:
             messages.info(request, f"Matched {len(done)} unmapped labor type(s) by product name.")
             return redirect("billing:labor_types")
         if form.is_valid():
-            for kind in LaborKind.values:
-                vid = form.cleaned_data.get(kind)
-                product = (
-                    get_for_tenant_or_404(request, SyncroProduct, vendor_id=vid) if vid else None
-                )
-                if (current[kind].product_vendor_id or None) != (vid or None):
-                    services.labor_type_set(
-                        tenant=tenant, kind=kind, product=product, by=request.user
-                    )
-            messages.success(request, "Labor types saved.")
-            return redirect("billing:labor_types")
+            chosen = {kind: form.cleaned_data.get(kind) or None for kind in LaborKind.values}
+            try:
+                services.labor_types_save(tenant=tenant, chosen=chosen, by=request.user)
+            except services.BillingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Labor types saved.")
+                return redirect("billing:labor_types")
     rows = [(form[k], current[k]) for k in LaborKind.values]
-    return render(
-        request,
-        "billing/labor_types.html",
-        {
-            "form": form,
-            "rows": rows,
-            "can_edit": can_edit,
-            "product_count": len(form.fields[LaborKind.REMOTE].choices) - 1,
-        },
-    )
+    count = len(form.fields[LaborKind.REMOTE].choices) - 1
+    context = {"form": form, "rows": rows, "can_edit": can_edit, "product_count": count}
+    return render(request, "billing/labor_types.html", context)
 
 
 @tenant_member_required(roles=APPROVER_ROLES)

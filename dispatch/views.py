@@ -269,31 +269,36 @@ def _billable_job(request: HttpRequest, job_id: int) -> SynchroteamJob:
     return job
 
 
+def _drafted(request: HttpRequest, job, form) -> bool:
+    """Create the billing draft from a valid form (True), or keep the form with the error."""
+    d = form.cleaned_data
+    ticket = get_for_tenant_or_404(
+        request, SyncroTicket.objects.filter(is_deleted=False), vendor_id=d["ticket"]
+    )
+    try:
+        draft = services.job_draft_billing(
+            tenant=request.tenant,
+            job=job,
+            ticket=ticket,
+            labor_type=d["labor_type"],
+            by=request.user,
+        )
+    except BillingError as exc:
+        form.add_error(None, str(exc))
+        return False
+    messages.success(
+        request, f"Billing draft created on ticket #{ticket.number} ({draft.minutes} min)."
+    )
+    return True
+
+
 @tenant_member_required(roles=DRAFT_ROLES)
 def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
     """GET: pick the ticket and labor type. POST: the draft is created (billing's service)."""
     job = _billable_job(request, job_id)
     form = forms.DraftBillingForm(request.POST or None, tenant=request.tenant, job=job)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        ticket = get_for_tenant_or_404(
-            request, SyncroTicket.objects.filter(is_deleted=False), vendor_id=d["ticket"]
-        )
-        try:
-            draft = services.job_draft_billing(
-                tenant=request.tenant,
-                job=job,
-                ticket=ticket,
-                labor_type=d["labor_type"],
-                by=request.user,
-            )
-        except BillingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, f"Billing draft created on ticket #{ticket.number} ({draft.minutes} min)."
-            )
-            return redirect("dispatch:unbilled")
+    if request.method == "POST" and form.is_valid() and _drafted(request, job, form):
+        return redirect("dispatch:unbilled")
     context = {
         "job": job,
         "form": form,
