@@ -29,7 +29,21 @@ class EmailAuthenticationForm(AuthenticationForm):
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "four_eyes_approval", "overtime_hours_per_week"]
+        fields = [
+            "name",
+            "four_eyes_approval",
+            "billing_attribution",
+            "invoice_mode",
+            "currency",
+            "overtime_hours_per_week",
+        ]
+
+    def clean_currency(self) -> str:
+        """Three letters (ISO 4217), stored upper-case."""
+        code = (self.cleaned_data.get("currency") or "").strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise forms.ValidationError("Use the three-letter currency code, e.g. USD or EUR.")
+        return code
 
 
 class CredentialAdminForm(forms.ModelForm):

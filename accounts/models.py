@@ -61,6 +61,21 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
+class BillingAttribution(models.TextChoices):
+    """Whose Syncro key sends an approved draft's writes (seed /syncro "Attribution rule": the
+    person who did the work; the approver is the alternative some offices want)."""
+
+    DRAFTER = "drafter", "The person who did the work (who drafted it)"
+    APPROVER = "approver", "The person who approves it"
+
+
+class InvoiceMode(models.TextChoices):
+    """How approved billable time becomes a Syncro invoice."""
+
+    PER_DRAFT = "per_draft", "Invoice each draft at once (the runbook's flow)"
+    PER_TICKET = "per_ticket", "Invoice per ticket: approve line items, then the invoice"
+
+
 class Tenant(models.Model):
     """A company using the portal: every vendor connection, mirror row and draft belongs to one."""
 
@@ -72,6 +87,24 @@ class Tenant(models.Model):
         help_text="Billing drafts must be approved by someone other than the person who drafted them.",
     )
     overtime_hours_per_week = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        help_text="ISO 4217 code of the Syncro account's prices (Syncro's API does not say it).",
+    )
+    billing_attribution = models.CharField(
+        max_length=20,
+        choices=BillingAttribution.choices,
+        default=BillingAttribution.DRAFTER,
+        help_text="Whose Syncro key makes a draft's billing writes once it is approved.",
+    )
+    invoice_mode = models.CharField(
+        max_length=20,
+        choices=InvoiceMode.choices,
+        default=InvoiceMode.PER_DRAFT,
+        help_text="Invoice each draft as soon as it is approved, or gather a ticket's approved "
+        "line items on an invoice that is approved on its own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -59,3 +59,26 @@ def minutes_from_seconds(seconds) -> str:
     except (TypeError, ValueError):
         return ""
     return minutes_hm(round(seconds / 60)) if seconds else ""
+
+
+#: Symbols shown before an amount; other currencies show their ISO code after it.
+CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "GBP": "£", "EUR": "€", "NZD": "NZ$"}
+
+
+@register.filter
+def money(value, currency: str = "USD") -> str:
+    """``Decimal("56.25")|money:"USD"`` → ``"$56.25"``; thousands separated; "—" when unknown
+    (a labor type without a priced product)."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        return "—"
+    code = (currency or "USD").upper()
+    text = f"{abs(amount):,.2f}"
+    sign = "−" if amount < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
