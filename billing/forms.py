@@ -11,7 +11,7 @@ from django import forms
 from accounts.models import Tenant
 from accounts.widgets import FastSelect
 from billing import lists
-from billing.models import BillingDraft, LaborKind, LaborType
+from billing.models import BillingDraft, LaborKind
 from billing.selectors import TicketFilters, customer_choices
 from connectors.syncro.models import SyncroProduct
 
@@ -175,14 +175,14 @@ class DraftForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        mapped = {
-            lt.kind: lt
-            for lt in LaborType.objects.filter(tenant=tenant, product_vendor_id__isnull=False)
-        }
+        from billing.money import labor_rates
+        from billing.templatetags.billing_tags import money
+
+        rates = {k: r for k, r in labor_rates(tenant).items() if r.product_vendor_id is not None}
         self.fields["labor_type"].choices = EMPTY + [
-            (k, f"{label} ({mapped[k].product_name})")
+            (k, f"{label} ({_rate_label(rates[k], money)})")
             for k, label in LaborKind.choices
-            if k in mapped
+            if k in rates
         ]
         self.fields["minutes"].widget.attrs.update(
             {"placeholder": "e.g. 45", "inputmode": "numeric"}
@@ -212,6 +212,57 @@ class DraftForm(forms.Form):
             "comment_do_not_email": quiet,
             "line_description": d["line_description"],
         }
+
+
+def _rate_label(rate, money) -> str:
+    if rate.per_hour is None:
+        return f"{rate.product_name}, no price in Syncro"
+    return f"{rate.product_name}, {money(rate.per_hour, rate.currency)}/h"
+
+
+#: django.core.signing salt of the draft form's one-time token
+FORM_TOKEN_SALT = "fieldline.billing.draft-form"  # noqa: S105 (a salt, not a secret)
+
+
+class FormTokenRefused(Exception):
+    """The draft form's one-time token is missing, forged or made for another person/ticket."""
+
+
+def draft_form_token(*, tenant: Tenant, user, ticket_id: int) -> str:
+    """A signed one-time token for one "Bill time" form: (tenant, person, ticket, nonce).
+    Saving the form twice with it makes one draft (`BillingDraft.form_nonce`)."""
+    import secrets
+
+    from django.core import signing
+
+    payload = {"t": tenant.pk, "u": user.pk, "o": int(ticket_id), "n": secrets.token_hex(16)}
+    return signing.dumps(payload, salt=FORM_TOKEN_SALT)
+
+
+def draft_form_nonce(token: str, *, tenant: Tenant, user, ticket_id: int) -> str:
+    """The nonce of a `draft_form_token` made for exactly this tenant, person and ticket.
+
+    Raises:
+        FormTokenRefused: with a sentence for the person.
+    """
+    from django.core import signing
+
+    if not token or len(token) > 500:
+        raise FormTokenRefused("This form has no save token. Nothing was saved; save again.")
+    try:
+        data = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=7 * 24 * 3600)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise FormTokenRefused(
+            "This form was not made by the portal (or is older than a week). Nothing was "
+            "saved; check the values and save again."
+        ) from None
+    if not isinstance(data, dict) or (data.get("t"), data.get("u"), data.get("o")) != (
+        tenant.pk,
+        user.pk,
+        int(ticket_id),
+    ):
+        raise FormTokenRefused("This form was made for another person or ticket. Nothing saved.")
+    return str(data.get("n") or "")
 
 
 class RejectForm(forms.Form):

@@ -85,6 +85,7 @@ class DraftStatus(models.TextChoices):
     PENDING = "pending", "Awaiting approval"
     APPROVED = "approved", "Approved, sending"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    BILLED = "billed", "On the ticket, to invoice"
     INVOICED = "invoiced", "Invoiced"
     REJECTED = "rejected", "Rejected"
 
@@ -106,10 +107,27 @@ _STATUS_FROM_BATCH = {
 
 
 def status_condition(status: str) -> models.Q:
-    """The filter for drafts whose derived status is `status` (a `DraftStatus` value)."""
+    """The filter for drafts whose derived status is `status` (a `DraftStatus` value).
+
+    A draft approved with ``invoice_separately`` (the company invoices per ticket) whose writes
+    are done is BILLED until the `TicketInvoice` that carries it is done, then INVOICED.
+    """
+    approved = models.Q(decision=Decision.APPROVED)
+    done_alone = approved & models.Q(batch__state="done")
+    if status == DraftStatus.INVOICED:
+        return done_alone & (
+            models.Q(invoice_separately=False)
+            | models.Q(invoice_separately=True, ticket_invoice__batch__state="done")
+        )
+    if status == DraftStatus.BILLED:
+        return (
+            done_alone
+            & models.Q(invoice_separately=True)
+            & ~models.Q(ticket_invoice__batch__state="done")
+        )
     for batch_state, derived in _STATUS_FROM_BATCH.items():
         if status == derived:
-            return models.Q(decision=Decision.APPROVED, batch__state=batch_state)
+            return approved & models.Q(batch__state=batch_state)
     return models.Q(decision=status)
 
 
@@ -137,10 +155,14 @@ class DraftQuerySet(models.QuerySet):
     def with_status(self) -> DraftQuerySet:
         """Annotate ``status_value`` (the derived status) for grouping in SQL."""
         whens = [
+            models.When(status_condition(s), then=models.Value(str(s)))
+            for s in (DraftStatus.INVOICED, DraftStatus.BILLED)
+        ] + [
             models.When(
                 decision=Decision.APPROVED, batch__state=state, then=models.Value(str(derived))
             )
             for state, derived in _STATUS_FROM_BATCH.items()
+            if state != "done"
         ]
         return self.annotate(
             status_value=models.Case(
@@ -200,6 +222,28 @@ class BillingDraft(models.Model):
         help_text="The writes approving it queued (comment, line item, invoice, status).",
     )
 
+    form_nonce = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The one-time token of the form that saved it (a re-submit finds this draft).",
+    )
+    duplicate_warning = models.TextField(
+        blank=True,
+        help_text="Why this draft may bill work already billed (set when saved or edited).",
+    )
+    invoice_separately = models.BooleanField(
+        default=False,
+        help_text="Approved as line item only; its ticket's invoice is approved on its own.",
+    )
+    ticket_invoice = models.ForeignKey(
+        "billing.TicketInvoice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="drafts",
+    )
+
     minutes = models.PositiveIntegerField()
     labor_type = models.CharField(max_length=20, choices=LaborKind.choices)
     product_vendor_id = models.BigIntegerField(help_text="Syncro product id of the labor type.")
@@ -237,6 +281,13 @@ class BillingDraft(models.Model):
             models.Index(fields=["tenant", "drafted_by", "decision"], name="draft_tech"),
             models.Index(fields=["tenant", "customer_vendor_id", "decision"], name="draft_cust"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "form_nonce"],
+                condition=~models.Q(form_nonce=""),
+                name="draft_one_per_form",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.ticket_number} {self.minutes} min {self.labor_type} ({self.status})"
@@ -262,9 +313,15 @@ class BillingDraft(models.Model):
     @property
     def status(self) -> str:
         """The derived status (a `DraftStatus` value): the decision, and once approved the
-        state of its write batch (sending, invoiced, needs attention)."""
+        state of its write batch (sending, invoiced, needs attention); a draft invoiced per
+        ticket is BILLED until its ticket's invoice is done."""
         if self.decision == Decision.APPROVED and self.batch_id is not None:
-            return _STATUS_FROM_BATCH.get(self.batch.state, DraftStatus.APPROVED)
+            status = _STATUS_FROM_BATCH.get(self.batch.state, DraftStatus.APPROVED)
+            if status == DraftStatus.INVOICED and self.invoice_separately:
+                invoice = self.ticket_invoice
+                done = invoice is not None and invoice.status == DraftStatus.INVOICED
+                return DraftStatus.INVOICED if done else DraftStatus.BILLED
+            return status
         return self.decision
 
     def get_status_display(self) -> str:
@@ -301,6 +358,70 @@ class BillingDraft(models.Model):
         return f"draft:{self.uuid}:{step}"
 
 
+class TicketInvoice(models.Model):
+    """The invoice of one Syncro ticket's approved line items, approved on its own (the
+    company's ``invoice_mode`` is per ticket; product card: "approve billing line items and
+    invoices").
+
+    Drafts approved on the ticket join its one open (pending) invoice (`BillingDraft.
+    ticket_invoice`). Approving it queues ``POST /invoices`` (Syncro pulls every not yet
+    invoiced line item of the ticket), checked with ``GET /invoices/{id}`` for every line, then
+    ``PUT /tickets/{id}`` status Invoiced, as one `WriteBatch`.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ticket_invoices")
+    connection = models.ForeignKey(
+        "connectors.Connection", on_delete=models.PROTECT, related_name="+"
+    )
+    ticket_vendor_id = models.BigIntegerField(help_text="Syncro ticket id.")
+    ticket_number = models.CharField(max_length=40, blank=True)
+    ticket_subject = models.CharField(max_length=500, blank=True)
+    customer_vendor_id = models.BigIntegerField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    batch = models.OneToOneField(
+        "outbox.WriteBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ticket_invoice",
+    )
+    approved = models.JSONField(default=dict, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "ticket_vendor_id"],
+                condition=models.Q(decision="pending"),
+                name="ticketinvoice_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice of #{self.ticket_number} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == Decision.PENDING
+
+    @property
+    def status(self) -> str:
+        """PENDING, then APPROVED (sending), NEEDS_ATTENTION or INVOICED from its batch."""
+        if self.decision == Decision.APPROVED and self.batch_id is not None:
+            return _STATUS_FROM_BATCH.get(self.batch.state, DraftStatus.APPROVED)
+        return self.decision
+
+    def get_status_display(self) -> str:
+        return DraftStatus(self.status).label
+
+
 class ApprovalEvent(models.Model):
     """An audit row: who did what to a draft (or a ticket action), when, before and after.
 
@@ -321,10 +442,14 @@ class ApprovalEvent(models.Model):
         CONFIRMED = "confirmed", "Confirmed by vendor"
         FAILED = "failed", "Failed"
         RESOLVED = "resolved", "Resolved by a person"
+        CORRECTED = "corrected", "Refused write corrected"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="approval_events")
     draft = models.ForeignKey(
         BillingDraft, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    ticket_invoice = models.ForeignKey(
+        TicketInvoice, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     ticket_vendor_id = models.BigIntegerField(null=True, blank=True)
     ticket_number = models.CharField(max_length=40, blank=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
 from billing.lists import CLOSED_STATUSES, NOT_CLOSED
-from billing.models import ApprovalEvent, BillingDraft
+from billing.models import ApprovalEvent, BillingDraft, minutes_to_hours
 from connectors.models import Connection
 from connectors.syncro.models import (
     SyncroContact,
@@ -61,6 +62,52 @@ def queue_drafts(
     if age:
         qs = qs.filter(created_at__lt=timezone.now() - dt.timedelta(days=int(age)))
     return qs.order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    """What the queue's filters select: how many drafts, hours and amount (Decimal, None
+    when no draft is priced); `unpriced` counts drafts whose product has no price."""
+
+    count: int
+    hours: Decimal
+    amount: Decimal | None
+    unpriced: int
+
+
+def queue_totals(tenant: Tenant, qs: QuerySet[BillingDraft]) -> QueueTotals:
+    """`QueueTotals` of the filtered queue `qs` in one grouped query: each draft is priced as
+    Syncro will (its hours rounded to 0.01, × its product's rate, to the cent)."""
+    from billing import money
+
+    groups = list(
+        qs.order_by()
+        .values("product_vendor_id", "minutes")
+        .annotate(n=Count("id"))
+        .values_list("product_vendor_id", "minutes", "n")
+    )
+    prices = money.product_prices(tenant, [g[0] for g in groups])
+    count, hours, amount, unpriced = 0, Decimal("0"), Decimal("0"), 0
+    for product, minutes, n in groups:
+        count += n
+        hours += minutes_to_hours(minutes) * n
+        line = money.amount(minutes, prices.get(product))
+        if line is None:
+            unpriced += n
+        else:
+            amount += line * n
+    priced = count - unpriced
+    return QueueTotals(count, hours, amount if priced else None, unpriced)
+
+
+def invoices_to_approve(tenant: Tenant, user, *, role: str | None = None) -> list:
+    """The tenant's ticket invoices waiting for approval, each as its `InvoiceReview`."""
+    from billing import invoicing
+
+    return [
+        invoicing.invoice_review(inv, user, role=role)
+        for inv in invoicing.pending_invoices(tenant).select_related("tenant", "connection")
+    ]
 
 
 def writes_by_draft(drafts: list[BillingDraft]) -> dict:

@@ -1,65 +1,39 @@
-"""Billing drafts and their approval, labor types, and the audit trail (HackSoft-style services).
+"""Billing drafts: saving and editing them, rejecting them, labor types and the drafts' audit
+rows (HackSoft-style services). Approving is `billing.approval`; a ticket's own invoice is
+`billing.invoicing`; ticket actions are `billing.ticket_actions`.
 
-A draft's approval is planned on the server (`draft_plan` -> `connectors.outbox.plans.WritePlan`,
-four chained writes), shown as the exact JSON, and queued by `draft_approve` in the same
-`transaction.atomic()` as the draft's decision and the `ApprovalEvent` that records it. The
-draft owns the resulting `WriteBatch` (``BillingDraft.batch``); its status after approval is the
-batch's state, which the outbox keeps in step with the writes. Ticket actions are in
-`billing.ticket_actions`.
+Seed /syncro hard rules kept here:
 
-Seed /syncro hard rules and where they are kept:
-
-* "show the full payload before any POST": `draft_plan` is what the draft page shows and what
-  `draft_approve` queues; an approval whose plan changed since it was shown is refused
-  (`PlanChanged`, by the plan's fingerprint).
-* "never retry blind": the outbox's marker + verify-before-resend; approving twice finds the
-  draft approved and queues nothing more.
 * "always ask minutes and labor type": `draft_create` requires both (no defaults in the form).
-* ``taxable: false`` sent explicitly; ``price_retail`` never sent (Syncro prices from the product).
-* attribution: the acting user's Syncro key (`Credential.objects.for_actor`), with a warning
-  when it is the tenant's shared key.
+* one draft per piece of work: a form's one-time token (`form_nonce`) makes a double or triple
+  submit save one draft; a draft of the same ticket, minutes and labor type as another open or
+  sent draft of the last 7 days, or on a ticket already Invoiced, is saved with a
+  `duplicate_warning` that approval asks to confirm (`duplicate_warning_for`).
+* every change writes its `ApprovalEvent` in the same transaction (`draft_event`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import (
-    APPROVER_ROLES,
-    ActorCredential,
-    Membership,
-    NoCredential,
-    Tenant,
-)
+from accounts.models import APPROVER_ROLES, Membership, Tenant
 from billing.models import (
     ApprovalEvent,
     BillingDraft,
     Decision,
     LaborKind,
     LaborType,
-    minutes_to_hours,
 )
-from billing.ticket_actions import comment_payload
 from connectors.models import Connection
-from connectors.outbox.models import VendorWrite
-from connectors.outbox.plans import WritePlan, plan_actor
-from connectors.outbox.services import plan_enqueue
 from connectors.syncro.models import SyncroProduct, SyncroTicket
-from connectors.syncro.writes import (
-    COMMENT_CREATE,
-    INVOICE_CREATE,
-    LINE_ITEM_CREATE,
-    TICKET_UPDATE,
-)
 
-INVOICE_CATEGORY = "Standard"  # seed /syncro "Create from ticket" body
 INVOICED_STATUS = "Invoiced"
-#: `WriteBatch.kind` of a draft's approval.
-BATCH_KIND = "billing.draft"
+#: How far back a draft of the same work counts as a possible duplicate.
+DUPLICATE_WINDOW = dt.timedelta(days=7)
 
 
 class BillingError(Exception):
@@ -85,6 +59,45 @@ def labor_type_for(tenant: Tenant, kind: str) -> LaborType:
     return lt
 
 
+def duplicate_warning_for(draft: BillingDraft) -> str:
+    """Why `draft` may bill work already billed, in one sentence ("" when nothing matches):
+    another not rejected draft of the last `DUPLICATE_WINDOW` with the same ticket, minutes
+    and labor type, or the ticket already ``Invoiced`` in the mirror."""
+    since = timezone.now() - DUPLICATE_WINDOW
+    twin = (
+        BillingDraft.objects.filter(
+            tenant_id=draft.tenant_id,
+            ticket_vendor_id=draft.ticket_vendor_id,
+            minutes=draft.minutes,
+            labor_type=draft.labor_type,
+            created_at__gte=since,
+        )
+        .exclude(decision=Decision.REJECTED)
+        .exclude(pk=draft.pk)
+        .select_related("drafted_by", "batch")
+        .order_by("-created_at")
+        .first()
+    )
+    if twin is not None:
+        return (
+            f"Possible duplicate: {twin.drafted_by} drafted the same {twin.minutes} min "
+            f"{twin.get_labor_type_display().lower()} on #{twin.ticket_number} "
+            f"{timezone.localtime(twin.created_at):%Y-%m-%d %H:%M} "
+            f"({twin.get_status_display().lower()})."
+        )
+    status = (
+        SyncroTicket.objects.filter(tenant_id=draft.tenant_id, vendor_id=draft.ticket_vendor_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status == INVOICED_STATUS:
+        return (
+            f"Ticket #{draft.ticket_number} is already Invoiced in Syncro: this time would be "
+            "billed on a new invoice."
+        )
+    return ""
+
+
 def draft_create(
     *,
     tenant: Tenant,
@@ -98,51 +111,75 @@ def draft_create(
     comment_hidden: bool,
     comment_do_not_email: bool,
     line_description: str,
+    form_nonce: str = "",
 ) -> BillingDraft:
     """Draft billable time on `ticket`; records a DRAFTED event in the same transaction.
 
     Args:
         minutes: whole minutes worked (> 0); billed as ``minutes / 60`` decimal hours.
         labor_type: a `LaborKind` value the tenant has mapped to a Syncro product.
+        form_nonce: the server-made one-time token of the form (`billing.forms.form_nonce`);
+            a second save with the same token returns the first draft unchanged.
     Raises:
         BillingError: minutes not positive or labor type not mapped.
     """
+    if form_nonce:
+        existing = BillingDraft.objects.filter(tenant=tenant, form_nonce=form_nonce).first()
+        if existing is not None:
+            return existing
     if minutes is None or minutes <= 0:
         raise BillingError("Minutes must be a positive number.")
     lt = labor_type_for(tenant, labor_type)
-    with transaction.atomic():
-        draft = BillingDraft(
-            tenant=tenant,
-            connection=connection,
-            ticket_vendor_id=ticket.vendor_id,
-            ticket_number=ticket.number,
-            ticket_subject=ticket.subject,
-            customer_vendor_id=ticket.customer_vendor_id,
-            customer_name=ticket.customer_name,
-            drafted_by=by,
-            minutes=minutes,
-            labor_type=labor_type,
-            product_vendor_id=lt.product_vendor_id,
-            product_name=lt.product_name,
-            comment_subject=comment_subject,
-            comment_body=comment_body,
-            comment_hidden=comment_hidden,
-            comment_do_not_email=comment_do_not_email,
-            line_description=line_description,
-        )
-        draft.original = draft.values()
-        draft.save()
-        _event(draft, ApprovalEvent.Kind.DRAFTED, by, after=draft.values())
+    draft = BillingDraft(
+        tenant=tenant,
+        connection=connection,
+        ticket_vendor_id=ticket.vendor_id,
+        ticket_number=ticket.number,
+        ticket_subject=ticket.subject,
+        customer_vendor_id=ticket.customer_vendor_id,
+        customer_name=ticket.customer_name,
+        drafted_by=by,
+        form_nonce=form_nonce,
+        minutes=minutes,
+        labor_type=labor_type,
+        product_vendor_id=lt.product_vendor_id,
+        product_name=lt.product_name,
+        comment_subject=comment_subject,
+        comment_body=comment_body,
+        comment_hidden=comment_hidden,
+        comment_do_not_email=comment_do_not_email,
+        line_description=line_description,
+    )
+    draft.original = draft.values()
+    try:
+        with transaction.atomic():
+            draft.duplicate_warning = duplicate_warning_for(draft)
+            draft.save()
+            draft_event(
+                draft,
+                ApprovalEvent.Kind.DRAFTED,
+                by,
+                after=draft.values(),
+                note=draft.duplicate_warning,
+            )
+    except IntegrityError:
+        if not form_nonce:
+            raise
+        # the same form saved at the same moment by a parallel request: that one won
+        return BillingDraft.objects.get(tenant=tenant, form_nonce=form_nonce)
     return draft
 
 
 def draft_update(*, draft: BillingDraft, by, **values) -> BillingDraft:
-    """Edit a pending draft (the original values stay in `draft.original`); EDITED event.
+    """Edit a pending or rejected draft (the original values stay in `draft.original`); an
+    EDITED event. An edit clears an earlier decision: a rejected draft is pending again and
+    needs a new approval. The duplicate warning is worked out again.
 
     Args:
         values: any of `BillingDraft.EDITABLE`.
     Raises:
-        BillingError: the draft is no longer pending, or the labor type is not mapped.
+        BillingError: the draft was approved (its writes are queued), or minutes are not
+            positive, or the labor type is not mapped.
         PermissionDenied: the person is neither the drafter nor an approver.
     """
     _require_editor(draft, by)
@@ -151,8 +188,8 @@ def draft_update(*, draft: BillingDraft, by, **values) -> BillingDraft:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     with transaction.atomic():
         draft = BillingDraft.objects.select_for_update().get(pk=draft.pk)
-        if not draft.is_pending:
-            raise BillingError("Only a draft awaiting approval can be edited.")
+        if draft.decision == Decision.APPROVED:
+            raise BillingError("An approved draft cannot be edited: its writes are queued.")
         before = draft.values()
         if "minutes" in values and (values["minutes"] is None or values["minutes"] <= 0):
             raise BillingError("Minutes must be a positive number.")
@@ -164,8 +201,14 @@ def draft_update(*, draft: BillingDraft, by, **values) -> BillingDraft:
         after = draft.values()
         if after == before:
             return draft
+        note = ""
+        if draft.decision == Decision.REJECTED:
+            note = f"reopened: the rejection by {draft.rejected_by} is cleared"
+            draft.decision = Decision.PENDING
+            draft.rejected_by, draft.rejected_at, draft.reject_reason = None, None, ""
+        draft.duplicate_warning = duplicate_warning_for(draft)
         draft.save()
-        _event(draft, ApprovalEvent.Kind.EDITED, by, before=before, after=after)
+        draft_event(draft, ApprovalEvent.Kind.EDITED, by, before=before, after=after, note=note)
     return draft
 
 
@@ -186,7 +229,7 @@ def draft_reject(*, draft: BillingDraft, by, reason: str) -> BillingDraft:
         draft.decide(Decision.REJECTED, by=by)
         draft.reject_reason = reason
         draft.save()
-        _event(
+        draft_event(
             draft,
             ApprovalEvent.Kind.REJECTED,
             by,
@@ -195,236 +238,6 @@ def draft_reject(*, draft: BillingDraft, by, reason: str) -> BillingDraft:
             note=reason,
         )
     return draft
-
-
-def draft_plan(draft: BillingDraft, *, actor: ActorCredential | None | bool = True) -> WritePlan:
-    """The four writes approving `draft` will queue, chained: comment → line item → invoice →
-    status Invoiced (seed /syncro "Billing workflow" steps 4–8). Business keys are
-    ``draft:<uuid>:<step>``.
-
-    The line item is ``{"product_id", "quantity" (decimal hours), "name", "description",
-    "taxable": false}``; no ``price_retail`` so Syncro prices from the product.
-
-    Args:
-        actor: whose key will send them; True (default) = look it up for the draft's tenant
-            with no particular person (use `draft_plan_for` for an approver).
-    """
-    plan = WritePlan(
-        connection=draft.connection,
-        kind=BATCH_KIND,
-        key=f"draft:{draft.uuid}",
-        label=f"{draft.minutes} min {draft.get_labor_type_display()} on #{draft.ticket_number}",
-        subject={"ticket_id": draft.ticket_vendor_id, "ticket_number": draft.ticket_number},
-        actor=None if actor is True or actor is False else actor,
-    )
-    target = {"ticket_id": draft.ticket_vendor_id}
-    comment = plan.add(
-        COMMENT_CREATE,
-        target,
-        comment_payload(
-            subject=draft.comment_subject,
-            body=draft.comment_body,
-            hidden=draft.comment_hidden,
-            do_not_email=draft.comment_do_not_email,
-        ),
-        "comment",
-    )
-    line = plan.add(
-        LINE_ITEM_CREATE,
-        target,
-        {
-            "product_id": draft.product_vendor_id,
-            "quantity": float(minutes_to_hours(draft.minutes)),
-            "name": draft.product_name,
-            "description": draft.line_description,
-            "taxable": False,
-        },
-        "line_item",
-        after=comment,
-    )
-    invoice = plan.add(
-        INVOICE_CREATE,
-        target,
-        {
-            "ticket_id": draft.ticket_vendor_id,
-            "customer_id": draft.customer_vendor_id,
-            "category": INVOICE_CATEGORY,
-        },
-        "invoice",
-        after=line,
-    )
-    plan.add(TICKET_UPDATE, target, {"status": INVOICED_STATUS}, "status", after=invoice)
-    return plan
-
-
-def draft_plan_for(draft: BillingDraft, user) -> WritePlan:
-    """`draft_plan` with the key `user` would approve it with (theirs, else the shared one)."""
-    return draft_plan(draft, actor=plan_actor(draft.connection, user))
-
-
-def approval_credential(tenant: Tenant, user) -> ActorCredential | None:
-    """Whose Syncro key approving as `user` would use (None when there is none at all)."""
-    connection = Connection.objects.filter(tenant=tenant, vendor="syncro").first()
-    if connection is None:
-        return None
-    return plan_actor(connection, user)
-
-
-def _membership(tenant: Tenant, user) -> Membership | None:
-    return Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()
-
-
-def can_approve(draft: BillingDraft, user, *, role: str | None = None) -> bool:
-    """True when `user` (with `role` in the draft's tenant, looked up when None) may approve
-    `draft` now: an approver role, four-eyes respected, the draft pending."""
-    try:
-        check_can_approve(draft, user, role=role)
-    except (PermissionDenied, BillingError):
-        return False
-    return True
-
-
-def check_can_approve(draft: BillingDraft, by, *, role: str | None = None) -> None:
-    """Raise unless `by` may approve `draft`.
-
-    Raises:
-        PermissionDenied: not an owner, admin or billing member of the draft's tenant.
-        BillingError: four-eyes approval is on and `by` drafted it, or the draft is not pending.
-    """
-    if role is None:
-        membership = _membership(draft.tenant, by)
-        role = membership.role if membership else None
-    if role not in APPROVER_ROLES:
-        raise PermissionDenied("Your role cannot approve billing drafts.")
-    if draft.tenant.four_eyes_approval and draft.drafted_by_id == by.pk:
-        raise BillingError(
-            "Four-eyes approval is on for this company: someone other than the person who "
-            "drafted it must approve."
-        )
-    if not draft.is_pending:
-        raise BillingError(
-            f"This draft is {draft.get_status_display().lower()}, not awaiting approval."
-        )
-
-
-def draft_approve(*, draft: BillingDraft, by, fingerprint: str | None = None) -> list[VendorWrite]:
-    """Approve `draft`: in one transaction the draft becomes APPROVED, its four writes are
-    queued in the outbox as one `WriteBatch` the draft owns (chained with ``depends_on``) and an
-    APPROVED event is written.
-
-    Args:
-        fingerprint: the `WritePlan.fingerprint` of the plan the person was shown; when given
-            and different from the plan now, nothing is approved.
-    Returns the four VendorWrites (comment, line item, invoice, status).
-    Raises:
-        PermissionDenied, BillingError: see `check_can_approve`.
-        PlanChanged: the plan is not the one shown.
-        NoCredential: no Syncro key for `by` and no shared one (nothing is changed).
-    """
-    with transaction.atomic():
-        draft = (
-            BillingDraft.objects.select_for_update(of=("self",))
-            .select_related("tenant", "connection")
-            .get(pk=draft.pk)
-        )
-        check_can_approve(draft, by)
-        plan = draft_plan_for(draft, by)
-        if fingerprint is not None and not fingerprint:
-            raise PlanChanged(
-                "Open the draft (or the queue) to see what will be sent to Syncro, then approve."
-            )
-        if fingerprint is not None and fingerprint != plan.fingerprint:
-            raise PlanChanged(
-                "This draft changed since you looked at it (someone edited it, or your Syncro "
-                "key changed). Check what will be sent and approve again."
-            )
-        batch = plan_enqueue(plan, by=by)
-        writes = draft_writes_of(batch)
-        before = {"status": draft.status}
-        draft.decide(Decision.APPROVED, by=by)
-        draft.batch = batch
-        draft.used_shared_key = any(w.used_shared_key for w in writes)
-        draft.approved = {
-            "values": draft.values(),
-            "original": draft.original,
-            "writes": [
-                {
-                    "operation": w.operation,
-                    "business_key": w.business_key,
-                    "uuid": str(w.uuid),
-                    "payload": w.payload,
-                }
-                for w in writes
-            ],
-            "shared_key": draft.used_shared_key,
-        }
-        draft.save()
-        _event(
-            draft,
-            ApprovalEvent.Kind.APPROVED,
-            by,
-            before=before,
-            after={"status": Decision.APPROVED, "values": draft.values()},
-            note="with the tenant's shared Syncro key" if draft.used_shared_key else "",
-        )
-    return writes
-
-
-@dataclass
-class BulkResult:
-    """What a bulk approval did: drafts approved, and drafts skipped with the reason."""
-
-    approved: list[BillingDraft]
-    skipped: list[tuple[BillingDraft, str]]
-
-
-def drafts_approve(*, tenant: Tenant, choices: Iterable[str], by) -> BulkResult:
-    """Approve several drafts, each in its own transaction (one refusal does not undo others).
-
-    Args:
-        choices: ``"<draft uuid>:<plan fingerprint>"`` values of the queue's checkboxes. Drafts
-            of another tenant and malformed values are ignored (never loaded); a draft whose
-            plan changed since the queue was shown is skipped with the reason.
-    """
-    wanted: dict[str, str] = {}
-    for value in choices:
-        draft_uuid, _, fingerprint = str(value).partition(":")
-        if _is_uuid(draft_uuid) and fingerprint:
-            wanted[draft_uuid] = fingerprint
-    result = BulkResult([], [])
-    for draft in BillingDraft.objects.filter(tenant=tenant, uuid__in=list(wanted)):
-        try:
-            draft_approve(draft=draft, by=by, fingerprint=wanted[str(draft.uuid)])
-        except (BillingError, PermissionDenied, NoCredential) as exc:
-            result.skipped.append((draft, str(exc)))
-        else:
-            draft.refresh_from_db()
-            result.approved.append(draft)
-    return result
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid as uuid_module
-
-    try:
-        uuid_module.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return True
-
-
-_STEP_ORDER = {"comment": 0, "line_item": 1, "invoice": 2, "status": 3}
-
-
-def draft_writes_of(batch) -> list[VendorWrite]:
-    """A draft batch's writes in chain order."""
-    writes = list(batch.writes.all())
-    return sorted(writes, key=lambda w: _STEP_ORDER.get(w.business_key.rsplit(":", 1)[-1], 9))
-
-
-def draft_writes(draft: BillingDraft) -> list[VendorWrite]:
-    """The draft's vendor writes in chain order (empty before approval)."""
-    return draft_writes_of(draft.batch) if draft.batch_id else []
 
 
 # --- labor types --------------------------------------------------------------------------
@@ -477,9 +290,14 @@ def labor_type_set(*, tenant: Tenant, kind: str, product: SyncroProduct | None, 
 
 
 # --- audit ----------------------------------------------------------------------------------
-def _event(
+def draft_event(
     draft: BillingDraft, kind: str, actor, *, before=None, after=None, note=""
 ) -> ApprovalEvent:
+    """Write the audit row of a change to `draft` (call inside the change's transaction).
+
+    Args:
+        kind: an `ApprovalEvent.Kind`; before / after: JSON-safe snapshots.
+    """
     return ApprovalEvent.objects.create(
         tenant_id=draft.tenant_id,
         draft=draft,
@@ -496,6 +314,6 @@ def _event(
 def _require_editor(draft: BillingDraft, by) -> None:
     if draft.drafted_by_id == by.pk:
         return
-    membership = _membership(draft.tenant, by)
+    membership = Membership.objects.filter(tenant=draft.tenant, user=by, is_active=True).first()
     if membership is None or membership.role not in APPROVER_ROLES:
         raise PermissionDenied("Only the person who drafted it or an approver can edit a draft.")

@@ -23,8 +23,8 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import NoCredential
+from billing import draft_plan, lists, selectors, ticket_actions
 from billing import forms as billing_forms
-from billing import lists, selectors, services, ticket_actions
 from connectors.outbox.models import VendorWrite
 from connectors.outbox.plans import PlanRefused, WritePlan, new_nonce
 from connectors.syncro.models import SyncroCustomer, SyncroTicket
@@ -162,7 +162,7 @@ def _action(request: HttpRequest, action: Action) -> HttpResponse:
         "form": form,
         "ticket": action.ticket,
         "action_url": request.path,
-        "credential": services.approval_credential(request.tenant, request.user),
+        "credential": draft_plan.approval_credential(request.tenant, request.user),
         **action.extra,
     }
     if request.method == "POST" and step in ("preview", "confirm") and form.is_valid():

@@ -27,9 +27,9 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
+from billing import approval, money, selectors, services
 from billing import audit as audit_trail
 from billing import forms as billing_forms
-from billing import selectors, services
 from billing.models import BillingDraft, LaborKind
 from billing.ticket_views import syncro_or_404, ticket_or_404
 from connectors.outbox.models import VendorWrite
@@ -44,9 +44,12 @@ def _is_approver(request: HttpRequest) -> bool:
 
 # --- drafts -----------------------------------------------------------------------------------
 def _draft_saved(request: HttpRequest, draft: BillingDraft, ticket) -> HttpResponse:
-    """Say the draft was saved and go to its page (``HX-Redirect`` for HTMX)."""
+    """Say the draft was saved (and why it may be a duplicate) and go to its page
+    (``HX-Redirect`` for HTMX)."""
     what = f"{draft.minutes} min {draft.get_labor_type_display()} on #{ticket.number}"
     messages.success(request, f"Draft saved: {what}.")
+    if draft.duplicate_warning:
+        messages.warning(request, draft.duplicate_warning)
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("billing:draft_detail", args=[draft.uuid])
@@ -54,27 +57,53 @@ def _draft_saved(request: HttpRequest, draft: BillingDraft, ticket) -> HttpRespo
     return redirect("billing:draft_detail", draft_uuid=draft.uuid)
 
 
+def _form_token(request: HttpRequest, ticket) -> str:
+    """The posted one-time token when it is this person's for this ticket, else a new one."""
+    posted = request.POST.get("form_token", "")
+    mine = dict(tenant=request.tenant, user=request.user, ticket_id=ticket.vendor_id)
+    try:
+        billing_forms.draft_form_nonce(posted, **mine)
+    except billing_forms.FormTokenRefused:
+        return billing_forms.draft_form_token(**mine)
+    return posted
+
+
+def _save_draft(request: HttpRequest, ticket, form) -> BillingDraft | None:
+    """Save a valid form once per one-time token; None (the form has the reason) if refused."""
+    try:
+        nonce = billing_forms.draft_form_nonce(
+            request.POST.get("form_token", ""),
+            tenant=request.tenant,
+            user=request.user,
+            ticket_id=ticket.vendor_id,
+        )
+        return services.draft_create(
+            tenant=request.tenant,
+            connection=syncro_or_404(request),
+            ticket=ticket,
+            by=request.user,
+            form_nonce=nonce,
+            **form.values(),
+        )
+    except (services.BillingError, billing_forms.FormTokenRefused) as exc:
+        form.add_error(None, str(exc))
+    return None
+
+
 @tenant_member_required()
 def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """Bill time on a ticket: minutes and labor type asked (no default); saves a draft."""
+    """Bill time on a ticket: minutes and labor type asked (no default); saves one draft per
+    form (a double or triple submit finds the first)."""
     ticket = ticket_or_404(request, ticket_id)
     form = billing_forms.DraftForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        try:
-            draft = services.draft_create(
-                tenant=request.tenant,
-                connection=syncro_or_404(request),
-                ticket=ticket,
-                by=request.user,
-                **form.values(),
-            )
-        except services.BillingError as exc:
-            form.add_error(None, str(exc))
-        else:
+        draft = _save_draft(request, ticket, form)
+        if draft is not None:
             return _draft_saved(request, draft, ticket)
     context = {
         "ticket": ticket,
         "form": form,
+        "form_token": _form_token(request, ticket),
         "no_labor_types": len(form.fields["labor_type"].choices) <= 1,
     }
     template = "billing/_draft_form.html" if request.htmx else "billing/draft_new.html"
@@ -91,33 +120,32 @@ def draft_access(request: HttpRequest, draft_uuid) -> tuple[BillingDraft, bool]:
         ),
         uuid=draft_uuid,
     )
-    return draft, services.can_approve(draft, request.user, role=request.membership.role)
+    return draft, approval.can_approve(draft, request.user, role=request.membership.role)
 
 
 def _draft_context(request: HttpRequest, draft: BillingDraft, can_approve: bool) -> dict:
-    is_approver = _is_approver(request)
     context = {
         "draft": draft,
-        "writes": services.draft_writes(draft),
-        "is_approver": is_approver,
+        "writes": approval.draft_writes(draft),
+        "is_approver": _is_approver(request),
         "can_approve": can_approve,
-        "choices": {},
         "four_eyes": request.tenant.four_eyes_approval,
-        "four_eyes_blocks": request.tenant.four_eyes_approval
-        and draft.drafted_by_id == request.user.pk,
+        "currency": request.tenant.currency,
+        "attribution": request.tenant.billing_attribution,
+        "reviews": {},
     }
     if draft.is_pending:
-        plan = services.draft_plan_for(draft, request.user)
-        choice = f"{draft.uuid}:{plan.fingerprint}"
-        context.update(plan=plan, credential=plan.actor, choice=choice)
-        context["choices"] = {draft.uuid: choice}
+        review = approval.draft_review(draft, request.user, role=request.membership.role)
+        approval.identify_key(review)
+        context.update(review=review, plan=review.plan, credential=review.actor)
+        context["reviews"] = {draft.uuid: review}
     return context
 
 
 def _row_response(
     request: HttpRequest, draft: BillingDraft, *, error: str = "", changed: bool = False
 ) -> HttpResponse:
-    can_approve = services.can_approve(draft, request.user, role=request.membership.role)
+    can_approve = approval.can_approve(draft, request.user, role=request.membership.role)
     context = {**_draft_context(request, draft, can_approve), "error": error}
     response = render(request, "billing/_draft_row.html", context)
     return trigger_client_event(response, "drafts-changed") if changed else response
@@ -138,13 +166,14 @@ def _draft_edited(request: HttpRequest, draft: BillingDraft, form) -> bool:
 
 @tenant_member_required()
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
-    """A draft: original / current / approved values, the exact payloads, whose key, writes,
-    timeline; POST edits it (drafter or approver, while pending). For HTMX, ``?part=row`` is
-    its queue row (it polls itself while writes are in progress)."""
+    """A draft: original / current / approved values, the exact payloads, whose key, amount,
+    writes, timeline; POST edits it (drafter or approver, until approved). For HTMX,
+    ``?part=row`` is its queue row and ``?part=live`` its header and writes (both poll
+    themselves while writes are in progress)."""
     draft, can_approve = draft_access(request, draft_uuid)
     if request.htmx and request.GET.get("part") == "row":
         return _row_response(request, draft)
-    can_edit = draft.is_pending and (
+    can_edit = draft.decision != "approved" and (
         draft.drafted_by_id == request.user.pk or _is_approver(request)
     )
     form = billing_forms.DraftForm(
@@ -168,18 +197,30 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     return render(request, "billing/draft_detail.html", context)
 
 
+def _approve_posted(request: HttpRequest, draft: BillingDraft) -> str:
+    """Approve `draft` from the posted form; the refusal's sentence, or ""."""
+    _, _, fingerprint = request.POST.get("plan", "").partition(":")
+    try:
+        approval.draft_approve(
+            draft=draft,
+            by=request.user,
+            fingerprint=fingerprint,
+            shown=request.POST.get("shown", ""),
+            confirm_duplicate=request.POST.get("confirm_duplicate") == "yes",
+        )
+    except (services.BillingError, NoCredential) as exc:
+        return str(exc)
+    return ""
+
+
 @tenant_member_required(roles=APPROVER_ROLES)
 @require_POST
 def draft_approve(request: HttpRequest, draft_uuid) -> HttpResponse:
-    """Approve one draft as it was shown (``plan`` = the fingerprint of the plan on the page;
+    """Approve one draft as it was reviewed (``plan`` = ``<uuid>:<review fingerprint>``,
+    ``shown`` = what the page showed, ``confirm_duplicate=yes`` for a possible duplicate;
     HTMX: the row comes back and ``drafts-changed`` refreshes counts)."""
     draft, _ = draft_access(request, draft_uuid)
-    error = ""
-    _, _, fingerprint = request.POST.get("plan", "").partition(":")
-    try:
-        services.draft_approve(draft=draft, by=request.user, fingerprint=fingerprint)
-    except (services.BillingError, NoCredential) as exc:
-        error = str(exc)
+    error = _approve_posted(request, draft)
     draft, _ = draft_access(request, draft_uuid)
     if request.htmx:
         return _row_response(request, draft, error=error, changed=not error)
@@ -264,22 +305,25 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     is_approver = _is_approver(request)
     drafts = list(page.object_list)
-    credential = services.approval_credential(tenant, request.user) if is_approver else None
+    role = request.membership.role
     return {
         "form": form,
         "page": page,
         "drafts": drafts,
         "counts": _queue_counts(tenant),
+        "totals": selectors.queue_totals(tenant, qs),
+        "amounts": money.draft_amounts(drafts),
+        "currency": tenant.currency,
         "is_approver": is_approver,
         "four_eyes": tenant.four_eyes_approval,
-        "credential": credential,
         "query": urlencode({**data, "filtered": 1}),
         "writes_by_draft": selectors.writes_by_draft(drafts),
-        "choices": {
-            d.uuid: f"{d.uuid}:{services.draft_plan(d, actor=credential).fingerprint}"
+        "reviews": {
+            d.uuid: approval.draft_review(d, request.user, role=role)
             for d in drafts
             if d.is_pending and is_approver
         },
+        "invoices": selectors.invoices_to_approve(tenant, request.user, role=role),
     }
 
 
@@ -287,7 +331,7 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
 @require_POST
 def queue_approve(request: HttpRequest) -> HttpResponse:
     """Bulk approve the checked drafts (each in its own transaction); reports what was skipped."""
-    result = services.drafts_approve(
+    result = approval.drafts_approve(
         tenant=request.tenant, choices=request.POST.getlist("drafts"), by=request.user
     )
     if result.approved:
@@ -310,7 +354,8 @@ def invoice_preview(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_or_404(request, ticket_id)
     preview = selectors.invoice_preview(request.tenant, ticket.vendor_id)
     template = "billing/_invoice_preview.html" if request.htmx else "billing/invoice_preview.html"
-    return render(request, template, {"ticket": ticket, "preview": preview})
+    context = {"ticket": ticket, "preview": preview, "currency": request.tenant.currency}
+    return render(request, template, context)
 
 
 # --- writes ------------------------------------------------------------------------------------

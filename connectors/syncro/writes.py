@@ -26,6 +26,7 @@ workflow step 7). Line items are never removed after invoicing.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -185,7 +186,7 @@ class InvoiceCreate(_Base):
             )
         expected = _expected_lines(write)
         have = [(str(li.get("product_id")), _qty(li.get("quantity"))) for li in lines]
-        missing = [e for e in expected if e not in have]
+        missing = list((Counter(expected) - Counter(have)).elements())
         if missing:
             return (
                 f"Invoice {invoice.get('number') or remote_id} was created but {len(missing)} approved line "
@@ -194,26 +195,41 @@ class InvoiceCreate(_Base):
         return ""
 
 
-def _line_item_markers(write) -> list[str]:
-    """Markers of the line-item writes this invoice write follows."""
+def _line_item_writes(write) -> list:
+    """The line-item writes an invoice write must carry: those it follows in its chain (a
+    draft invoiced at once) and those its target names (``lines``: business keys, a ticket's
+    invoice approved on its own, `billing.invoicing`)."""
     out = []
     step = write.depends_on
     while step is not None:
         if step.operation == LineItemCreate.operation:
-            out.append(step.marker)
+            out.append(step)
         step = step.depends_on
+    keys = (write.target or {}).get("lines") or []
+    if keys:
+        from connectors.outbox.models import VendorWrite
+
+        out += list(
+            VendorWrite.objects.filter(
+                tenant_id=write.tenant_id,
+                business_key__in=[str(k) for k in keys],
+                operation=LineItemCreate.operation,
+            ).order_by("id")
+        )
     return out
+
+
+def _line_item_markers(write) -> list[str]:
+    """Markers of the line-item writes this invoice write carries."""
+    return [step.marker for step in _line_item_writes(write)]
 
 
 def _expected_lines(write) -> list[tuple[str, Decimal | None]]:
-    """(product_id, quantity) of the confirmed line-item writes this invoice write follows."""
-    out = []
-    step = write.depends_on
-    while step is not None:
-        if step.operation == LineItemCreate.operation:
-            out.append((str(step.payload.get("product_id")), _qty(step.payload.get("quantity"))))
-        step = step.depends_on
-    return out
+    """(product_id, quantity) of the line-item writes this invoice write carries."""
+    return [
+        (str(step.payload.get("product_id")), _qty(step.payload.get("quantity")))
+        for step in _line_item_writes(write)
+    ]
 
 
 class TicketUpdate(_Base):

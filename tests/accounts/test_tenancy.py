@@ -88,12 +88,20 @@ def test_the_owner_opens_and_saves_the_company_settings(world):
         {
             "name": "Demo Field Services",
             "four_eyes_approval": "on",
+            "billing_attribution": "approver",
+            "invoice_mode": "per_ticket",
+            "currency": "eur",
             "overtime_hours_per_week": "38",
         },
     )
     assert response.status_code == 302
     world.tenant.refresh_from_db()
     assert world.tenant.four_eyes_approval is True
+    assert (world.tenant.billing_attribution, world.tenant.invoice_mode) == (
+        "approver",
+        "per_ticket",
+    )
+    assert world.tenant.currency == "EUR"
 
 
 def test_a_rejected_company_form_keeps_what_was_typed(world):

@@ -12,7 +12,8 @@ from django.db import connections
 
 from accounts.models import Membership, NoCredential, Role, User
 from billing.models import BillingDraft
-from billing.services import BillingError, draft_approve, draft_create
+from billing.approval import draft_approve
+from billing.services import BillingError, draft_create
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite
 from connectors.syncro.models import SyncroTicket

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Credential
-from billing import audit, services
+from billing import audit, draft_plan, services
 from billing.models import ApprovalEvent, BillingDraft, LaborType
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite, VendorWriteAttempt
@@ -30,6 +30,14 @@ FORM = {
 
 def bill_url(ticket) -> str:
     return reverse("billing:draft_create", args=[ticket.vendor_id])
+
+
+def post_draft(client, ticket, data: dict):
+    """Post the Bill time form as a browser does: with the one-time token the form carried."""
+    page = client.get(bill_url(ticket)).content.decode()
+    match = re.search(r'name="form_token" value="([^"]+)"', page)
+    token = match.group(1) if match else ""
+    return client.post(bill_url(ticket), {**data, "form_token": token})
 
 
 def make_draft(syncro, world, *, by=None, **changes) -> BillingDraft:
@@ -86,7 +94,7 @@ def test_form_errors_keep_what_the_person_typed(syncro, world):
 
 
 def test_a_technician_can_draft_time(syncro, world):
-    response = world.client_for(world.tech).post(bill_url(syncro.ticket), FORM)
+    response = post_draft(world.client_for(world.tech), syncro.ticket, FORM)
     draft = BillingDraft.objects.get()
     assert response.status_code == 302
     assert (draft.minutes, draft.labor_type, draft.drafted_by) == (45, "onsite", world.tech)
@@ -125,15 +133,18 @@ def test_the_draft_page_shows_the_exact_payloads_before_approval(syncro, world):
     draft = make_draft(syncro, world)
     page = world.client_for(world.billing).get(reverse("billing:draft_detail", args=[draft.uuid]))
     text = page.content.decode()
-    line = services.draft_plan(draft).writes[1].body
+    line = draft_plan.draft_plan(draft).writes[1].body
     assert line["quantity"] == 0.75 and line["taxable"] is False and "price_retail" not in line
     assert "&quot;taxable&quot;: false" in text
     assert "price_retail&quot;:" not in text
     assert line["description"].split()[-1] in text  # the marker, e.g. FL-1A2B3C4D5E
-    assert "Howard&#x27;s key" in text  # the approver's own key is named
+    # the drafter (Theo) has no key of his own: the shared one is named, with its Syncro user
+    assert "the company&#x27;s shared key" in text and "Michael Swanson" in text
 
 
 def test_approving_sends_one_comment_one_line_item_one_invoice_and_the_status(syncro, world):
+    world.tenant.billing_attribution = "approver"
+    world.tenant.save()
     draft = make_draft(syncro, world, minutes=50)
     response = approve(world.client_for(world.billing), draft)
     assert response.status_code == 302
@@ -203,7 +214,7 @@ def test_four_eyes_refuses_the_drafter_as_approver(syncro, world):
 def test_the_approver_is_warned_when_the_shared_key_will_be_used(syncro, world):
     draft = make_draft(syncro, world)
     page = world.client_for(world.owner).get(reverse("billing:draft_detail", args=[draft.uuid]))
-    assert "Shared Syncro key." in page.content.decode()
+    assert "This is the shared key" in page.content.decode()
     approve(world.client_for(world.owner), draft)
     draft.refresh_from_db()
     assert draft.used_shared_key is True

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from billing import services
+from billing import approval, draft_plan
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite, WriteBatch
 from connectors.syncro.models import SyncroTicket
@@ -35,13 +35,13 @@ def approved_draft(syncro, world):
     draft = make_draft(syncro, world)
     assert approve(world.client_for(world.billing), draft).status_code == 302
     draft.refresh_from_db()
-    previewed = [w.body for w in services.draft_plan(draft).writes]
+    previewed = [w.body for w in draft_plan.draft_plan(draft).writes]
     return draft, previewed
 
 
 def assert_the_draft_sent_exactly_its_own_four_writes(syncro, draft, previewed):
     executor.run_until_settled()
-    writes = services.draft_writes(draft)
+    writes = approval.draft_writes(draft)
     assert [w.payload for w in writes] == previewed
     assert [w.batch_id for w in writes] == [draft.batch_id] * 4
     tid = syncro.ticket.vendor_id

@@ -1,0 +1,122 @@
+"""The writes a draft's approval sends (`draft_plan`) and whose Syncro key sends them
+(`draft_actor`, by the company's `Tenant.billing_attribution`).
+
+Seed /syncro "Billing workflow" steps 4–8: comment → line item → invoice → status Invoiced,
+each only after the previous is confirmed; with `Tenant.invoice_mode` per ticket only comment →
+line item (the ticket's invoice is approved on its own, `billing.invoicing`). Attribution rule:
+the work is attributed to the person who did it (the drafter's key) unless the company chose
+the approver's; either falls back to the shared key, which the pages warn about.
+"""
+
+from __future__ import annotations
+
+from accounts.models import ActorCredential, BillingAttribution, InvoiceMode, Tenant
+from billing.models import BillingDraft, minutes_to_hours
+from billing.ticket_actions import comment_payload
+from connectors.models import Connection
+from connectors.outbox.plans import WritePlan, plan_actor
+from connectors.syncro.writes import (
+    COMMENT_CREATE,
+    INVOICE_CREATE,
+    LINE_ITEM_CREATE,
+    TICKET_UPDATE,
+)
+
+INVOICE_CATEGORY = "Standard"  # seed /syncro "Create from ticket" body
+INVOICED_STATUS = "Invoiced"
+#: `WriteBatch.kind` of a draft's approval.
+BATCH_KIND = "billing.draft"
+
+
+# --- the plan --------------------------------------------------------------------------------
+def draft_plan(
+    draft: BillingDraft,
+    *,
+    actor: ActorCredential | None | bool = True,
+    invoice: bool | None = None,
+) -> WritePlan:
+    """The writes approving `draft` will queue, chained (seed /syncro "Billing workflow" steps
+    4–8): comment → line item → invoice → status Invoiced; with `invoice` False only comment →
+    line item (the ticket's invoice is approved on its own, `billing.invoicing`). Business keys
+    are ``draft:<uuid>:<step>``.
+
+    The line item is ``{"product_id", "quantity" (decimal hours), "name", "description",
+    "taxable": false}``; no ``price_retail`` so Syncro prices from the product.
+
+    Args:
+        actor: whose key will send them; True (default) = none chosen yet (`draft_actor` picks
+            the one the company's attribution setting names).
+        invoice: None = the company's `Tenant.invoice_mode`.
+    """
+    if invoice is None:
+        invoice = draft.tenant.invoice_mode != InvoiceMode.PER_TICKET
+    plan = WritePlan(
+        connection=draft.connection,
+        kind=BATCH_KIND,
+        key=f"draft:{draft.uuid}",
+        label=f"{draft.minutes} min {draft.get_labor_type_display()} on #{draft.ticket_number}",
+        subject={"ticket_id": draft.ticket_vendor_id, "ticket_number": draft.ticket_number},
+        actor=None if actor is True or actor is False else actor,
+    )
+    target = {"ticket_id": draft.ticket_vendor_id}
+    comment = plan.add(
+        COMMENT_CREATE,
+        target,
+        comment_payload(
+            subject=draft.comment_subject,
+            body=draft.comment_body,
+            hidden=draft.comment_hidden,
+            do_not_email=draft.comment_do_not_email,
+        ),
+        "comment",
+    )
+    line = plan.add(
+        LINE_ITEM_CREATE,
+        target,
+        {
+            "product_id": draft.product_vendor_id,
+            "quantity": float(minutes_to_hours(draft.minutes)),
+            "name": draft.product_name,
+            "description": draft.line_description,
+            "taxable": False,
+        },
+        "line_item",
+        after=comment,
+    )
+    if invoice:
+        invoiced = plan.add(
+            INVOICE_CREATE,
+            target,
+            {
+                "ticket_id": draft.ticket_vendor_id,
+                "customer_id": draft.customer_vendor_id,
+                "category": INVOICE_CATEGORY,
+            },
+            "invoice",
+            after=line,
+        )
+        plan.add(TICKET_UPDATE, target, {"status": INVOICED_STATUS}, "status", after=invoiced)
+    return plan
+
+
+def draft_actor(draft: BillingDraft, approver) -> ActorCredential | None:
+    """Whose Syncro key sends `draft`'s writes when `approver` approves it: the drafter's own
+    key (`BillingAttribution.DRAFTER`, the default and the runbook's attribution rule) or the
+    approver's, else the company's shared key, else None."""
+    who = approver
+    if draft.tenant.billing_attribution == BillingAttribution.DRAFTER:
+        who = draft.drafted_by
+    return plan_actor(draft.connection, who)
+
+
+def draft_plan_for(draft: BillingDraft, user) -> WritePlan:
+    """`draft_plan` with the key `draft_actor` picks when `user` approves."""
+    return draft_plan(draft, actor=draft_actor(draft, user))
+
+
+def approval_credential(tenant: Tenant, user) -> ActorCredential | None:
+    """The key `user`'s own approvals would use under the approver setting (None: no key)."""
+    connection = Connection.objects.filter(tenant=tenant, vendor="syncro").first()
+    if connection is None:
+        return None
+    return plan_actor(connection, user)
