@@ -11,8 +11,8 @@ from django.db import connection as db_connection
 from django.db import connections
 
 from accounts.models import Membership, NoCredential, Role, User
-from billing.models import BillingDraft
 from billing.approval import draft_approve
+from billing.models import BillingDraft
 from billing.services import BillingError, draft_create
 from connectors.outbox import executor
 from connectors.outbox.models import VendorWrite
