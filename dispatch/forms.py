@@ -126,6 +126,7 @@ def schedule_initial(job: SynchroteamJob) -> dict:
 #: The labor type the worklist prices jobs at until the person picks another (field work is
 #: onsite work). Only the estimate on the page: a draft's labor type is always asked for.
 WORKLIST_LABOR = LaborKind.ONSITE
+_NOT_A_DATE = "Not a date; use YYYY-MM-DD."
 
 
 class WorklistFilterForm(forms.Form):
@@ -135,15 +136,36 @@ class WorklistFilterForm(forms.Form):
     absent). Always bound: a value that does not parse is an error on its field, named by
     `problems`, and only that filter is dropped."""
 
-    technician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    technician = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "No technician of this company's jobs has that id."},
+    )
+    customer = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "No customer of this company's jobs has that id."},
+    )
     start = forms.DateField(
-        required=False, label="Done from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Done from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _NOT_A_DATE},
     )
     end = forms.DateField(
-        required=False, label="Done to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Done to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _NOT_A_DATE},
     )
-    labor = forms.ChoiceField(required=False, label="Priced as", choices=LaborKind.choices)
+    labor = forms.ChoiceField(
+        required=False,
+        label="Priced as",
+        choices=LaborKind.choices,
+        error_messages={"invalid_choice": "Not a labor type."},
+    )
 
     def __init__(self, data: Mapping[str, str], *, tenant: Tenant):
         data = data.copy()

@@ -41,6 +41,10 @@ from dispatch import forms, reconciliation, selectors, services
 
 PAGE_SIZE = 50
 DRAFT_ROLES = tuple(set(DISPATCH_ROLES) | set(APPROVER_ROLES))
+MISMATCH_REFUSED = (
+    "No draft was created: the ticket is another customer's. Tick the confirmation under the "
+    "ticket, or pick a ticket of the job's customer."
+)
 
 
 def _can_dispatch(request: HttpRequest) -> bool:
@@ -316,7 +320,9 @@ def _drafted(request: HttpRequest, job, form) -> bool:
             confirm_mismatch=form.mismatch_confirmed,
         )
     except BillingError as exc:
-        form.add_error(None, str(exc))
+        form.add_error(
+            None, MISMATCH_REFUSED if isinstance(exc, services.CustomerMismatch) else str(exc)
+        )
         return False
     messages.success(
         request, f"Billing draft created on ticket #{ticket.number} ({draft.minutes} min)."
