@@ -257,7 +257,7 @@ def worklist_technicians(tenant: Tenant) -> list[tuple[int, str]]:
     """``[(Synchroteam user id, name)]`` of technicians on the tenant's finished jobs, by name
     (the worklist's technician filter)."""
     pairs = _done_jobs(tenant).exclude(technician_vendor_id=None)
-    found = dict(pairs.values_list("technician_vendor_id", "technician_name").distinct())
+    found = dict(pairs.order_by().values_list("technician_vendor_id", "technician_name").distinct())
     return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
 
 
@@ -265,7 +265,7 @@ def worklist_customers(tenant: Tenant) -> list[tuple[int, str]]:
     """``[(Synchroteam customer id, name)]`` of customers of the tenant's finished jobs, by name
     (the worklist's customer filter)."""
     pairs = _done_jobs(tenant).exclude(customer_vendor_id=None)
-    found = dict(pairs.values_list("customer_vendor_id", "customer_name").distinct())
+    found = dict(pairs.order_by().values_list("customer_vendor_id", "customer_name").distinct())
     return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
 
 
