@@ -19,6 +19,11 @@ from billing.models import LaborKind, LaborType
 from connectors.synchroteam.models import SynchroteamCustomer, SynchroteamJob, SynchroteamSite
 from connectors.synchroteam.vocab import JOB_STATUSES
 from connectors.syncro.models import SyncroTicket
+from dispatch.reconciliation import (
+    syncro_customer_for,
+    worklist_customers,
+    worklist_technicians,
+)
 from dispatch.selectors import job_types, technicians
 
 _DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -118,29 +123,120 @@ def schedule_initial(job: SynchroteamJob) -> dict:
     return initial
 
 
+#: The labor type the worklist prices jobs at until the person picks another (field work is
+#: onsite work). Only the estimate on the page: a draft's labor type is always asked for.
+WORKLIST_LABOR = LaborKind.ONSITE
+_NOT_A_DATE = "Not a date; use YYYY-MM-DD."
+
+
+class WorklistFilterForm(forms.Form):
+    """The reconciliation worklist's query string (all optional): ``technician`` / ``customer``
+    (Synchroteam ids among the tenant's finished jobs), ``start`` / ``end`` (ISO dates,
+    inclusive) and ``labor`` (the `LaborKind` whose rate prices the rows; `WORKLIST_LABOR` when
+    absent). Always bound: a value that does not parse is an error on its field, named by
+    `problems`, and only that filter is dropped."""
+
+    technician = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "No technician of this company's jobs has that id."},
+    )
+    customer = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "No customer of this company's jobs has that id."},
+    )
+    start = forms.DateField(
+        required=False,
+        label="Done from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _NOT_A_DATE},
+    )
+    end = forms.DateField(
+        required=False,
+        label="Done to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _NOT_A_DATE},
+    )
+    labor = forms.ChoiceField(
+        required=False,
+        label="Priced as",
+        choices=LaborKind.choices,
+        error_messages={"invalid_choice": "Not a labor type."},
+    )
+
+    def __init__(self, data: Mapping[str, str], *, tenant: Tenant):
+        data = data.copy()
+        if not data.get("labor"):
+            data["labor"] = WORKLIST_LABOR
+        super().__init__(data)
+        self.fields["technician"].choices = [("", "Any technician")] + worklist_technicians(tenant)
+        self.fields["customer"].choices = [("", "Any customer")] + worklist_customers(tenant)
+
+    def clean(self) -> dict:
+        """Refuse a range that ends before it starts (the end is dropped)."""
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end of the range is before its start.")
+        return data
+
+    @property
+    def filters(self) -> dict:
+        """The filters that parsed (`reconciliation.worklist`'s ``filters``)."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if k != "labor" and v}
+
+    @property
+    def price_kind(self) -> str:
+        """The `LaborKind` the rows are priced at (`WORKLIST_LABOR` when the value is unknown)."""
+        self.is_valid()
+        return self.cleaned_data.get("labor") or WORKLIST_LABOR
+
+    def problems(self) -> list[str]:
+        """One sentence per filter that did not parse, quoting what was given."""
+        out = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label or name.capitalize()
+            given = (self.data.get(name) or "")[:40]
+            out.append(f"{label} “{given}”: {' '.join(errors)} This filter is not applied.")
+        return out
+
+
 class DraftBillingForm(forms.Form):
-    """A billing draft from a finished job: the Syncro ticket (id; the customer's tickets first,
-    30 at most) and a labor type the tenant has mapped to a Syncro product."""
+    """A billing draft from a finished job: the Syncro ticket (id; the job's customer's tickets
+    first, then the latest of other customers, 30 of each) and a labor type the tenant has
+    mapped to a Syncro product. ``confirm_customer`` is the ticket id the person confirmed a
+    customer mismatch for (a ticked checkbox; it counts only for that ticket)."""
 
     ticket = forms.TypedChoiceField(coerce=int, label="Syncro ticket")
     labor_type = forms.ChoiceField()
+    confirm_customer = forms.CharField(required=False)
 
     def __init__(self, *args, tenant: Tenant, job: SynchroteamJob, **kwargs):
         super().__init__(*args, **kwargs)
-        tickets = SyncroTicket.objects.for_tenant(tenant).alive()
+        tickets = SyncroTicket.objects.for_tenant(tenant).alive().order_by("-vendor_updated_at")
+        customer = syncro_customer_for(tenant=tenant, name=job.customer_name)
         name = (job.customer_name or "").split(" ")[0]
-        matching = tickets.filter(customer_name__icontains=name) if name else tickets.none()
-        rows = list(matching.order_by("-vendor_updated_at")[:30]) or list(
-            tickets.order_by("-vendor_updated_at")[:30]
-        )
+        if customer is not None:
+            own = tickets.filter(customer_vendor_id=customer.vendor_id)
+        else:
+            own = tickets.filter(customer_name__icontains=name) if name else tickets.none()
+        own_rows = list(own[:30])
+        others = list(tickets.exclude(pk__in=[t.pk for t in own_rows])[:30])
+        label = customer.name if customer else f"customers named like “{name}”"
+        groups = [
+            (f"Tickets of {label}", [_ticket_choice(t) for t in own_rows]),
+            ("Other customers' tickets (confirmation needed)", [_ticket_choice(t) for t in others]),
+        ]
         # Nothing is preselected: the ticket and the labor type are the person's choice (seed
         # /syncro: "Always ask … labor type. Never assume a default").
-        self.fields["ticket"].choices = EMPTY + [
-            (t.vendor_id, f"#{t.number} {t.subject[:60]} · {t.customer_name}") for t in rows
-        ]
-        self.fields[
-            "ticket"
-        ].help_text = "Tickets of the same customer first. No ticket yet? Create one (link below), then come back."
+        self.fields["ticket"].choices = EMPTY + [g for g in groups if g[1]]
+        self.fields["ticket"].help_text = (
+            "Tickets of the same customer first. No ticket yet? Create one (link below), "
+            "then come back."
+        )
         mapped = {
             lt.kind: lt.product_name
             for lt in LaborType.objects.filter(tenant=tenant, product_vendor_id__isnull=False)
@@ -150,6 +246,17 @@ class DraftBillingForm(forms.Form):
             for kind, label in LaborKind.choices
             if kind in mapped
         ]
+
+    @property
+    def mismatch_confirmed(self) -> bool:
+        """Whether the ticked confirmation is for the chosen ticket (valid forms only)."""
+        return str(self.cleaned_data.get("ticket")) == (
+            self.cleaned_data.get("confirm_customer") or ""
+        )
+
+
+def _ticket_choice(ticket: SyncroTicket) -> tuple[int, str]:
+    return ticket.vendor_id, f"#{ticket.number} {ticket.subject[:60]} · {ticket.customer_name}"
 
 
 # --- query strings -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 * Jobs board: `jobs_filtered`, `status_counts`, `job_context` (-> `JobContext`),
   `technician_board` (-> `TechnicianRow`), `technicians`, `job_types`, `job_recent_writes`.
-* Reconciliation: `unbilled_jobs`, `job_minutes`, `job_tag`, `new_ticket_url`.
-* Timesheet: `timesheet_week` (-> `TechWeek`), `timesheet_csv`.
+* Timesheet: `worked_activities` (the worked-time rule, shared with reconciliation),
+  `timesheet_week` (-> `TechWeek`), `timesheet_csv`.
 * Calendars panel: `calendar_feed` (-> `CalendarFeed`), `webhook_paths`.
 
 Sources: vendor-apis.md §2.5 (job statuses), §2.7 (job fields, ``customFieldValues`` as
@@ -11,10 +11,8 @@ Sources: vendor-apis.md §2.5 (job statuses), §2.7 (job fields, ``customFieldVa
 seed 002 (FieldCamp calendar change feed). Synchroteam's naive strings are read in UTC (§4.6,
 unverified; docs/dispatch.md).
 
-Unbilled rule: jobs ``completed`` or ``validated`` with no Synchroteam invoice (mirror,
-``invoice.job.id``) and no billed Syncro line item carrying the job's tag ``[ST-JOB <num>]`` (the
-tag every draft made from a job puts in the line item description). Jobs with a pending billing
-draft are "drafted", not unbilled.
+Reconciliation (unbilled jobs, their hours and amounts, the customer check) is in
+`dispatch.reconciliation`.
 
 Timesheet rule: worked time = activities with a start and an end, except ``unavailability``,
 counted on the day they start, split on/off a job; overtime above the tenant's
@@ -28,14 +26,12 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Tenant, Vendor
-from billing.models import BillingDraft
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
@@ -50,7 +46,6 @@ from connectors.synchroteam.models import (
     SynchroteamUser,
 )
 from connectors.synchroteam.vocab import JOB_STATUSES
-from connectors.syncro.models import SyncroCustomer, SyncroLineItem
 from connectors.webhooks.models import CalendarSyncFlag, InboundEvent
 
 DONE_STATUSES = ("completed", "validated")
@@ -250,86 +245,6 @@ def job_types(tenant: Tenant) -> list[str]:
     return sorted(set(names))
 
 
-# --- reconciliation ------------------------------------------------------------------------------
-
-
-def job_tag(job: SynchroteamJob) -> str:
-    """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``."""
-    return f"[ST-JOB {job.num or job.vendor_id}]"
-
-
-def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[SynchroteamJob]:
-    """Completed or validated live jobs with no Synchroteam invoice and no tagged Syncro line
-    item; without `include_drafted`, jobs with a live (not rejected) billing draft are left out
-    too. Latest finished first."""
-    invoiced = SynchroteamInvoice.objects.filter(
-        connection_id=OuterRef("connection_id"),
-        job_vendor_id=OuterRef("vendor_id"),
-        is_deleted=False,
-    )
-    qs = (
-        SynchroteamJob.objects.for_tenant(tenant)
-        .alive()
-        .filter(status__in=DONE_STATUSES)
-        .annotate(invoiced=Exists(invoiced))
-        .filter(invoiced=False)
-    )
-    tags = {job_tag(j): j.pk for j in qs.only("num", "vendor_id")}
-    if not tags:
-        return qs.order_by("-actual_end", "-vendor_id")
-    billed: set[int] = set()
-    lines = (
-        SyncroLineItem.objects.for_tenant(tenant)
-        .alive()
-        .filter(Q(name__icontains="[ST-JOB ") | Q(raw__description__icontains="[ST-JOB "))
-    )
-    for name, raw in lines.values_list("name", "raw"):
-        text = f"{name} {(raw or {}).get('description') or ''}"
-        billed.update(pk for tag, pk in tags.items() if tag in text)
-    if not include_drafted:
-        drafts = BillingDraft.objects.filter(
-            tenant=tenant, line_description__contains="[ST-JOB "
-        ).exclude(decision=BillingDraft.Status.REJECTED)
-        for text in drafts.values_list("line_description", flat=True):
-            billed.update(pk for tag, pk in tags.items() if tag in text)
-    return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")
-
-
-def job_minutes(job: SynchroteamJob) -> int:
-    """Worked minutes on the job: its ``work`` activities, else actual end minus start (0 when
-    neither is recorded)."""
-    total = 0
-    for start, end in SynchroteamActivity.objects.filter(
-        connection_id=job.connection_id, job_vendor_id=job.vendor_id, type="work", is_deleted=False
-    ).values_list("start", "end"):
-        if start and end and end > start:
-            total += int((end - start).total_seconds() // 60)
-    if not total and job.actual_start and job.actual_end and job.actual_end > job.actual_start:
-        total = int((job.actual_end - job.actual_start).total_seconds() // 60)
-    return total
-
-
-def new_ticket_url(*, tenant: Tenant, job: SynchroteamJob) -> str:
-    """The New ticket page prefilled for `job`: its customer (the Syncro customer whose name
-    matches the job's, when one does), a subject naming the job, and its type as problem type."""
-    params = {
-        "subject": f"Job #{job.num} {job.type_name or ''}".strip(),
-        "problem_type": job.type_name or "",
-    }
-    if job.customer_name:
-        customer = (
-            SyncroCustomer.objects.filter(
-                tenant=tenant, is_deleted=False, name__iexact=job.customer_name
-            ).first()
-            or SyncroCustomer.objects.filter(
-                tenant=tenant, is_deleted=False, name__icontains=job.customer_name
-            ).first()
-        )
-        if customer is not None:
-            params["customer"] = customer.vendor_id
-    return f"{reverse('billing:ticket_create')}?{urlencode({k: v for k, v in params.items() if v})}"
-
-
 # --- timesheet -----------------------------------------------------------------------------------
 
 
@@ -361,6 +276,17 @@ class TechWeek:
     overtime: Decimal = Decimal(0)
 
 
+def worked_activities(acts: QuerySet[SynchroteamActivity]) -> QuerySet[SynchroteamActivity]:
+    """The timesheet's worked-time rule applied to `acts`: live activities with a start and a
+    later end, except ``unavailability`` (clock in/out are instants and drop out). Reconciliation
+    counts a job's hours from the same rows."""
+    return (
+        acts.alive()
+        .filter(start__isnull=False, end__isnull=False, end__gt=F("start"))
+        .exclude(type__in=NOT_WORKED)
+    )
+
+
 def _hours(seconds: float) -> Decimal:
     return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
 
@@ -375,17 +301,13 @@ def timesheet_week(*, tenant: Tenant, week_start: dt.date) -> list[TechWeek]:
     names = dict(SynchroteamUser.objects.for_tenant(tenant).values_list("vendor_id", "name"))
     rows: dict[int, TechWeek] = {}
     acts = (
-        SynchroteamActivity.objects.for_tenant(tenant)
-        .alive()
-        .filter(start__gte=start, start__lt=end, end__isnull=False)
-        .exclude(type__in=NOT_WORKED)
+        worked_activities(SynchroteamActivity.objects.for_tenant(tenant))
+        .filter(start__gte=start, start__lt=end)
         .exclude(user_vendor_id__isnull=True)
     )
     for user_id, job_id, a_start, a_end in acts.values_list(
         "user_vendor_id", "job_vendor_id", "start", "end"
     ):
-        if a_end <= a_start:
-            continue
         row = rows.setdefault(user_id, TechWeek(user_id, names.get(user_id, f"User {user_id}")))
         day = (timezone.localtime(a_start, tz).date() - week_start).days
         hours = _hours((a_end - a_start).total_seconds())

@@ -8,7 +8,8 @@ Public API (keyword-only):
 * `job_schedule_plan(connection=, user=, job=, technician=, start=, end=) -> WritePlan`
   (reschedule or reassign)
 * `job_writes_enqueue(plan=, by=, reason=) -> WriteBatch` / `job_batch(tenant=, batch_uuid=)`
-* `job_draft_billing(tenant=, job=, ticket=, labor_type=, by=) -> BillingDraft`
+* `job_draft_billing(tenant=, job=, ticket=, labor_type=, by=, confirm_mismatch=False)
+  -> BillingDraft` (raises `CustomerMismatch` for another customer's ticket unless confirmed)
 * `calendar_sync_request(tenant=, connection=, integration=, mode=, by=) -> str`
 
 Sources: vendor-apis.md §2.3 (``job/send`` upsert, ``job/schedule`` needs both datetimes as
@@ -26,7 +27,7 @@ import json
 from django.db import transaction
 
 from accounts.models import NoCredential, Tenant, User
-from billing.models import BillingDraft
+from billing.models import ApprovalEvent, BillingDraft
 from billing.services import BillingError, draft_create
 from connectors.fieldcamp.services import calendar_sync_mark, integration_sync_trigger
 from connectors.models import Connection
@@ -42,11 +43,20 @@ from connectors.synchroteam.models import (
 from connectors.synchroteam.vocab import SCHEDULABLE_STATUSES
 from connectors.synchroteam.writes import DATE_FMT, JOB_CREATE, JOB_SCHEDULE
 from connectors.syncro.models import SyncroTicket
-from dispatch.selectors import job_minutes, job_tag
+from dispatch.reconciliation import CustomerCheck, customer_check, job_minutes, job_tag
 
 
 class DispatchError(Exception):
     """The request cannot be turned into a Synchroteam write (shown to the person)."""
+
+
+class CustomerMismatch(BillingError):
+    """The Syncro ticket is another customer's than the job's and nobody confirmed it; `check`
+    names both customers (its ``warning`` is the message)."""
+
+    def __init__(self, check: CustomerCheck):
+        super().__init__(check.warning)
+        self.check = check
 
 
 # --- create and schedule -------------------------------------------------------------------------
@@ -198,35 +208,88 @@ def job_batch(*, tenant: Tenant, batch_uuid) -> WriteBatch | None:
 
 
 def job_draft_billing(
-    *, tenant: Tenant, job: SynchroteamJob, ticket: SyncroTicket, labor_type: str, by: User
+    *,
+    tenant: Tenant,
+    job: SynchroteamJob,
+    ticket: SyncroTicket,
+    labor_type: str,
+    by: User,
+    confirm_mismatch: bool = False,
 ) -> BillingDraft:
     """Create a billing draft for `job` on Syncro `ticket` via `billing.services.draft_create`:
-    the job's worked minutes (`selectors.job_minutes`), a hidden comment describing the field
-    work, and a line description ending in the job's tag (`selectors.job_tag`), which takes the
-    job off the unbilled list.
+    the job's worked minutes (`reconciliation.job_minutes`), a hidden comment describing the
+    field work, and a line description ending in the job's tag (`reconciliation.job_tag`),
+    which takes the job off the unbilled list.
+
+    A ticket of another customer than the job's (`reconciliation.customer_check`) is refused
+    unless `confirm_mismatch`; a confirmed mismatch is written on the draft's DRAFTED
+    `ApprovalEvent` (``note`` naming both customers and who confirmed, ``after.customer_mismatch``)
+    in the draft's transaction.
 
     Raises:
+        CustomerMismatch: another customer's ticket, not confirmed (nothing is created).
         billing.services.BillingError: no minutes, labor type not mapped, no Syncro connection.
     """
+    check = customer_check(tenant=tenant, job=job, ticket=ticket)
+    if check.differs and not confirm_mismatch:
+        raise CustomerMismatch(check)
     minutes = job_minutes(job)
     if minutes <= 0:
         raise BillingError("This job has no recorded work time to bill.")
     tag = job_tag(job)
     summary = f"{job.type_name or 'Field job'} at {job.customer_name}".strip()
-    return draft_create(
-        tenant=tenant,
-        connection=ticket.connection,
-        ticket=ticket,
-        by=by,
-        minutes=minutes,
-        labor_type=labor_type,
-        comment_subject=f"Field work: {summary}"[:200],
-        comment_body=(job.description or summary)
-        + f"\n\nSynchroteam job #{job.num} by {job.technician_name or 'the technician'}.",
-        comment_hidden=True,
-        comment_do_not_email=True,
-        line_description=f"{summary} {tag}"[:500],
+    with transaction.atomic():
+        draft = draft_create(
+            tenant=tenant,
+            connection=ticket.connection,
+            ticket=ticket,
+            by=by,
+            minutes=minutes,
+            labor_type=labor_type,
+            comment_subject=f"Field work: {summary}"[:200],
+            comment_body=(job.description or summary)
+            + f"\n\nSynchroteam job #{job.num} by {job.technician_name or 'the technician'}.",
+            comment_hidden=True,
+            comment_do_not_email=True,
+            line_description=f"{summary} {tag}"[:500],
+        )
+        if check.differs:
+            _record_mismatch(draft=draft, job=job, ticket=ticket, check=check, by=by)
+    return draft
+
+
+def _record_mismatch(
+    *, draft: BillingDraft, job: SynchroteamJob, ticket: SyncroTicket, check: CustomerCheck, by
+) -> None:
+    """Note the confirmed customer mismatch on the draft's DRAFTED event (same transaction)."""
+    event = draft.events.filter(kind=ApprovalEvent.Kind.DRAFTED).order_by("id").first()
+    if event is None:  # draft_create always writes one; never leave the mismatch unrecorded
+        event = ApprovalEvent(
+            tenant=draft.tenant,
+            draft=draft,
+            ticket_vendor_id=draft.ticket_vendor_id,
+            ticket_number=draft.ticket_number,
+            kind=ApprovalEvent.Kind.DRAFTED,
+            actor=by,
+        )
+    event.note = (
+        f"Customer mismatch confirmed by {by}: Synchroteam job #{job.num or job.vendor_id} is for "
+        f"“{check.job_customer}”, billed to ticket #{ticket.number} of Syncro customer "
+        f"“{check.ticket_customer}”."
     )
+    event.after = {
+        **(event.after or {}),
+        "customer_mismatch": {
+            "synchroteam_job_id": job.vendor_id,
+            "synchroteam_customer_id": job.customer_vendor_id,
+            "synchroteam_customer": check.job_customer,
+            "matched_syncro_customer_id": check.matched.vendor_id if check.matched else None,
+            "syncro_customer_id": ticket.customer_vendor_id,
+            "syncro_customer": check.ticket_customer,
+            "confirmed_by": by.pk,
+        },
+    }
+    event.save()
 
 
 # --- calendars -----------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ Writes go through the outbox after the person saw the exact payload. Reads are i
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, DISPATCH_ROLES, MANAGER_ROLES, NoCredential
+from billing.money import labor_rates
 from billing.services import BillingError
 from connectors.fieldcamp import services as fieldcamp
 from connectors.models import Connection
@@ -34,10 +37,14 @@ from connectors.synchroteam.models import (
 )
 from connectors.synchroteam.writes import JOB_CREATE
 from connectors.syncro.models import SyncroTicket
-from dispatch import forms, selectors, services
+from dispatch import forms, reconciliation, selectors, services
 
 PAGE_SIZE = 50
 DRAFT_ROLES = tuple(set(DISPATCH_ROLES) | set(APPROVER_ROLES))
+MISMATCH_REFUSED = (
+    "No draft was created: the ticket is another customer's. Tick the confirmation under the "
+    "ticket, or pick a ticket of the job's customer."
+)
 
 
 def _can_dispatch(request: HttpRequest) -> bool:
@@ -250,15 +257,25 @@ def job_request(request: HttpRequest, batch_uuid) -> HttpResponse:
 # --- reconciliation ------------------------------------------------------------------------------
 @tenant_member_required()
 def unbilled(request: HttpRequest) -> HttpResponse:
-    """Completed or validated jobs nobody billed yet (`selectors.unbilled_jobs`), 50 a page."""
-    jobs = selectors.unbilled_jobs(tenant=request.tenant)
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    """Unbilled jobs as a worklist (`reconciliation.worklist`): filters in the query string,
+    hours and amount per row, totals and hours per technician of what the filters select, 50
+    rows a page. A filter that does not parse is named and left out. HTMX: the results."""
+    form = forms.WorklistFilterForm(request.GET, tenant=request.tenant)
+    rate = labor_rates(request.tenant)[form.price_kind]
+    work = reconciliation.worklist(tenant=request.tenant, filters=form.filters, rate=rate)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "page": page,
+        "form": form,
+        "work": work,
+        "problems": form.problems(),
+        "page": Paginator(work.rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+        "currency": request.tenant.currency,
         "can_draft": request.membership.role in DRAFT_ROLES,
-        "total": page.paginator.count,
     }
-    return render(request, "dispatch/unbilled.html", context)
+    template = "dispatch/_unbilled_results.html" if request.htmx else "dispatch/unbilled.html"
+    return render(request, template, context)
 
 
 def _billable_job(request: HttpRequest, job_id: int) -> SynchroteamJob:
@@ -269,8 +286,26 @@ def _billable_job(request: HttpRequest, job_id: int) -> SynchroteamJob:
     return job
 
 
+def _guard(request: HttpRequest, job: SynchroteamJob, ticket_id, confirmed) -> dict:
+    """The customer check of the chosen ticket for the page: ``check`` (None when no ticket of
+    the tenant is chosen; an id that is not digits or not the tenant's is no ticket),
+    ``guard_ticket`` and whether the confirmation box is ticked for that ticket."""
+    ticket_id = str(ticket_id or "")
+    ticket = None
+    if ticket_id.isdigit() and len(ticket_id) < 19:
+        ticket = SyncroTicket.objects.for_tenant(request.tenant).alive()
+        ticket = ticket.filter(vendor_id=int(ticket_id)).first()
+    check = (
+        reconciliation.customer_check(tenant=request.tenant, job=job, ticket=ticket)
+        if ticket
+        else None
+    )
+    return {"check": check, "guard_ticket": ticket, "confirmed": str(confirmed or "") == ticket_id}
+
+
 def _drafted(request: HttpRequest, job, form) -> bool:
-    """Create the billing draft from a valid form (True), or keep the form with the error."""
+    """Create the billing draft from a valid form (True), or keep the form with the error (a
+    ticket of another customer needs ``confirm_customer`` set to that ticket's id)."""
     d = form.cleaned_data
     ticket = get_for_tenant_or_404(
         request, SyncroTicket.objects.filter(is_deleted=False), vendor_id=d["ticket"]
@@ -282,9 +317,12 @@ def _drafted(request: HttpRequest, job, form) -> bool:
             ticket=ticket,
             labor_type=d["labor_type"],
             by=request.user,
+            confirm_mismatch=form.mismatch_confirmed,
         )
     except BillingError as exc:
-        form.add_error(None, str(exc))
+        form.add_error(
+            None, MISMATCH_REFUSED if isinstance(exc, services.CustomerMismatch) else str(exc)
+        )
         return False
     messages.success(
         request, f"Billing draft created on ticket #{ticket.number} ({draft.minutes} min)."
@@ -294,19 +332,41 @@ def _drafted(request: HttpRequest, job, form) -> bool:
 
 @tenant_member_required(roles=DRAFT_ROLES)
 def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
-    """GET: pick the ticket and labor type. POST: the draft is created (billing's service)."""
+    """GET: pick the ticket and labor type; HTMX ``?part=guard&ticket=`` answers the chosen
+    ticket's customer check. POST: the draft is created (billing's service), or the form comes
+    back as typed with the reason (another customer's ticket needs the confirmation ticked)."""
     job = _billable_job(request, job_id)
+    if request.htmx and request.GET.get("part") == "guard":
+        guard = _guard(request, job, request.GET.get("ticket"), "")
+        return render(request, "dispatch/_customer_guard.html", guard)
     form = forms.DraftBillingForm(request.POST or None, tenant=request.tenant, job=job)
     if request.method == "POST" and form.is_valid() and _drafted(request, job, form):
-        return redirect("dispatch:unbilled")
+        return redirect(_worklist_url(request.POST.get("back", "")))
+    time = reconciliation.jobs_time([job])[job.pk]
     context = {
         "job": job,
         "form": form,
-        "minutes": selectors.job_minutes(job),
-        "tag": selectors.job_tag(job),
-        "create_ticket_url": selectors.new_ticket_url(tenant=request.tenant, job=job),
+        "time": time,
+        "rates": reconciliation.priced_amounts(tenant=request.tenant, minutes=time.minutes),
+        "tag": reconciliation.job_tag(job),
+        "create_ticket_url": reconciliation.new_ticket_url(tenant=request.tenant, job=job),
+        "back": request.POST.get("back", request.GET.urlencode()),
+        **_guard(request, job, form["ticket"].value(), form["confirm_customer"].value()),
     }
     return render(request, "dispatch/draft_billing.html", context)
+
+
+def _worklist_url(query: str) -> str:
+    """The worklist with the filters of `query` (only the worklist's own keys are kept)."""
+    given = QueryDict(query or "")
+    kept = {
+        k: given[k] for k in ("technician", "customer", "start", "end", "labor") if given.get(k)
+    }
+    return (
+        f"{reverse('dispatch:unbilled')}?{urlencode(kept)}"
+        if kept
+        else reverse("dispatch:unbilled")
+    )
 
 
 @tenant_member_required()

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from connectors.outbox.models import VendorWrite
 from connectors.synchroteam.models import SynchroteamJob
-from dispatch.selectors import timesheet_week, unbilled_jobs
+from dispatch.reconciliation import unbilled_jobs
+from dispatch.selectors import timesheet_week
 
 
 def test_the_unbilled_list_matches_a_count_computed_from_the_sandbox(world, mirrored):

@@ -1,0 +1,341 @@
+"""Reconciliation, the read side: which finished jobs nobody billed, their hours and amount, and
+whether a Syncro ticket belongs to the job's customer. No writes, no vendor I/O: all from the
+mirror.
+
+* `job_tag`, `unbilled_jobs`: the unbilled rule.
+* `jobs_time` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft made from a
+  job bills and what they come to at each priced labor type.
+* `worklist` (-> `Worklist` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
+  `worklist_customers`: the reconciliation page.
+* `syncro_customer_for`, `customer_check` (-> `CustomerCheck`), `new_ticket_url`: matching the
+  job's Synchroteam customer to a Syncro customer.
+
+Unbilled rule: jobs ``completed`` or ``validated`` with no Synchroteam invoice (mirror,
+``invoice.job.id``) and no billed Syncro line item carrying the job's tag ``[ST-JOB <num>]`` (the
+tag every draft made from a job puts in the line item description). Jobs with a pending billing
+draft are "drafted", not unbilled.
+
+Hours rule: the job's activities under the timesheet's rule
+(`dispatch.selectors.worked_activities`); the ``work`` ones are billed (whole minutes per
+activity), ``travel`` is shown beside them and not billed (Syncro bills travel as its own
+product, seed /syncro "Labor product IDs"). A job with no work activity falls back to its actual
+end minus start. The amount is `billing.money.amount` of those minutes at the mapped labor
+type's Syncro product rate (``price_retail``), None when that labor type is not mapped or priced.
+
+Customer rule: the two vendors share no customer id, so a job's customer (Synchroteam
+``customer.name`` on the job) is the Syncro customer whose name is the same (case-insensitive),
+else the first whose name contains it (the rule the prefilled New ticket page always used).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from accounts.models import Tenant
+from billing.models import BillingDraft, minutes_to_hours
+from billing.money import Rate, amount, labor_rates
+from connectors.synchroteam.models import SynchroteamActivity, SynchroteamInvoice, SynchroteamJob
+from connectors.syncro.models import SyncroCustomer, SyncroLineItem, SyncroTicket
+from dispatch.selectors import DONE_STATUSES, worked_activities
+
+# --- the unbilled rule ---------------------------------------------------------------------------
+
+
+def job_tag(job: SynchroteamJob) -> str:
+    """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``."""
+    return f"[ST-JOB {job.num or job.vendor_id}]"
+
+
+def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[SynchroteamJob]:
+    """Completed or validated live jobs with no Synchroteam invoice and no tagged Syncro line
+    item; without `include_drafted`, jobs with a live (not rejected) billing draft are left out
+    too. Latest finished first."""
+    invoiced = SynchroteamInvoice.objects.filter(
+        connection_id=OuterRef("connection_id"),
+        job_vendor_id=OuterRef("vendor_id"),
+        is_deleted=False,
+    )
+    qs = (
+        SynchroteamJob.objects.for_tenant(tenant)
+        .alive()
+        .filter(status__in=DONE_STATUSES)
+        .annotate(invoiced=Exists(invoiced))
+        .filter(invoiced=False)
+    )
+    tags = {job_tag(j): j.pk for j in qs.only("num", "vendor_id")}
+    if not tags:
+        return qs.order_by("-actual_end", "-vendor_id")
+    billed: set[int] = set()
+    lines = (
+        SyncroLineItem.objects.for_tenant(tenant)
+        .alive()
+        .filter(Q(name__icontains="[ST-JOB ") | Q(raw__description__icontains="[ST-JOB "))
+    )
+    for name, raw in lines.values_list("name", "raw"):
+        text = f"{name} {(raw or {}).get('description') or ''}"
+        billed.update(pk for tag, pk in tags.items() if tag in text)
+    if not include_drafted:
+        drafts = BillingDraft.objects.filter(
+            tenant=tenant, line_description__contains="[ST-JOB "
+        ).exclude(decision=BillingDraft.Status.REJECTED)
+        for text in drafts.values_list("line_description", flat=True):
+            billed.update(pk for tag, pk in tags.items() if tag in text)
+    return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")
+
+
+# --- hours ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobTime:
+    """A job's time in whole minutes: ``minutes`` billed (work activities, else the actual
+    times), ``travel`` (travel activities, not billed here) and ``source`` of ``minutes``:
+    ``"activities"``, ``"actual times"`` or ``""`` (nothing recorded)."""
+
+    minutes: int
+    travel: int = 0
+    source: str = ""
+
+
+def jobs_time(jobs: Iterable[SynchroteamJob]) -> dict[int, JobTime]:
+    """``{job pk: JobTime}`` for `jobs` (one query of their activities)."""
+    jobs = list(jobs)
+    work: dict[tuple[int, int], int] = {}
+    travel: dict[tuple[int, int], int] = {}
+    if jobs:
+        acts = worked_activities(
+            SynchroteamActivity.objects.filter(
+                connection_id__in={j.connection_id for j in jobs},
+                job_vendor_id__in={j.vendor_id for j in jobs},
+                type__in=("work", "travel"),
+            )
+        )
+        for conn, job_id, kind, start, end in acts.values_list(
+            "connection_id", "job_vendor_id", "type", "start", "end"
+        ):
+            into = work if kind == "work" else travel
+            key = (conn, job_id)
+            into[key] = into.get(key, 0) + int((end - start).total_seconds() // 60)
+    out = {}
+    for job in jobs:
+        key = (job.connection_id, job.vendor_id)
+        minutes, source = work.get(key, 0), "activities"
+        if not minutes:
+            minutes, source = _actual_minutes(job), "actual times"
+        out[job.pk] = JobTime(minutes, travel.get(key, 0), source if minutes else "")
+    return out
+
+
+def _actual_minutes(job: SynchroteamJob) -> int:
+    if job.actual_start and job.actual_end and job.actual_end > job.actual_start:
+        return int((job.actual_end - job.actual_start).total_seconds() // 60)
+    return 0
+
+
+def job_minutes(job: SynchroteamJob) -> int:
+    """Worked minutes on the job (`jobs_time`): what a draft made from it bills."""
+    return jobs_time([job])[job.pk].minutes
+
+
+def priced_amounts(*, tenant: Tenant, minutes: int) -> list[tuple[Rate, Decimal | None]]:
+    """``[(rate, amount of `minutes` at it)]`` for each labor type mapped to a priced Syncro
+    product (the draft page's "depends on the labor type")."""
+    rates = labor_rates(tenant).values()
+    return [(r, amount(minutes, r.per_hour)) for r in rates if r.per_hour is not None]
+
+
+# --- the worklist --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnbilledRow:
+    """One job of the worklist: its `JobTime`, ``hours`` (Syncro's decimal quantity of the
+    minutes) and ``amount`` at the page's rate (None: rate not mapped or not priced)."""
+
+    job: SynchroteamJob
+    time: JobTime
+    hours: Decimal
+    amount: Decimal | None
+
+    @property
+    def day(self) -> dt.datetime | None:
+        """When the job was done: its actual end, else start, else the scheduled start."""
+        return self.job.actual_end or self.job.actual_start or self.job.scheduled_start
+
+
+@dataclass
+class TechnicianHours:
+    """A technician's share of the selected jobs (for the bars): jobs, hours and amount."""
+
+    technician_id: int | None
+    name: str
+    jobs: int = 0
+    hours: Decimal = Decimal(0)
+    amount: Decimal | None = Decimal(0)
+
+
+@dataclass
+class Worklist:
+    """The selected unbilled jobs as rows, newest first, with totals of them all: ``hours``,
+    ``amount`` (None when the rate is unknown), ``by_technician`` (most hours first) and the
+    largest technician's hours (``max_hours``, the bars' scale); ``rate`` is the page's rate."""
+
+    rows: list[UnbilledRow]
+    rate: Rate
+    hours: Decimal = Decimal(0)
+    amount: Decimal | None = None
+    by_technician: list[TechnicianHours] = field(default_factory=list)
+
+    @property
+    def max_hours(self) -> Decimal:
+        """The largest technician's hours (at least 1, the bars' scale)."""
+        return max([t.hours for t in self.by_technician] + [Decimal(1)])
+
+
+def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:
+    return None if total is None or value is None else total + value
+
+
+def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
+    """The unbilled jobs `filters` select, priced at `rate`.
+
+    Args:
+        filters: optional keys ``technician`` / ``customer`` (Synchroteam ids), ``start`` /
+            ``end`` (dates, inclusive, on the day the job was done, portal time zone).
+        rate: a `billing.money.Rate` (``per_hour`` None: amounts are None).
+    """
+    qs = unbilled_jobs(tenant=tenant).annotate(
+        done_at=Coalesce(
+            "actual_end", "actual_start", "scheduled_start", output_field=DateTimeField()
+        )
+    )
+    if filters.get("technician"):
+        qs = qs.filter(technician_vendor_id=filters["technician"])
+    if filters.get("customer"):
+        qs = qs.filter(customer_vendor_id=filters["customer"])
+    if filters.get("start"):
+        qs = qs.filter(done_at__date__gte=filters["start"])
+    if filters.get("end"):
+        qs = qs.filter(done_at__date__lte=filters["end"])
+    jobs = list(qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id"))
+    times = jobs_time(jobs)
+    zero = Decimal(0) if rate.per_hour is not None else None
+    out = Worklist(rows=[], rate=rate, amount=zero)
+    techs: dict[int | None, TechnicianHours] = {}
+    for job in jobs:
+        t = times[job.pk]
+        row = UnbilledRow(job, t, minutes_to_hours(t.minutes), amount(t.minutes, rate.per_hour))
+        out.rows.append(row)
+        out.hours += row.hours
+        out.amount = _add(out.amount, row.amount)
+        tech = techs.setdefault(
+            job.technician_vendor_id,
+            TechnicianHours(
+                job.technician_vendor_id, job.technician_name or "Unassigned", amount=zero
+            ),
+        )
+        tech.jobs += 1
+        tech.hours += row.hours
+        tech.amount = _add(tech.amount, row.amount)
+    out.by_technician = sorted(techs.values(), key=lambda t: (-t.hours, t.name))
+    return out
+
+
+def _done_jobs(tenant: Tenant) -> QuerySet[SynchroteamJob]:
+    return SynchroteamJob.objects.for_tenant(tenant).alive().filter(status__in=DONE_STATUSES)
+
+
+def worklist_technicians(tenant: Tenant) -> list[tuple[int, str]]:
+    """``[(Synchroteam user id, name)]`` of technicians on the tenant's finished jobs, by name
+    (the worklist's technician filter)."""
+    pairs = _done_jobs(tenant).exclude(technician_vendor_id=None)
+    found = dict(pairs.order_by().values_list("technician_vendor_id", "technician_name").distinct())
+    return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
+
+
+def worklist_customers(tenant: Tenant) -> list[tuple[int, str]]:
+    """``[(Synchroteam customer id, name)]`` of customers of the tenant's finished jobs, by name
+    (the worklist's customer filter)."""
+    pairs = _done_jobs(tenant).exclude(customer_vendor_id=None)
+    found = dict(pairs.order_by().values_list("customer_vendor_id", "customer_name").distinct())
+    return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+def syncro_customer_for(*, tenant: Tenant, name: str) -> SyncroCustomer | None:
+    """The tenant's live Syncro customer a Synchroteam customer `name` maps to: same name
+    (case-insensitive), else the first (by name) whose name contains it; None when none does."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    live = SyncroCustomer.objects.filter(tenant=tenant, is_deleted=False)
+    return live.filter(name__iexact=name).first() or live.filter(name__icontains=name).first()
+
+
+@dataclass(frozen=True)
+class CustomerCheck:
+    """Whether a Syncro ticket is the job's customer's.
+
+    Attributes:
+        job_customer: the customer's name on the Synchroteam job.
+        ticket_customer: the customer's name on the Syncro ticket.
+        matched: the Syncro customer the job's customer maps to (`syncro_customer_for`).
+        differs: True when the ticket's customer is not `matched` (without a match: when the
+            two names differ, case aside).
+    """
+
+    job_customer: str
+    ticket_customer: str
+    matched: SyncroCustomer | None
+    differs: bool
+
+    @property
+    def warning(self) -> str:
+        """The sentence shown when the customers differ ("" when they do not)."""
+        if not self.differs:
+            return ""
+        mapped = (
+            f" (in Syncro: “{self.matched.name}”)"
+            if self.matched and self.matched.name != self.job_customer
+            else ""
+        )
+        return (
+            f"This job is for “{self.job_customer or 'no customer'}”{mapped}, but the ticket is "
+            f"for “{self.ticket_customer or 'no customer'}”. Billing one customer's work to "
+            "another customer's ticket needs your explicit confirmation."
+        )
+
+
+def customer_check(*, tenant: Tenant, job: SynchroteamJob, ticket: SyncroTicket) -> CustomerCheck:
+    """Compare the job's customer with the ticket's (see the module's customer rule)."""
+    matched = syncro_customer_for(tenant=tenant, name=job.customer_name)
+    if matched is not None:
+        differs = ticket.customer_vendor_id != matched.vendor_id
+    else:
+        differs = (job.customer_name or "").strip().casefold() != (
+            ticket.customer_name or ""
+        ).strip().casefold()
+    return CustomerCheck(job.customer_name, ticket.customer_name, matched, differs)
+
+
+def new_ticket_url(*, tenant: Tenant, job: SynchroteamJob) -> str:
+    """The New ticket page prefilled for `job`: its customer (`syncro_customer_for`, when one
+    matches), a subject naming the job, and its type as problem type."""
+    params = {
+        "subject": f"Job #{job.num} {job.type_name or ''}".strip(),
+        "problem_type": job.type_name or "",
+    }
+    customer = syncro_customer_for(tenant=tenant, name=job.customer_name)
+    if customer is not None:
+        params["customer"] = customer.vendor_id
+    return f"{reverse('billing:ticket_create')}?{urlencode({k: v for k, v in params.items() if v})}"
