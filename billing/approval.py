@@ -434,5 +434,9 @@ def draft_writes_of(batch) -> list[VendorWrite]:
 
 
 def draft_writes(draft: BillingDraft) -> list[VendorWrite]:
-    """The draft's vendor writes in chain order (empty before approval)."""
-    return draft_writes_of(draft.batch) if draft.batch_id else []
+    """The draft's vendor writes, oldest first: those of earlier approvals a person corrected
+    (`BillingDraft.corrections`), then the current batch's in chain order (empty before
+    approval)."""
+    earlier = [c["batch"] for c in draft.corrections if c.get("batch")]
+    writes = list(VendorWrite.objects.filter(batch_id__in=earlier).order_by("id"))
+    return writes + (draft_writes_of(draft.batch) if draft.batch_id else [])

@@ -38,7 +38,8 @@ def draft_plan(
     """The writes approving `draft` will queue, chained (seed /syncro "Billing workflow" steps
     4–8): comment → line item → invoice → status Invoiced; with `invoice` False only comment →
     line item (the ticket's invoice is approved on its own, `billing.invoicing`). Business keys
-    are ``draft:<uuid>:<step>``.
+    are ``<draft.plan_key>:<step>``; steps Syncro confirmed in an earlier approval that a person
+    corrected (`BillingDraft.done_steps`) are left out, never sent twice.
 
     The line item is ``{"product_id", "quantity" (decimal hours), "name", "description",
     "taxable": false}``; no ``price_retail`` so Syncro prices from the product.
@@ -53,49 +54,58 @@ def draft_plan(
     plan = WritePlan(
         connection=draft.connection,
         kind=BATCH_KIND,
-        key=f"draft:{draft.uuid}",
+        key=draft.plan_key,
         label=f"{draft.minutes} min {draft.get_labor_type_display()} on #{draft.ticket_number}",
         subject={"ticket_id": draft.ticket_vendor_id, "ticket_number": draft.ticket_number},
         actor=None if actor is True or actor is False else actor,
     )
+    done = draft.done_steps
     target = {"ticket_id": draft.ticket_vendor_id}
-    comment = plan.add(
-        COMMENT_CREATE,
-        target,
-        comment_payload(
-            subject=draft.comment_subject,
-            body=draft.comment_body,
-            hidden=draft.comment_hidden,
-            do_not_email=draft.comment_do_not_email,
-        ),
-        "comment",
-    )
-    line = plan.add(
-        LINE_ITEM_CREATE,
-        target,
-        {
-            "product_id": draft.product_vendor_id,
-            "quantity": float(minutes_to_hours(draft.minutes)),
-            "name": draft.product_name,
-            "description": draft.line_description,
-            "taxable": False,
-        },
-        "line_item",
-        after=comment,
-    )
-    if invoice:
-        invoiced = plan.add(
-            INVOICE_CREATE,
+    previous = None
+    if "comment" not in done:
+        previous = plan.add(
+            COMMENT_CREATE,
             target,
+            comment_payload(
+                subject=draft.comment_subject,
+                body=draft.comment_body,
+                hidden=draft.comment_hidden,
+                do_not_email=draft.comment_do_not_email,
+            ),
+            "comment",
+        )
+    if "line_item" not in done:
+        previous = plan.add(
+            LINE_ITEM_CREATE,
+            target,
+            {
+                "product_id": draft.product_vendor_id,
+                "quantity": float(minutes_to_hours(draft.minutes)),
+                "name": draft.product_name,
+                "description": draft.line_description,
+                "taxable": False,
+            },
+            "line_item",
+            after=previous,
+        )
+    if not invoice:
+        return plan
+    if "invoice" not in done:
+        # a line item sent by an earlier approval is named, so the invoice is checked for it
+        lines = {"lines": [draft.business_key("line_item")]} if "line_item" in done else {}
+        previous = plan.add(
+            INVOICE_CREATE,
+            {**target, **lines},
             {
                 "ticket_id": draft.ticket_vendor_id,
                 "customer_id": draft.customer_vendor_id,
                 "category": INVOICE_CATEGORY,
             },
             "invoice",
-            after=line,
+            after=previous,
         )
-        plan.add(TICKET_UPDATE, target, {"status": INVOICED_STATUS}, "status", after=invoiced)
+    if "status" not in done:
+        plan.add(TICKET_UPDATE, target, {"status": INVOICED_STATUS}, "status", after=previous)
     return plan
 
 

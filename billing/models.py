@@ -236,6 +236,13 @@ class BillingDraft(models.Model):
         default=False,
         help_text="Approved as line item only; its ticket's invoice is approved on its own.",
     )
+    corrections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Earlier approvals whose write Syncro refused and a person corrected: "
+        '[{"batch": id, "keys": {step: business key confirmed}, "refused": operation, '
+        '"message": the vendor\'s words}].',
+    )
     ticket_invoice = models.ForeignKey(
         "billing.TicketInvoice",
         on_delete=models.SET_NULL,
@@ -354,8 +361,27 @@ class BillingDraft(models.Model):
         return name
 
     def business_key(self, step: str) -> str:
-        """Idempotency key of one write of this draft: ``draft:<uuid>:<step>``."""
-        return f"draft:{self.uuid}:{step}"
+        """Idempotency key of one write of this draft: ``draft:<uuid>:<step>`` (after a
+        correction, the key of the approval that sent that step: `plan_key`)."""
+        for write in self.approved.get("writes") or []:
+            if write.get("business_key", "").rsplit(":", 1)[-1] == step:
+                return write["business_key"]
+        for earlier in self.corrections:
+            if step in (earlier.get("keys") or {}):
+                return earlier["keys"][step]
+        return f"{self.plan_key}:{step}"
+
+    @property
+    def plan_key(self) -> str:
+        """The batch key of the draft's next approval: ``draft:<uuid>``, then ``…:r2`` after a
+        correction (each approval's writes have their own business keys)."""
+        n = len(self.corrections)
+        return f"draft:{self.uuid}" + (f":r{n + 1}" if n else "")
+
+    @property
+    def done_steps(self) -> set[str]:
+        """Steps Syncro already confirmed in an earlier, corrected approval (never re-sent)."""
+        return {step for c in self.corrections for step in (c.get("keys") or {})}
 
 
 class TicketInvoice(models.Model):

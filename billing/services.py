@@ -182,7 +182,7 @@ def draft_update(*, draft: BillingDraft, by, **values) -> BillingDraft:
             positive, or the labor type is not mapped.
         PermissionDenied: the person is neither the drafter nor an approver.
     """
-    _require_editor(draft, by)
+    require_editor(draft, by)
     unknown = set(values) - set(BillingDraft.EDITABLE)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
@@ -311,7 +311,8 @@ def draft_event(
     )
 
 
-def _require_editor(draft: BillingDraft, by) -> None:
+def require_editor(draft: BillingDraft, by) -> None:
+    """Raise `PermissionDenied` unless `by` drafted `draft` or is an approver of its tenant."""
     if draft.drafted_by_id == by.pk:
         return
     membership = Membership.objects.filter(tenant=draft.tenant, user=by, is_active=True).first()

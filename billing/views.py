@@ -27,7 +27,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
-from billing import approval, money, selectors, services
+from billing import approval, corrections, money, selectors, services
 from billing import audit as audit_trail
 from billing import forms as billing_forms
 from billing.models import BillingDraft, LaborKind
@@ -151,16 +151,21 @@ def _row_response(
     return trigger_client_event(response, "drafts-changed") if changed else response
 
 
-def _draft_edited(request: HttpRequest, draft: BillingDraft, form) -> bool:
-    """Save a valid edit form (True), or leave the form with its errors and what was typed."""
+def _draft_edited(request: HttpRequest, draft: BillingDraft, form, *, correct: bool) -> bool:
+    """Save a valid edit (or, with `correct`, the correction of a write Syncro refused) form
+    (True), or leave the form with its errors and what was typed."""
     if not form.is_valid():
         return False
+    save = corrections.draft_correct if correct else services.draft_update
     try:
-        services.draft_update(draft=draft, by=request.user, **form.values())
+        save(draft=draft, by=request.user, **form.values())
     except services.BillingError as exc:
         form.add_error(None, str(exc))
         return False
-    messages.success(request, "Draft updated. The original values are kept.")
+    if correct:
+        messages.success(request, "Corrected. Check the new plan: it needs a new approval.")
+    else:
+        messages.success(request, "Draft updated. The original values are kept.")
     return True
 
 
@@ -173,9 +178,9 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     draft, can_approve = draft_access(request, draft_uuid)
     if request.htmx and request.GET.get("part") == "row":
         return _row_response(request, draft)
-    can_edit = draft.decision != "approved" and (
-        draft.drafted_by_id == request.user.pk or _is_approver(request)
-    )
+    may_edit = draft.drafted_by_id == request.user.pk or _is_approver(request)
+    refused = corrections.refused_write(draft) if may_edit else None
+    can_edit = may_edit and (draft.decision != "approved" or refused is not None)
     form = billing_forms.DraftForm(
         request.POST or None,
         tenant=request.tenant,
@@ -184,12 +189,13 @@ def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("This draft cannot be edited by you now.")
-        if _draft_edited(request, draft, form):
+        if _draft_edited(request, draft, form, correct=refused is not None):
             return redirect("billing:draft_detail", draft_uuid=draft.uuid)
     context = {
         **_draft_context(request, draft, can_approve),
         "form": form,
         "can_edit": can_edit,
+        "refused": refused,
         "editing": request.method == "POST" or request.GET.get("edit") == "1",
         "events": audit_trail.draft_timeline(draft),
         "labels": dict(LaborKind.choices),

@@ -209,13 +209,16 @@ def _line_item_writes(write) -> list:
     if keys:
         from connectors.outbox.models import VendorWrite
 
-        out += list(
-            VendorWrite.objects.filter(
+        seen = {step.pk for step in out}
+        out += [
+            step
+            for step in VendorWrite.objects.filter(
                 tenant_id=write.tenant_id,
                 business_key__in=[str(k) for k in keys],
                 operation=LineItemCreate.operation,
             ).order_by("id")
-        )
+            if step.pk not in seen
+        ]
     return out
 
 
