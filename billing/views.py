@@ -434,9 +434,17 @@ def labor_types(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Labor types saved.")
                 return redirect("billing:labor_types")
-    rows = [(form[k], current[k]) for k in LaborKind.values]
+    rates = money.labor_rates(tenant)
+    rows = [(form[k], current[k], rates[k]) for k in LaborKind.values]
     count = len(form.fields[LaborKind.REMOTE].choices) - 1
-    context = {"form": form, "rows": rows, "can_edit": can_edit, "product_count": count}
+    context = {
+        "form": form,
+        "rows": rows,
+        "can_edit": can_edit,
+        "product_count": count,
+        "currency": tenant.currency,
+        "max_rate": max((r.per_hour for r in rates.values() if r.per_hour), default=0),
+    }
     return render(request, "billing/labor_types.html", context)
 
 
