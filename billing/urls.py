@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import ticket_views, views
+from billing import invoice_views, ticket_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -20,6 +20,11 @@ urlpatterns = [
     path("billing/drafts/<uuid:draft_uuid>/", views.draft_detail, name="draft_detail"),
     path("billing/drafts/<uuid:draft_uuid>/approve/", views.draft_approve, name="draft_approve"),
     path("billing/drafts/<uuid:draft_uuid>/reject/", views.draft_reject, name="draft_reject"),
+    path(
+        "billing/invoices/<int:invoice_id>/",
+        invoice_views.invoice_detail,
+        name="invoice_detail",
+    ),
     path("billing/writes/<uuid:write_uuid>/", views.write_status, name="write_status"),
     path("billing/labor-types/", views.labor_types, name="labor_types"),
     path("billing/audit/", views.audit, name="audit"),

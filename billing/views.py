@@ -123,6 +123,20 @@ def _row_response(
     return trigger_client_event(response, "drafts-changed") if changed else response
 
 
+def _draft_part(request: HttpRequest, draft: BillingDraft, part: str) -> HttpResponse:
+    """A live fragment of the draft page: its queue row, or its writes (which carry the header
+    status badge as an out-of-band swap and stop polling once the writes settled)."""
+    if part == "row":
+        return _row_response(request, draft)
+    context = {
+        "draft": draft,
+        "writes": services.draft_writes(draft),
+        "is_approver": _is_approver(request),
+        "oob": True,
+    }
+    return render(request, "billing/_draft_writes.html", context)
+
+
 def _draft_edited(request: HttpRequest, draft: BillingDraft, form) -> bool:
     """Save a valid edit form (True), or leave the form with its errors and what was typed."""
     if not form.is_valid():
@@ -140,10 +154,11 @@ def _draft_edited(request: HttpRequest, draft: BillingDraft, form) -> bool:
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     """A draft: original / current / approved values, the exact payloads, whose key, writes,
     timeline; POST edits it (drafter or approver, while pending). For HTMX, ``?part=row`` is
-    its queue row (it polls itself while writes are in progress)."""
+    its queue row and ``?part=writes`` its writes with the header status (both poll themselves
+    while the writes are on their way)."""
     draft, can_approve = draft_access(request, draft_uuid)
-    if request.htmx and request.GET.get("part") == "row":
-        return _row_response(request, draft)
+    if request.htmx and request.GET.get("part") in ("row", "writes"):
+        return _draft_part(request, draft, request.GET["part"])
     can_edit = draft.is_pending and (
         draft.drafted_by_id == request.user.pk or _is_approver(request)
     )
