@@ -423,3 +423,29 @@ def invoice_preview(tenant: Tenant, ticket_vendor_id: int) -> InvoicePreview:
 
 def _price(value) -> float | None:
     return float(value) if value is not None else None
+
+
+def ticket_writes(ticket: SyncroTicket, limit: int = 50) -> list:
+    """Every vendor write the portal made for `ticket`, newest first: its drafts' four writes,
+    the ticket actions (comments, status changes, closing), timer charges, anything whose
+    target is the ticket, and the ``POST /tickets`` that created it (one query)."""
+    from connectors.outbox.models import VendorWrite
+    from connectors.syncro.writes import TICKET_CREATE
+
+    return list(
+        VendorWrite.objects.filter(tenant_id=ticket.tenant_id, connection_id=ticket.connection_id)
+        .filter(
+            Q(target__ticket_id=ticket.vendor_id)
+            | Q(operation=TICKET_CREATE, remote_id=str(ticket.vendor_id))
+        )
+        .select_related("batch")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def writes_in_flight(writes: list) -> bool:
+    """True while any of `writes` belongs to a batch still on its way (`WriteBatch` OPEN: some
+    write not confirmed and none waiting for a person): the pages showing them poll."""
+    from connectors.outbox.models import WriteBatch
+
+    return any(w.batch.state == WriteBatch.State.OPEN for w in writes)

@@ -25,6 +25,7 @@ from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import NoCredential
 from billing import draft_plan, lists, selectors, ticket_actions
 from billing import forms as billing_forms
+from billing.invoices import ticket_invoices
 from connectors.outbox.models import VendorWrite
 from connectors.outbox.plans import PlanRefused, WritePlan, new_nonce
 from connectors.syncro.models import SyncroCustomer, SyncroTicket
@@ -88,42 +89,42 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_member_required()
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """A ticket with its comments (last 5, ``?comments=all`` for every one), line items, timer
-    entries, drafts, writes in progress and audit timeline."""
+    """A ticket with its comments (last 5, ``?comments=all`` for every one), line items and
+    invoices, timer entries, drafts, every write sent from the portal and the audit timeline.
+
+    For HTMX, ``?part=writes`` is the "Sent from the portal" region; it polls itself every
+    second while a write of the ticket is on its way and carries the status badge, the comments
+    and the billing card as out-of-band swaps, so the page follows the writes (the mirror is
+    updated as each is confirmed) and stops asking once they settled."""
     ticket = ticket_or_404(request, ticket_id)
     if request.htmx and request.GET.get("comments") == "all":
         comments = selectors.ticket_comments(ticket, limit=None)
         return render(
             request, "billing/_comments.html", {"ticket": ticket, "comments": comments, "all": True}
         )
+    context = _ticket_context(request, ticket)
     if request.htmx and request.GET.get("part") == "writes":
-        return render(
-            request, "billing/_ticket_writes.html", {"writes": _ticket_writes(request, ticket)}
-        )
+        return render(request, "billing/_ticket_writes.html", {**context, "oob": True})
+    return render(request, "billing/ticket_detail.html", context)
+
+
+def _ticket_context(request: HttpRequest, ticket: SyncroTicket) -> dict:
+    """What the ticket page and its live fragment show."""
     detail = selectors.ticket_detail(ticket)
-    techs = lists.technicians(request.tenant)
-    return render(
-        request,
-        "billing/ticket_detail.html",
-        {
-            "ticket": ticket,
-            "d": detail,
-            "tech_name": techs.get(ticket.user_vendor_id),
-            "comments": detail.comments,
-            "writes": _ticket_writes(request, ticket),
-            "unbilled_seconds": sum(
-                t.active_duration or 0 for t in detail.timers if t.billable and not t.recorded
-            ),
-        },
-    )
-
-
-def _ticket_writes(request: HttpRequest, ticket: SyncroTicket) -> list[VendorWrite]:
-    """The writes of the ticket's recent actions (not the billing chain), newest first."""
-    batches = ticket_actions.ticket_action_batches(
-        tenant=request.tenant, ticket_vendor_id=ticket.vendor_id
-    )
-    return [w for b in batches for w in sorted(b.writes.all(), key=lambda w: -w.id)]
+    writes = selectors.ticket_writes(ticket)
+    return {
+        "ticket": ticket,
+        "d": detail,
+        "tech_name": lists.technicians(request.tenant).get(ticket.user_vendor_id),
+        "comments": detail.comments,
+        "writes": writes,
+        "in_flight": selectors.writes_in_flight(writes),
+        "invoices": ticket_invoices(ticket),
+        "currency": request.tenant.currency,
+        "unbilled_seconds": sum(
+            t.active_duration or 0 for t in detail.timers if t.billable and not t.recorded
+        ),
+    }
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import ticket_invoice_views, ticket_views, views
+from billing import invoice_views, ticket_invoice_views, ticket_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
         "billing/ticket-invoices/<uuid:invoice_uuid>/",
         ticket_invoice_views.ticket_invoice,
         name="ticket_invoice",
+    ),
+    path(
+        "billing/invoices/<int:invoice_id>/",
+        invoice_views.invoice_detail,
+        name="invoice_detail",
     ),
     path("billing/writes/<uuid:write_uuid>/", views.write_status, name="write_status"),
     path("billing/labor-types/", views.labor_types, name="labor_types"),

@@ -151,6 +151,20 @@ def _row_response(
     return trigger_client_event(response, "drafts-changed") if changed else response
 
 
+def _draft_part(request: HttpRequest, draft: BillingDraft, part: str) -> HttpResponse:
+    """A live fragment of the draft page: its queue row, or its writes (which carry the header
+    status badge as an out-of-band swap and stop polling once the writes settled)."""
+    if part == "row":
+        return _row_response(request, draft)
+    context = {
+        "draft": draft,
+        "writes": approval.draft_writes(draft),
+        "is_approver": _is_approver(request),
+        "oob": True,
+    }
+    return render(request, "billing/_draft_writes.html", context)
+
+
 def _draft_edited(request: HttpRequest, draft: BillingDraft, form, *, correct: bool) -> bool:
     """Save a valid edit (or, with `correct`, the correction of a write Syncro refused) form
     (True), or leave the form with its errors and what was typed."""
@@ -172,12 +186,12 @@ def _draft_edited(request: HttpRequest, draft: BillingDraft, form, *, correct: b
 @tenant_member_required()
 def draft_detail(request: HttpRequest, draft_uuid) -> HttpResponse:
     """A draft: original / current / approved values, the exact payloads, whose key, amount,
-    writes, timeline; POST edits it (drafter or approver, until approved). For HTMX,
-    ``?part=row`` is its queue row and ``?part=live`` its header and writes (both poll
-    themselves while writes are in progress)."""
+    writes, timeline; POST edits it (drafter or approver, until approved; after a refusal, the
+    correction). For HTMX, ``?part=row`` is its queue row and ``?part=writes`` its writes with
+    the header status (both poll themselves while the writes are on their way)."""
     draft, can_approve = draft_access(request, draft_uuid)
-    if request.htmx and request.GET.get("part") == "row":
-        return _row_response(request, draft)
+    if request.htmx and request.GET.get("part") in ("row", "writes"):
+        return _draft_part(request, draft, request.GET["part"])
     may_edit = draft.drafted_by_id == request.user.pk or _is_approver(request)
     refused = corrections.refused_write(draft) if may_edit else None
     can_edit = may_edit and (draft.decision != "approved" or refused is not None)

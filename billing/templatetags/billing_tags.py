@@ -27,6 +27,15 @@ def op_label(operation: str) -> str:
 
 
 @register.filter
+def invoice_id(writes) -> int | None:
+    """``{{ writes|invoice_id }}``: the Syncro id of the invoice a confirmed ``POST /invoices``
+    among a draft's or a ticket's writes created, or None (`billing.invoices.invoice_id_of`)."""
+    from billing.invoices import invoice_id_of
+
+    return invoice_id_of(writes)
+
+
+@register.filter
 def minutes_hm(minutes) -> str:
     """95 -> "1 h 35 min"."""
     try:

@@ -8,7 +8,10 @@ network:
    (PostgreSQL; SQLite serialises writers with ``BEGIN IMMEDIATE``), checked to be due, moved to
    IN_FLIGHT (a send) or VERIFYING (a look) with a lease, and committed;
 2. **call** the vendor through the write's handler, with the acting user's credential;
-3. **settle** (short transaction): record the outcome if our lease still holds.
+3. **settle** (short transaction): record the outcome if our lease still holds; a confirmation
+   updates the mirror in the same transaction (the handler's `write_through`), from the
+   vendor's answer or, where that is partial, from one targeted GET made in step 2
+   (`_mirror_read`; a failed read or mirror update never fails the write).
 
 Outcomes of a send: success → CONFIRMED; 4xx → REJECTED with the vendor's message; our own rate
 limiter, a 429 or a connection that never opened → PENDING again (nothing was sent); a read
@@ -135,9 +138,12 @@ def _settle(
     *,
     attempt: tuple[str, str, int | None, str],
     detail: str,
+    mirror_record=None,
     **fields,
 ) -> VendorWrite | None:
-    """Record a call's outcome if our lease still holds (else only the attempt is logged)."""
+    """Record a call's outcome if our lease still holds (else only the attempt is logged).
+    `mirror_record` is the vendor record read for the mirror (`_mirror_read`), handed to the
+    handler's `write_through` when the write becomes CONFIRMED here."""
     kind, outcome, status, note = attempt
     with transaction.atomic():
         write = VendorWrite.objects.select_for_update().get(pk=write_id)
@@ -156,6 +162,7 @@ def _settle(
             return None
         fields.setdefault("lease_until", None)
         fields.setdefault("lease_token", "")
+        write.mirror_record = mirror_record
         set_state(write, new_state, detail=detail, **fields)
         if new_state == State.CONFIRMED:
             dependents = list(
@@ -163,6 +170,26 @@ def _settle(
             )
             transaction.on_commit(lambda: schedule_processing(dependents))
         return write
+
+
+def _mirror_read(handler, client, write: VendorWrite, remote_id: str, response=None):
+    """The record to mirror for a write about to be confirmed: one `find`, `precheck` or
+    `after_confirm` already read (``write.mirror_record``), else the handler's targeted GET
+    (`mirror_read`, through the same rate-limited client), else None. Outside any transaction;
+    never raises: a failed read (our limiter, a timeout, a bug) is logged and the mirror waits
+    for the next sync, while the write is confirmed all the same."""
+    if write.mirror_record is not None:
+        return write.mirror_record
+    try:
+        return handler.mirror_read(client, write, remote_id, response)
+    except Exception as exc:
+        log.warning(
+            "outbox: could not read write %s's record %s for the mirror: %r",
+            write.id,
+            remote_id,
+            exc,
+        )
+        return None
 
 
 def _later(seconds: float) -> timezone.datetime:
@@ -225,6 +252,7 @@ def _send(write: VendorWrite, token: str, handler, client) -> str | None:
                 detail="already done at the vendor; not sent",
                 remote_id=str(existing),
                 send_count=write.send_count - 1,
+                mirror_record=_mirror_read(handler, client, write, str(existing)),
             )
         )
     try:
@@ -296,6 +324,7 @@ def _send(write: VendorWrite, token: str, handler, client) -> str | None:
             detail=f"confirmed by the vendor (id {result.remote_id})",
             remote_id=result.remote_id,
             response=result.response,
+            mirror_record=_mirror_read(handler, client, write, result.remote_id, result.response),
         )
     )
 
@@ -353,6 +382,7 @@ def _verify(write: VendorWrite, token: str, handler, client) -> str | None:
                 attempt=(Kind.VERIFY, Outcome.FOUND, None, note),
                 detail=f"confirmed: the vendor has it (id {found[0]})",
                 remote_id=str(found[0]),
+                mirror_record=_mirror_read(handler, client, write, str(found[0])),
             )
         )
     misses = write.not_found_count + 1

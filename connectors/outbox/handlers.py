@@ -17,8 +17,16 @@ knows these things about its vendor call:
   step verifies its line items arrived); returns a problem sentence or "";
 * `describe(target, payload)`: one line a person reads in the preview ("comment “Work done” on
   ticket 123");
-* `write_through(write)`: an optional update of the vendor's mirror from the confirmed answer,
-  run in the transaction that confirms the write (a new Syncro ticket is in the mirror at once).
+* `mirror_read(client, write, remote_id, response)`: when the confirmed write's own answer is
+  partial or absent (a write confirmed by `find` has no response body; ``POST /invoices``
+  answers without its lines), one targeted GET of the record to mirror, made by the executor
+  before the confirming transaction (never across it), through the write's rate-limited client;
+  returns the record or None (the answer is enough). `find`, `precheck` and `after_confirm` may
+  instead leave a record they already read on ``write.mirror_record`` so nothing is read twice;
+* `write_through(write)`: an optional update of the vendor's mirror from the confirmed answer
+  (``write.mirror_record``, else ``write.response``), run in the transaction that confirms the
+  write, inside a savepoint: a failure is logged and left to the next sync, never undoing the
+  confirmation (`connectors.outbox.services.set_state`).
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ class WriteHandler(Protocol):
 
     def request_line(self, target: dict) -> str: ...
 
+    def mirror_read(self, client: Any, write: Any, remote_id: str, response: Any) -> Any: ...
+
     def write_through(self, write: Any) -> None: ...
 
 
@@ -93,30 +103,63 @@ class BaseHandler:
     def after_confirm(self, client: Any, write: Any, remote_id: str) -> str:
         return ""
 
+    def mirror_read(self, client: Any, write: Any, remote_id: str, response: Any) -> Any:
+        return None
+
     def write_through(self, write: Any) -> None:
         return None
 
     @staticmethod
-    def mirror_answer(write: Any, map_record, model) -> None:
-        """Upsert the vendor's answer to `write` (its `response`, one record with an ``id``)
-        into the mirror `model` through the vendor mapping `map_record`. An answer without an
-        id (a write confirmed by a later look) or one the mapping refuses is left for the next
-        sync, which quarantines it with its reason."""
+    def answer_of(write: Any) -> dict | None:
+        """The record to mirror for a confirmed `write`: what the executor read for the mirror
+        (``write.mirror_record``), else the vendor's answer to the write (``write.response``);
+        None when neither is a JSON object."""
+        for record in (getattr(write, "mirror_record", None), write.response):
+            if isinstance(record, dict) and record:
+                return record
+        return None
+
+    @staticmethod
+    def mirror_answer(write: Any, map_record, model, record: dict | None = None):
+        """Upsert one vendor record (`record`, default `answer_of(write)`, with an ``id``) into
+        the mirror `model` of the write's connection through the vendor mapping `map_record`.
+
+        Returns the mirror row, or None when there is nothing to write: no record or no id
+        (a write confirmed by a later look with nothing read), a record the mapping refuses
+        (the next sync quarantines it with its reason), or a mirror row the vendor changed
+        more recently than this answer (``vendor_updated_at`` newer: the answer is stale).
+        """
         from connectors.mapping import MappingError
 
-        record = write.response if isinstance(write.response, dict) else None
-        if not record or record.get("id") is None:
-            return
+        if record is None:
+            record = BaseHandler.answer_of(write)
+        if not isinstance(record, dict) or record.get("id") is None:
+            return None
         try:
             values = map_record(record)
         except MappingError:
-            return
+            return None
         vendor_id = values.pop("vendor_id")
-        model.objects.update_or_create(
-            connection=write.connection,
-            vendor_id=vendor_id,
-            defaults={**values, "tenant_id": write.tenant_id, "raw": record},
+        updated = values.get("vendor_updated_at")
+        current = (
+            model.objects.filter(connection_id=write.connection_id, vendor_id=vendor_id)
+            .values_list("vendor_updated_at", flat=True)
+            .first()
         )
+        if current is not None and updated is not None and current > updated:
+            return None
+        row, _ = model.objects.update_or_create(
+            connection_id=write.connection_id,
+            vendor_id=vendor_id,
+            defaults={
+                **values,
+                "tenant_id": write.tenant_id,
+                "raw": record,
+                "is_deleted": False,
+                "deleted_at": None,
+            },
+        )
+        return row
 
 
 _HANDLERS: dict[str, WriteHandler] = {}

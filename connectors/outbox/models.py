@@ -206,6 +206,11 @@ class VendorWrite(models.Model):
 
     objects = VendorWriteQuerySet.as_manager()
 
+    #: Not a column: the vendor's record read for the mirror in the step that confirms this
+    #: write (a targeted GET, or what `find` / `after_confirm` already read), handed to the
+    #: handler's `write_through` in the confirming transaction; None otherwise.
+    mirror_record = None
+
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [

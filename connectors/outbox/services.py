@@ -9,6 +9,8 @@ transaction (the owner of the batch reads it from there: no signal back up).
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +26,8 @@ from connectors.outbox.models import (
 )
 from connectors.outbox.plans import WritePlan
 
+log = logging.getLogger(__name__)
+
 
 class InvalidTransition(ValueError):
     """A write was asked to change state in a way the outbox never does."""
@@ -38,7 +42,7 @@ def set_state(
         detail: a sentence for the log (no secrets).
         by: the person who caused the change (a resolution), None for the worker.
     Must run inside a transaction. On CONFIRMED the handler's `write_through` updates the
-    mirror from the vendor's answer.
+    mirror from the vendor's answer (`mirror_write_through`: its failure never undoes this).
 
     Raises:
         InvalidTransition: `connectors.outbox.models.TRANSITIONS` does not allow the change.
@@ -56,9 +60,26 @@ def set_state(
     write.save()
     if old != new_state:
         if new_state == VendorWrite.State.CONFIRMED:
-            handler_for(write.operation).write_through(write)
+            mirror_write_through(write)
         batch_settle(write.batch_id)
     return write
+
+
+def mirror_write_through(write: VendorWrite) -> bool:
+    """Run the handler's `write_through` for a just-confirmed `write` in a savepoint of the
+    confirming transaction. Returns False when it failed: the error is logged, the mirror is
+    left as it was for the next sync, and the confirmation stands."""
+    try:
+        with transaction.atomic():
+            handler_for(write.operation).write_through(write)
+    except Exception:
+        log.exception(
+            "outbox: mirror write-through of write %s (%s) failed; the next sync brings it",
+            write.pk,
+            write.operation,
+        )
+        return False
+    return True
 
 
 def batch_settle(batch_id: int | None) -> WriteBatch | None:

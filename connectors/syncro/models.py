@@ -8,6 +8,8 @@ stream brings in); QuerySet helpers join them when needed.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.db import models
 
 from connectors.models import MirrorModel, MirrorQuerySet, mirror_indexes
@@ -148,6 +150,27 @@ class SyncroLineItem(MirrorModel):
             ("tkt", ["connection", "ticket_vendor_id"]),
         )
         ordering = ["position", "vendor_id"]
+
+    @property
+    def title(self) -> str:
+        """The item's name: ``item`` on an invoice line (``name`` is its description there),
+        ``name`` on a ticket line item (vendor-apis.md §1.8)."""
+        return self.item or self.name
+
+    @property
+    def description(self) -> str:
+        """The line's description: ``name`` of an invoice line, ``description`` of a ticket
+        line item (kept in `raw`)."""
+        if self.item:
+            return self.name
+        return str((self.raw or {}).get("description") or "")
+
+    @property
+    def amount(self):
+        """quantity × price (a Decimal in the account's currency), None when either is unknown."""
+        if self.quantity is None or self.price is None:
+            return None
+        return (self.quantity * self.price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class SyncroTimerEntry(MirrorModel):

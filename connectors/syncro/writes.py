@@ -21,6 +21,11 @@ timer.charge           (none: Syncro marks the timer  GET /tickets/{id} → ``ti
 After ``POST /invoices`` the response has no line items, so `after_confirm` reads
 ``GET /invoices/{id}`` and checks the ticket's line items arrived (seed ``/syncro`` billing
 workflow step 7). Line items are never removed after invoicing.
+
+Every confirmed write updates the mirror in the confirming transaction (`write_through`, see
+`connectors.syncro.mirror`): from the answer, or from what `find` / `precheck` /
+`after_confirm` already read (left on ``write.mirror_record``), or from one targeted GET
+(`mirror_read`) where the answer is partial.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ def _qty(value: Any) -> Decimal | None:
         return None
 
 
+def _keep_for_mirror(write, found: list[dict]) -> None:
+    """Leave the record `find` matched on the write for the mirror (no second read)."""
+    if found:
+        write.mirror_record = found[0]
+
+
 class _Base(BaseHandler):
     vendor = "syncro"
 
@@ -93,7 +104,15 @@ class CommentCreate(_Base):
 
     def find(self, client, write) -> list[str]:
         comments = client.list_ticket_comments(int(write.target["ticket_id"]))
-        return [str(c["id"]) for c in comments if write.marker in (c.get("body") or "")]
+        found = [c for c in comments if write.marker in (c.get("body") or "")]
+        _keep_for_mirror(write, found)
+        return [str(c["id"]) for c in found]
+
+    def write_through(self, write) -> None:
+        """Mirror the comment (`connectors.syncro.mirror.comment`)."""
+        from connectors.syncro import mirror
+
+        mirror.comment(write)
 
 
 class LineItemCreate(_Base):
@@ -122,11 +141,19 @@ class LineItemCreate(_Base):
 
     def find(self, client, write) -> list[str]:
         ticket = client.get_ticket(int(write.target["ticket_id"]))
-        return [
-            str(li["id"])
+        found = [
+            li
             for li in ticket.get("line_items") or []
             if write.marker in (li.get("description") or "")
         ]
+        _keep_for_mirror(write, found)
+        return [str(li["id"]) for li in found]
+
+    def write_through(self, write) -> None:
+        """Mirror the ticket line item (`connectors.syncro.mirror.line_item`)."""
+        from connectors.syncro import mirror
+
+        mirror.line_item(write)
 
 
 class InvoiceCreate(_Base):
@@ -166,6 +193,7 @@ class InvoiceCreate(_Base):
             detail = client.get_invoice(invoice["id"])
             names = " ".join((line.get("name") or "") for line in detail.get("line_items") or [])
             if all(m in names for m in markers):
+                write.mirror_record = detail
                 return str(invoice["id"])
         return None
 
@@ -177,8 +205,20 @@ class InvoiceCreate(_Base):
         page = client.list_page("invoices", params={"ticket_id": int(write.target["ticket_id"])})
         return [str(inv["id"]) for inv in page.records if write.marker in (inv.get("note") or "")]
 
+    def mirror_read(self, client, write, remote_id: str, response) -> dict:
+        """GET /invoices/{id}: the ``POST`` answer has no line items, and a write confirmed by
+        `find` has no answer at all."""
+        return client.get_invoice(remote_id)
+
+    def write_through(self, write) -> None:
+        """Mirror the invoice and its lines (`connectors.syncro.mirror.invoice`)."""
+        from connectors.syncro import mirror
+
+        mirror.invoice(write)
+
     def after_confirm(self, client, write, remote_id: str) -> str:
         invoice = client.get_invoice(remote_id)
+        write.mirror_record = invoice  # the mirror reuses this read (no second GET)
         lines = invoice.get("line_items") or []
         if not lines:
             return (
@@ -255,7 +295,23 @@ class TicketUpdate(_Base):
     def find(self, client, write) -> list[str]:
         ticket = client.get_ticket(int(write.target["ticket_id"]))
         same = all(str(ticket.get(k)) == str(v) for k, v in write.payload.items())
+        if same:
+            write.mirror_record = ticket
         return [str(ticket.get("id") or write.target["ticket_id"])] if same else []
+
+    def mirror_read(self, client, write, remote_id: str, response) -> dict | None:
+        """GET /tickets/{id} unless the answer is already the whole ticket."""
+        from connectors.syncro.mirror import is_full_ticket
+
+        if is_full_ticket(response):
+            return None
+        return client.get_ticket(int(write.target["ticket_id"]))
+
+    def write_through(self, write) -> None:
+        """Mirror the changed ticket (`connectors.syncro.mirror.ticket`)."""
+        from connectors.syncro import mirror
+
+        mirror.ticket(write)
 
 
 class TicketCreate(_Base):
