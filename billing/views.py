@@ -29,7 +29,7 @@ from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
 from billing import audit as audit_trail
 from billing import forms as billing_forms
-from billing import selectors, services
+from billing import selectors, services, timers
 from billing.models import BillingDraft, LaborKind
 from billing.ticket_views import syncro_or_404, ticket_or_404
 from connectors.outbox.models import VendorWrite
@@ -76,6 +76,7 @@ def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "ticket": ticket,
         "form": form,
         "no_labor_types": len(form.fields["labor_type"].choices) <= 1,
+        "timers": timers.uncharged(ticket),
     }
     template = "billing/_draft_form.html" if request.htmx else "billing/draft_new.html"
     return render(request, template, context)
