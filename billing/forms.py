@@ -145,7 +145,11 @@ class TicketCloseForm(forms.Form):
     status = forms.ChoiceField(
         help_text="The status the ticket is set to once the resolution is posted."
     )
-    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Starts from the session log (public comments only): edit it to say what was "
+        "resolved. What you preview is what is posted.",
+    )
     visibility = forms.ChoiceField(choices=VISIBILITY_CHOICES)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):

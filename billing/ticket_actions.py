@@ -15,9 +15,12 @@ Public API (keyword-only):
 * `action_confirm(plan=, token=, by=, action=, obj=, ticket=, note=) -> WriteBatch`
 * `ticket_action_batches(tenant=, ticket_vendor_id=) -> list[WriteBatch]`
 * `session_log_markdown(ticket=, comments=, resolution=) -> str`
+* `session_log_summary(ticket=, comments=) -> str` (the Close form's starting resolution)
 """
 
 from __future__ import annotations
+
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -275,4 +278,42 @@ def session_log_markdown(*, ticket: SyncroTicket, comments: list, resolution: st
     if not ordered:
         lines += ["_No comments._", ""]
     lines += ["## Resolution", "", resolution.strip() or "_No resolution recorded._", ""]
+    return "\n".join(lines)
+
+
+#: How many of the latest comments the Close form's starting text summarises.
+SUMMARY_COMMENTS = 15
+#: The reference the portal appends to what it posts (``connectors.syncro.writes.COMMENT_REF``).
+_PORTAL_REF = re.compile(r"\s*Ref: FL-[0-9A-F]{10}\s*$")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def session_log_summary(*, ticket: SyncroTicket, comments: list) -> str:
+    """The session log (`session_log_markdown`) cut down to the editable starting text of a
+    resolution comment: the ticket line and one line per public comment, oldest first (the
+    last `SUMMARY_COMMENTS`), each flattened to plain text of at most 200 characters.
+
+    Internal (hidden) comments are left out, since the resolution may be sent to the customer,
+    and so are earlier "Resolution" comments and the portal's own ``Ref: FL-…`` markers.
+
+    Args:
+        comments: mirrored `SyncroTicketComment`s (any order).
+    """
+    ordered = sorted(comments, key=lambda c: (c.vendor_created_at or timezone.now(), c.vendor_id))
+    public = [c for c in ordered if not c.hidden and c.subject.strip().lower() != "resolution"][
+        -SUMMARY_COMMENTS:
+    ]
+    lines = [f"#{ticket.number} {ticket.subject}".strip()]
+    if ticket.customer_name:
+        lines[0] += f" ({ticket.customer_name})"
+    lines.append("")
+    if public:
+        lines.append("Work done:")
+    for c in public:
+        text = " ".join(_TAGS.sub(" ", _PORTAL_REF.sub("", c.body or "")).split())
+        text = text if len(text) <= 200 else text[:199].rstrip() + "…"
+        when = f"{c.vendor_created_at:%Y-%m-%d}" if c.vendor_created_at else ""
+        head = " · ".join(p for p in (when, c.subject.strip(), c.tech.strip()) if p)
+        lines.append(f"- {head}: {text}" if head else f"- {text}")
+    lines += ["", "Resolution: "]
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import NoCredential
-from billing import draft_plan, lists, selectors, ticket_actions
+from billing import draft_plan, lists, selectors, ticket_actions, timers
 from billing import forms as billing_forms
 from billing.invoices import ticket_invoices
 from connectors.outbox.models import VendorWrite
@@ -121,6 +121,9 @@ def _ticket_context(request: HttpRequest, ticket: SyncroTicket) -> dict:
         "in_flight": selectors.writes_in_flight(writes),
         "invoices": ticket_invoices(ticket),
         "currency": request.tenant.currency,
+        "timer_panel": timers.timer_panel(
+            ticket, detail.timers, can_charge=request.membership.can_approve
+        ),
         "unbilled_seconds": sum(
             t.active_duration or 0 for t in detail.timers if t.billable and not t.recorded
         ),
@@ -260,9 +263,15 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @tenant_member_required()
 def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """Close: resolution comment, then the closing status; offers the session log."""
+    """Close: resolution comment, then the closing status. The resolution starts as the session
+    log's summary, which the person edits; what they post is what is sent."""
     ticket = ticket_or_404(request, ticket_id)
-    form = billing_forms.TicketCloseForm(request.POST or None, tenant=request.tenant)
+    summary = ticket_actions.session_log_summary(
+        ticket=ticket, comments=selectors.ticket_comments(ticket, limit=None)
+    )
+    form = billing_forms.TicketCloseForm(
+        request.POST or None, tenant=request.tenant, initial={"resolution": summary}
+    )
 
     def plan(f, nonce):
         hidden, quiet = f.flags()

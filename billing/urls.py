@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import invoice_views, ticket_invoice_views, ticket_views, views
+from billing import invoice_views, ticket_invoice_views, ticket_views, timer_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -12,6 +12,12 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/comment/", ticket_views.ticket_comment, name="ticket_comment"),
     path("tickets/<int:ticket_id>/update/", ticket_views.ticket_update, name="ticket_update"),
     path("tickets/<int:ticket_id>/close/", ticket_views.ticket_close, name="ticket_close"),
+    path("tickets/<int:ticket_id>/timers/", timer_views.ticket_timers, name="ticket_timers"),
+    path(
+        "tickets/<int:ticket_id>/timers/<int:timer_id>/charge/",
+        timer_views.timer_charge,
+        name="timer_charge",
+    ),
     path("tickets/<int:ticket_id>/bill/", views.draft_create, name="draft_create"),
     path("tickets/<int:ticket_id>/invoice-preview/", views.invoice_preview, name="invoice_preview"),
     path("tickets/<int:ticket_id>/session-log.md", ticket_views.session_log, name="session_log"),

@@ -27,7 +27,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
-from billing import approval, corrections, money, selectors, services
+from billing import approval, corrections, money, selectors, services, timers
 from billing import audit as audit_trail
 from billing import forms as billing_forms
 from billing.models import BillingDraft, LaborKind
@@ -105,6 +105,7 @@ def draft_create(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "form": form,
         "form_token": _form_token(request, ticket),
         "no_labor_types": len(form.fields["labor_type"].choices) <= 1,
+        "timers": timers.uncharged(ticket),
     }
     template = "billing/_draft_form.html" if request.htmx else "billing/draft_new.html"
     return render(request, template, context)

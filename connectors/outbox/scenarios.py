@@ -10,7 +10,13 @@ from __future__ import annotations
 import hashlib
 
 from connectors.outbox.plans import PlannedWrite, WritePlan, plan_actor
-from connectors.syncro.writes import COMMENT_CREATE, INVOICE_CREATE, LINE_ITEM_CREATE, TICKET_UPDATE
+from connectors.syncro.writes import (
+    COMMENT_CREATE,
+    INVOICE_CREATE,
+    LINE_ITEM_CREATE,
+    TICKET_UPDATE,
+    TIMER_CHARGE,
+)
 
 
 def billing_chain(
@@ -65,6 +71,17 @@ def billing_chain(
             depends_on=f"{key}:invoice",
         ),
     ]
+
+
+def timer_charge(ticket_id: int, timer_id: int) -> PlannedWrite:
+    """The charge of one Syncro timer entry, keyed as the ticket page keys it
+    (``timer:<ticket>:<timer>:charge``, `billing.timers.timer_key`): body ``{timer_entry_id}``."""
+    return PlannedWrite(
+        TIMER_CHARGE,
+        {"ticket_id": ticket_id, "timer_entry_id": timer_id},
+        {"timer_entry_id": timer_id},
+        f"timer:{ticket_id}:{timer_id}:charge",
+    )
 
 
 def plan_of(connection, writes: list[PlannedWrite], *, user=None, kind: str = "test") -> WritePlan:

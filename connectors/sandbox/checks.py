@@ -46,3 +46,21 @@ def vendor_copies(write, records: dict[str, Any]) -> int:
         )
         return 1 if held else 0
     return 1 if write.state == "confirmed" else 0
+
+
+def timer_charge_line_items(ledger, *, vendor: str = "syncro") -> dict[int, int]:
+    """``{timer id: line items the vendor created by charging it}`` from the sandbox's ledger
+    (every committed ``POST /tickets/{id}/charge_timer_entry`` makes one; 2 = charged twice).
+
+    Args:
+        ledger: the sandbox's `connectors.sandbox.ledger.Ledger`.
+    """
+    counts: dict[int, int] = {}
+    for entry in ledger.writes(vendor=vendor, method="POST"):
+        if not entry.path.endswith("/charge_timer_entry") or not isinstance(entry.body, dict):
+            continue
+        made = len(entry.created("syncro.ticket_line_item"))
+        if made:
+            timer_id = int(entry.body.get("timer_entry_id") or 0)
+            counts[timer_id] = counts.get(timer_id, 0) + made
+    return counts

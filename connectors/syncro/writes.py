@@ -408,6 +408,31 @@ class TimerCharge(_Base):
     def find(self, client, write) -> list[str]:
         return self._recorded(client, write)
 
+    def write_through(self, write) -> None:
+        """Mark the mirrored timer charged at once, so the ticket page stops offering it.
+
+        Syncro's answer is the timer with ``recorded: true`` and its ``ticket_line_item_id``
+        (vendor-apis.md §1.9): it is mirrored as it is (`BaseHandler.mirror_answer`). A charge
+        confirmed by a look instead (the answer was lost after Syncro committed, or the precheck
+        found the timer already recorded) has no answer: the mirrored row is marked
+        ``recorded`` with the line item id the look found."""
+        from connectors.syncro.mapping import map_timer
+        from connectors.syncro.models import SyncroTimerEntry
+
+        timer_id = str(write.target.get("timer_entry_id"))
+        answer = write.response if isinstance(write.response, dict) else {}
+        if str(answer.get("id")) == timer_id and answer.get("recorded"):
+            self.mirror_answer(write, map_timer, SyncroTimerEntry)
+            return
+        if not timer_id.isdigit():
+            return
+        fields = {"recorded": True}
+        if write.remote_id and write.remote_id != timer_id and write.remote_id.isdigit():
+            fields["ticket_line_item_vendor_id"] = int(write.remote_id)
+        SyncroTimerEntry.objects.filter(
+            connection_id=write.connection_id, vendor_id=int(timer_id)
+        ).update(**fields)
+
 
 #: the outbox handlers of Syncro writes (exposed on the vendor descriptor)
 HANDLERS = (
