@@ -62,6 +62,7 @@ STATE_TONES: dict[str, str] = {
     # done and fine
     "confirmed": "success",  # VendorWrite
     "invoiced": "success",  # BillingDraft, Syncro ticket
+    "paid": "success",  # Syncro invoice
     "succeeded": "success",  # SyncRun, FieldCamp sync job
     "completed": "success",  # Synchroteam job
     "validated": "success",  # Synchroteam job
@@ -81,6 +82,8 @@ STATE_TONES: dict[str, str] = {
     "rejected": "danger",  # VendorWrite (by the vendor), BillingDraft (by an approver)
     "needs_review": "danger",  # VendorWrite
     "needs_attention": "danger",  # BillingDraft
+    "billed": "info",  # BillingDraft: line item on the ticket, invoice to approve
+    "unpaid": "warning",  # Syncro invoice
     "failed": "danger",  # SyncRun, FieldCamp sync job
     "refused": "danger",  # SyncRun (too many deletions)
     "stale": "danger",  # SyncRun (worker stopped)
