@@ -247,6 +247,39 @@ def can_approve(draft: BillingDraft, user, *, role: str | None = None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class QueueKeys:
+    """Whose Syncro keys approving the drafts on a queue page would use.
+
+    Attributes:
+        shared: ``"#30300"`` ticket numbers whose writes would go with the shared key.
+        missing: ticket numbers with no key at all (nothing can be sent).
+        people: the other drafts' keys: ``"Howard Enos's own key (Syncro: Howard Enos (user_id=1750))"``
+            when ``GET /me`` already named its user, else the key's owner alone.
+    """
+
+    shared: list[str]
+    missing: list[str]
+    people: list[str]
+
+
+def queue_keys(reviews) -> QueueKeys:
+    """Summarise the keys of `reviews` (`Review` objects) for the queue's banner."""
+    shared, missing, people = [], [], []
+    for review in reviews:
+        number = f"#{review.draft.ticket_number}"
+        if review.actor is None:
+            missing.append(number)
+        elif review.actor.is_shared:
+            shared.append(number)
+        else:
+            identity = review.actor.credential.verified_identity
+            label = f"{review.key_owner} (Syncro: {identity})" if identity else review.key_owner
+            if label not in people:
+                people.append(label)
+    return QueueKeys(shared=shared, missing=missing, people=people)
+
+
 def check_can_approve(
     draft: BillingDraft, by, *, role: str | None = None, blocked: dict | None = None
 ) -> None:

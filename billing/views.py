@@ -327,6 +327,11 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
     is_approver = _is_approver(request)
     drafts = list(page.object_list)
     role = request.membership.role
+    reviews = {
+        d.uuid: approval.draft_review(d, request.user, role=role)
+        for d in drafts
+        if d.is_pending and is_approver
+    }
     return {
         "form": form,
         "page": page,
@@ -339,11 +344,9 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
         "four_eyes": tenant.four_eyes_approval,
         "query": urlencode({**data, "filtered": 1}),
         "writes_by_draft": selectors.writes_by_draft(drafts),
-        "reviews": {
-            d.uuid: approval.draft_review(d, request.user, role=role)
-            for d in drafts
-            if d.is_pending and is_approver
-        },
+        "reviews": reviews,
+        "keys": approval.queue_keys(reviews.values()),
+        "attribution": tenant.billing_attribution,
         "invoices": selectors.invoices_to_approve(tenant, request.user, role=role),
     }
 

@@ -211,6 +211,11 @@ class SyncroInvoice(MirrorModel):
     total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     is_paid = models.BooleanField(default=False)
 
+    @property
+    def payment_state(self) -> str:
+        """``"paid"`` or ``"unpaid"`` (Syncro's ``is_paid``), a badge's state."""
+        return "paid" if self.is_paid else "unpaid"
+
     class Meta(MirrorModel.Meta):
         indexes = mirror_indexes(
             "sx_inv",

@@ -3,6 +3,7 @@ the page named; double submits, duplicates and edits after review never bill twi
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -236,6 +237,23 @@ def test_the_ledger_shows_the_syncro_user_the_setting_names(syncro, world, setti
     writes = ticket_writes(syncro)
     for step in ("comment", "line_item", "invoice"):
         assert [e.auth for e in writes[step]] == [expected], step
+
+
+@pytest.mark.parametrize("setting", ["drafter", "approver"])
+def test_the_queue_says_whose_keys_approving_will_use(syncro, world, setting):
+    """The owner has no key of their own (shared); the clerk has one. The queue's banner follows
+    the setting, never claims a key is missing when the drafter's own key will be used."""
+    world.tenant.billing_attribution = setting
+    world.tenant.save()
+    make_draft(syncro, world, by=world.billing)
+    page = world.client_for(world.owner).get(reverse("billing:queue")).content.decode()
+    assert "No Syncro key" not in page
+    if setting == "drafter":
+        assert "the key of the person who did the work" in page
+        assert f"{world.billing}'s own key" in html.unescape(page)
+        assert "Shared Syncro key" not in page
+    else:
+        assert "Shared Syncro key</strong> for #" in page
 
 
 # --- 9. invoice per ticket --------------------------------------------------------------------

@@ -37,6 +37,12 @@ def office(settings, monkeypatch):
     sandbox.close()
 
 
+def _sync_runs() -> int:
+    from connectors.models import SyncRun
+
+    return SyncRun.objects.count()
+
+
 def sign_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", email)
@@ -86,7 +92,8 @@ def test_sync_bill_approve_and_invoice_in_the_browser(live_server, browser, offi
     shots(page, "draft-saved")
     context.close()
 
-    # 3. The billing clerk approves it, sees the payloads, and watches the writes confirm.
+    # 3. The billing clerk approves it, sees the payloads, the amount and whose key, and watches
+    #    the writes confirm: the draft page refreshes itself, nobody reloads and nothing syncs.
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()
     sign_in(page, base, "billing@demo.test")
@@ -94,11 +101,14 @@ def test_sync_bill_approve_and_invoice_in_the_browser(live_server, browser, offi
     page.wait_for_selector("text=45")
     shots(page, "queue")
     page.locator("a[href*='/billing/drafts/']").first.click()
-    page.wait_for_selector("button:has-text('Approve and send')")
+    approve = page.locator("button:has-text('Approve and send')")
+    approve.wait_for()
+    assert "$" in approve.inner_text()  # the button states the amount
+    key_note = page.locator(".key-note").inner_text()
+    assert "the key of the person who did the work" in key_note  # attribution: drafter, named
     shots(page, "draft-before-approval")
-    page.click("button:has-text('Approve and send')")
-    page.wait_for_selector("text=Confirmed", timeout=60_000)
-    page.reload()
+    approve.click()
+    page.wait_for_selector("#draft-status:has-text('Invoiced')", timeout=60_000)
     shots(page, "draft-confirmed")
 
     from billing.models import BillingDraft
@@ -107,29 +117,41 @@ def test_sync_bill_approve_and_invoice_in_the_browser(live_server, browser, offi
     ticket_id = draft.ticket_vendor_id
     records = sandbox.syncro.ticket_records(ticket_id)
     assert len([c for c in records["comments"] if "Replaced the failed switch" in c["body"]]) == 1
-    assert (
-        len(
-            [
-                li
-                for li in records["line_items"]
-                if "switch replacement" in (li["description"] or "")
-            ]
-        )
-        == 1
-    )
+    lines = [
+        li for li in records["line_items"] if "switch replacement" in (li["description"] or "")
+    ]
+    assert len(lines) == 1
     assert len(records["invoices"]) == 1
     posts = sandbox.ledger.writes(
         vendor="syncro", method="POST", path=f"/tickets/{ticket_id}/add_line_item"
     )
+    assert len(posts) == 1
     assert posts[0].body["quantity"] in (0.75, "0.75")
     assert posts[0].body["taxable"] is False
-    assert posts[0].auth == "user:1750"  # the approver's own Syncro key
+    drafter_key = sandbox.ledger.writes(vendor="syncro", method="POST")[0].auth
+    assert {w.auth for w in sandbox.ledger.writes(vendor="syncro", method="POST")} == {drafter_key}
+    assert drafter_key == "user:1737"  # the drafter's own Syncro key (attribution: drafter)
 
+    # 4. Without any sync, the ticket page shows Invoiced, the comment, the line item with its
+    #    amount, and links to the invoice page whose total is the sandbox's.
+    runs_before = _sync_runs()
     page.goto(ticket_url)
+    assert page.locator("#ticket-status").inner_text().strip() == "Invoiced"
+    assert page.locator("#comments", has_text="Replaced the failed switch").count() == 1
+    row = page.locator("#ticket-billing tr", has_text="switch replacement")
+    amount = float(lines[0]["price_retail"]) * float(lines[0]["quantity"])
+    assert f"${amount:,.2f}" in row.inner_text()
+    assert "line item" in page.locator("#ticket-writes").inner_text().lower()
     shots(page, "ticket-after")
+    invoice = records["invoices"][0]
+    page.locator("#ticket-billing a[href*='/billing/invoices/']").first.click()
+    page.wait_for_selector("#invoice-total")
+    assert f"${float(invoice['total']):,.2f}" in page.locator("#invoice-total").inner_text()
+    shots(page, "invoice-page")
+    assert _sync_runs() == runs_before  # nothing was synced to show it
     context.close()
 
-    # 4. An outsider from another company sees none of it.
+    # 5. An outsider from another company sees none of it.
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()
     sign_in(page, base, "outsider@other.test")
@@ -142,4 +164,4 @@ def test_sync_bill_approve_and_invoice_in_the_browser(live_server, browser, offi
     assert response.status == 404
     shots(page, "outsider-draft-404")
     context.close()
-    assert len(shots.taken) >= 10
+    assert len(shots.taken) >= 11
