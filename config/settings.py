@@ -380,3 +380,12 @@ DISPATCH_CALENDAR_SYNC_DEBOUNCE_SECONDS = env.int(
 DISPATCH_SYNC_POLL_SECONDS = env.int("DISPATCH_SYNC_POLL_SECONDS", default=3)
 # Inbound webhook bodies above this size are refused (bytes).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+
+# --- alerts (connectors/alerts/) ---
+# A stream alert opens after this many failed runs in a row, or this many hours without success.
+ALERTS_FAILURES_IN_A_ROW = env.int("ALERTS_FAILURES_IN_A_ROW", default=3)
+ALERTS_NO_SUCCESS_HOURS = env.int("ALERTS_NO_SUCCESS_HOURS", default=24)
+# An alert e-mail the backend refused is tried again by later evaluations for this many hours.
+ALERTS_EMAIL_RETRY_HOURS = env.int("ALERTS_EMAIL_RETRY_HOURS", default=24)
+# The portal's address as staff reach it, for links in e-mails sent by background tasks.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

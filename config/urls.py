@@ -9,6 +9,7 @@ admin.site.site_title = "Fieldline admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("connectors.urls")),
+    path("alerts/", include("connectors.alerts.urls")),
     path("webhooks/", include("connectors.webhooks.urls")),
     path("", include("dispatch.urls")),
     path("", include("billing.urls")),

@@ -387,7 +387,12 @@ def mirror_indexes(prefix: str, *extra: tuple[str, list[str]]) -> list[models.In
     return indexes
 
 
+# the alert models live in connectors/alerts/ but belong to this app (see that package)
+from connectors.alerts.models import Alert, AlertPreference  # noqa: E402
+
 __all__ = [
+    "Alert",
+    "AlertPreference",
     "Connection",
     "LimitState",
     "MirrorModel",

@@ -5,8 +5,9 @@
   from the admin and the demo seed when a connection is saved or created).
 * After a pause: the one-off ``sync-resume:<connection id>`` calling
   ``connectors.tasks.resume_sync`` (`resume_schedule`, from the sync service).
-* Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper and the batched calendar
-  flush, created idempotently by data migrations (outbox 0002, connectors 0002, fieldcamp 0002)
+* Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
+  flush and the alerts evaluation, created idempotently by data migrations (outbox 0002,
+  connectors 0002, fieldcamp 0002, connectors 0003)
   through `global_schedules_ensure`; never by a request or by ``seed_demo``.
 
 ``func`` values are dotted paths stored in the database: the task functions they name must keep
@@ -42,6 +43,12 @@ GLOBAL_SCHEDULES: dict[str, dict[str, Any]] = {
         "func": "connectors.webhooks.tasks.calendar_sync_flush",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
+        "repeats": -1,
+    },
+    "alerts:evaluate": {
+        "func": "connectors.alerts.tasks.evaluate",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
         "repeats": -1,
     },
 }

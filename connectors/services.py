@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from accounts.models import ActorCredential, Credential, NoCredential
 from connectors import schedules
+from connectors.alerts.services import refresh_on_commit as alerts_refresh
 from connectors.errors import AuthError, VendorError
 from connectors.models import Connection, SyncRun
 from connectors.ratelimit import ConnectionGate
@@ -119,6 +120,7 @@ def connection_verify(
         identity, vendor_user_id = client.verify()
     except AuthError as exc:
         cred.mark_failed(error=exc.vendor_message, by=by)
+        alerts_refresh(connection.tenant_id)
         return VerifyResult(
             False, f"Rejected by {connection.get_vendor_display()}: {exc.vendor_message}", cred
         )
@@ -127,6 +129,7 @@ def connection_verify(
     finally:
         client.close()
     cred.mark_verified(identity=identity, vendor_user_id=vendor_user_id, by=by)
+    alerts_refresh(connection.tenant_id)
     return VerifyResult(True, identity, cred)
 
 
@@ -229,6 +232,8 @@ def sync_execute(
     finally:
         for client in clients.values():
             client.close()
+        for tenant_id in {run.tenant_id for run in done}:
+            alerts_refresh(tenant_id)  # a run ended: stream, quota and key alerts may change
     return done
 
 

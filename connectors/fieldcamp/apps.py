@@ -11,8 +11,12 @@ class FieldCampConfig(AppConfig):
     verbose_name = "FieldCamp mirror"
 
     def ready(self) -> None:
-        """Register the vendor descriptor (connectors.vendors)."""
+        """Register the vendor descriptor (connectors.vendors) and the alert condition."""
+        from connectors.alerts import conditions
+        from connectors.alerts.models import AlertKind
+        from connectors.fieldcamp.alerts import integration_disconnected
         from connectors.fieldcamp.vendor import FIELDCAMP
         from connectors.vendors import register
 
         register(FIELDCAMP)
+        conditions.register(AlertKind.INTEGRATION_DISCONNECTED, integration_disconnected)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import NoCredential
+from connectors.alerts.services import refresh_on_commit as alerts_refresh
 from connectors.outbox.handlers import handler_for
 from connectors.outbox.models import (
     VendorWrite,
@@ -62,6 +63,8 @@ def set_state(
         if new_state == VendorWrite.State.CONFIRMED:
             mirror_write_through(write)
         batch_settle(write.batch_id)
+        if {old, new_state} & set(VendorWrite.PERSON_STATES):
+            alerts_refresh(write.tenant_id)  # a write began or stopped waiting for a person
     return write
 
 

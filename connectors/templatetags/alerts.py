@@ -1,0 +1,22 @@
+"""``{% alerts_bell_count %}``: the header bell's number (``templates/connectors/_alerts_bell.html``)."""
+
+from __future__ import annotations
+
+from django import template
+
+from connectors.alerts.services import visible_alerts
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def alerts_bell_count(context) -> int | None:
+    """Open, unsnoozed alerts the signed-in member sees in the active company; None when the
+    page has no member (signed out, no company)."""
+    request = context.get("request")
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return None
+    return (
+        visible_alerts(membership.tenant, membership.role, request.user).open().unsnoozed().count()
+    )
