@@ -5,7 +5,9 @@ FieldCamp reports as not connected. Registered with `connectors.alerts.condition
 Source: the integrations stream mirrors each status route (``connected``; seed 002,
 vendor-apis.md §3.5) as a `FieldCampSyncJob` row with ``mode="status"``, ``vendor_id`` = the
 integration slug and ``status`` "disconnected" when ``connected`` is false
-(`connectors.fieldcamp.mapping.map_sync_job`).
+(`connectors.fieldcamp.mapping.map_sync_job`), ``finished_at`` = its ``last_synced_at``.
+Only an integration that has synced before counts as *disconnected*: one the office never set
+up (the sandbox's QuickBooks) is not a problem, and the calendars panel already says so.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from connectors.fieldcamp.services import INTEGRATIONS, RECONNECT_HELP
 
 
 def integration_disconnected(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
-    """Mirrored integration statuses saying "disconnected" on enabled connections. Key
+    """Mirrored integration statuses saying "disconnected" on enabled connections, for
+    integrations that synced before. Key
     ``integration:<connection uuid>:<slug>``; clears when the next sync mirrors "connected"."""
     rows = (
         FieldCampSyncJob.objects.for_tenant(tenant)
         .alive()
         .filter(mode="status", status="disconnected", connection__enabled=True)
+        .exclude(finished_at__isnull=True)
         .select_related("connection")
     )
     link = portal_path("dispatch:calendars")

@@ -63,13 +63,17 @@ def map_invoice(r: dict) -> dict:
 
 def map_sync_job(r: dict) -> dict:
     """A job descriptor (trigger response) or an integration status row (``integration`` key,
-    vendor id = the integration slug; the API lists no jobs, seed 002)."""
+    vendor id = the integration slug; the API lists no jobs, seed 002).
+
+    A status row has no ``vendor_updated_at``, so every sync rewrites it: ``connected`` can flip
+    without ``last_synced_at`` moving, and the engine skips rows whose timestamp is unchanged
+    (the disconnected-integration alert reads this row)."""
     if "connected" in r and "job_id" not in r:
         last = opt_dt(r.get("last_synced_at"), "last_synced_at")
         return {
             "vendor_id": _id(r, "slug"),
             "vendor_created_at": None,
-            "vendor_updated_at": last,
+            "vendor_updated_at": None,
             "custom_fields": {},
             "integration": text(r.get("integration"), 40),
             "mode": "status",
