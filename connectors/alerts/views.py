@@ -87,7 +87,8 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
     """GET/POST /alerts/settings/: which kinds this person gets by e-mail in this company."""
     tenant, user, role = request.tenant, request.user, request.membership.role
     current = services.email_kinds_for(tenant, user, role)
-    form = EmailKindsForm(request.POST or None, initial={"email_kinds": current})
+    data = request.POST if request.method == "POST" else None  # ticking nothing is a choice
+    form = EmailKindsForm(data, initial={"email_kinds": current})
     if request.method == "POST" and form.is_valid():
         services.email_kinds_save(tenant, user, form.cleaned_data["email_kinds"])
         messages.success(request, "Your alert e-mail settings are saved.")
