@@ -46,6 +46,13 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     AlertKind.INTEGRATION_DISCONNECTED: (*_MANAGERS, Role.DISPATCHER),
 }
 
+#: Kinds that can be about one person (`Alert.user`), and what a member outside `KIND_ROLES`
+#: sees of them; the other kinds are about the company only.
+PERSONAL_KINDS: dict[str, str] = {
+    AlertKind.CREDENTIAL_FAILING: "only your own keys",
+    AlertKind.WRITE_WAITING: "only writes you asked for",
+}
+
 #: Kinds e-mailed to a person with no `AlertPreference` row: owners and admins get every kind,
 #: everyone else the writes and keys they can see (their own, or all of them for billing).
 DEFAULT_EMAIL_KINDS: dict[str, tuple[str, ...]] = {
@@ -191,6 +198,7 @@ def default_email_kinds(role: str) -> tuple[str, ...]:
 __all__ = [
     "DEFAULT_EMAIL_KINDS",
     "KIND_ROLES",
+    "PERSONAL_KINDS",
     "Alert",
     "AlertKind",
     "AlertPreference",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts import access
 from connectors.alerts import services
 from connectors.alerts.forms import EmailKindsForm, SnoozeForm
-from connectors.alerts.models import KIND_ROLES, AlertKind
+from connectors.alerts.models import KIND_ROLES, PERSONAL_KINDS, AlertKind
 
 #: cleared alerts stay listed this long
 RECENT = dt.timedelta(days=7)
@@ -93,9 +93,10 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         services.email_kinds_save(tenant, user, form.cleaned_data["email_kinds"])
         messages.success(request, "Your alert e-mail settings are saved.")
         return redirect("alerts:settings")
-    kinds = [
-        {"value": k, "label": label, "all": role in KIND_ROLES.get(k, ())}
+    kinds = [  # the kinds this person can ever receive, and how much of them
+        {"value": k, "label": label, "only": "" if role in KIND_ROLES[k] else PERSONAL_KINDS[k]}
         for k, label in AlertKind.choices
+        if role in KIND_ROLES[k] or k in PERSONAL_KINDS
     ]
     return render(
         request,

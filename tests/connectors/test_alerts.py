@@ -430,3 +430,34 @@ def test_another_tenants_problems_stay_in_that_tenant(world, syncro_connection, 
     assert evaluate(world.other_tenant).opened == []
     assert open_alerts(world.other_tenant, world.outsider) == []
     assert open_alerts(world.tenant, world.outsider) == []  # not a member
+
+
+def test_two_evaluations_racing_open_one_row(world, syncro_connection, hooks):
+    from django.db import IntegrityError
+
+    from connectors.alerts import conditions, services
+
+    _three_failures(syncro_connection, hooks)
+    [alert] = open_rows(world.tenant)
+    finding = conditions.Finding(alert.kind, alert.key, "same problem, second evaluation")
+    assert services._open(world.tenant, finding, timezone.now()) is None  # the loser gives way
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(tenant=world.tenant, kind=alert.kind, key=alert.key, message="x")
+    assert len(open_rows(world.tenant)) == 1
+
+
+def test_the_schedule_evaluates_every_company(world, syncro_connection):
+    from django_q.models import Schedule
+
+    from connectors.alerts import tasks
+
+    schedule = Schedule.objects.get(name="alerts:evaluate")
+    assert schedule.func == "connectors.alerts.tasks.evaluate" and schedule.minutes == 5
+    fake = FakeSyncro(5)
+    fake.queue += [httpx.Response(400, json={"error": "x"}) for _ in range(3)]
+    for _ in range(3):
+        sync_tickets(syncro_connection, fake)  # on_commit hooks not run here
+    assert open_rows(world.tenant) == []
+    assert tasks.evaluate() == 1
+    assert tasks.evaluate() == 0
+    assert len(open_rows(world.tenant)) == 1

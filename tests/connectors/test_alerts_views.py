@@ -194,11 +194,11 @@ def test_saving_the_settings_keeps_the_choice_per_company(world):
 def test_an_unknown_kind_is_refused_and_the_form_keeps_what_was_ticked(world):
     client = world.client_for(world.billing)
     response = client.post(
-        reverse("alerts:settings"), {"email_kinds": [AlertKind.QUOTA_EXHAUSTED, "<script>"]}
+        reverse("alerts:settings"), {"email_kinds": [AlertKind.WRITE_WAITING, "<script>"]}
     )
     body = response.content.decode()
     assert response.status_code == 200 and 'role="alert"' in body
-    assert AlertKind.QUOTA_EXHAUSTED in checked(body)
+    assert checked(body) == {AlertKind.WRITE_WAITING}  # the credential box was unticked
     assert "<script>" not in body
     assert not AlertPreference.objects.exists()
 
@@ -210,3 +210,14 @@ def test_open_alerts_for_the_morning_page(world, alert):
     assert [a.pk for a in open_alerts(world.tenant, world.tech)] == [write.pk]
     assert [a.pk for a in open_alerts(world.tenant, world.billing)] == [write.pk]
     assert open_alerts(world.other_tenant, world.owner) == []
+
+
+def test_the_settings_page_offers_only_kinds_the_person_can_receive(world):
+    url = reverse("alerts:settings")
+    tech = world.client_for(world.tech).get(url).content.decode()
+    offered = set(re.findall(r'name="email_kinds" value="([a-z_]+)"', tech))
+    assert offered == {AlertKind.CREDENTIAL_FAILING, AlertKind.WRITE_WAITING}
+    assert "only your own keys" in tech and "only writes you asked for" in tech
+    billing = world.client_for(world.billing).get(url).content.decode()
+    assert "only writes you asked for" not in billing  # billing sees every write
+    assert "only your own keys" in billing

@@ -109,6 +109,16 @@ def test_alerts_show_in_the_bell_and_the_list_and_snooze_from_the_browser(
     assert page.is_checked("input[value=stream_failing]")
     context.close()
 
+    tech = browser.new_context(viewport={"width": 1366, "height": 860})
+    page = tech.new_page()
+    sign_in(page, base, "tech@demo.test")
+    assert bell(page) == ""  # none of the three is a technician's
+    page.goto(f"{base}/alerts/settings/")
+    assert page.locator("input[name=email_kinds]").count() == 2  # the kinds that can be theirs
+    assert page.locator("text=only your own keys").count() == 1
+    shots(page, "alert-email-settings-technician")
+    tech.close()
+
     other = browser.new_context(viewport={"width": 1366, "height": 860})
     page = other.new_page()
     sign_in(page, base, "outsider@other.test")
