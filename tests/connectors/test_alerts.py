@@ -181,7 +181,7 @@ def test_a_spent_daily_quota_opens_one_alert_with_the_reset_time_and_clears_afte
     assert "daily request quota is spent" in alert.message and reset in alert.message
     [mail] = mailoutbox
     assert mail.to == [world.owner.email]
-    assert f"The quota resets at {reset}" in mail.body
+    assert f"resets at {reset}" in mail.body
     assert_repeat_changes_nothing(world.tenant, mailoutbox)
 
     # the vendor's day turns over, our resume time passes, the resumed sync completes
