@@ -1,11 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import home, preferences, views
 from accounts.forms import EmailAuthenticationForm
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -21,4 +21,5 @@ urlpatterns = [
     path("companies/", views.tenant_list, name="tenant_list"),
     path("companies/<uuid:tenant_uuid>/switch/", views.tenant_switch, name="tenant_switch"),
     path("company/", views.tenant_settings, name="tenant_settings"),
+    path("me/time-zone/", preferences.my_time_zone, name="my_time_zone"),
 ]

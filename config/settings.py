@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "accounts.middleware.LocalTimeMiddleware",  # the person's or company's zone (issue 12)
     # django-axes must be last: it turns a lockout into the locked-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -232,7 +233,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- i18n / time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = env.str(
+    "TIME_ZONE", default="UTC"
+)  # signed out only; a company's own zone is Tenant.time_zone
+# Home page: a "Waiting on Customer" ticket counts once it has not changed for this many days.
+HOME_WAITING_ON_CUSTOMER_DAYS = env.int("HOME_WAITING_ON_CUSTOMER_DAYS", default=3)
 USE_I18N = True
 USE_TZ = True
 

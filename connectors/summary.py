@@ -12,7 +12,6 @@ import datetime as dt
 
 from django.db.models import Max, QuerySet, Sum
 from django.db.models.functions import TruncHour
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,30 +183,3 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
         "advice": _advice(connection, latest_done, creds),
         "streams": list(streams.order_by("resource")),
     }
-
-
-def home_cards(request: HttpRequest) -> list[dict]:
-    """One home card: connections that sync fine, and a note about the others."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        return []
-    connections = list(Connection.objects.for_tenant(tenant))
-    if not connections:
-        return []
-    failing = SyncRun.objects.filter(
-        connection__in=connections,
-        status__in=[SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.PAUSED],
-        created_at__gte=timezone.now() - dt.timedelta(hours=24),
-    ).count()
-    running = SyncRun.objects.filter(connection__in=connections, status__in=SyncRun.ACTIVE).count()
-    note = f"{running} stream(s) syncing" if running else "idle"
-    if failing:
-        note = f"{failing} run(s) need attention in the last 24 h"
-    return [
-        {
-            "label": "Integrations",
-            "value": len(connections),
-            "note": note,
-            "url": reverse("connectors:integrations"),
-        }
-    ]
