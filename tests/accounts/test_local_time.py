@@ -199,6 +199,21 @@ def test_dst_problem_says_nothing_about_an_ordinary_time():
     assert "forward 30 minutes" in dst_problem(dt.datetime(2026, 10, 4, 2, 15), half_hour)
 
 
+def test_date_filters_select_the_local_day(world, la_jobs):
+    """23:30 on Nov 4 in Los Angeles is Nov 5 in UTC: the Nov 4 filter finds it there, and the
+    technician board puts it on Nov 4."""
+    la_jobs.scheduled_start = dt.datetime(2026, 11, 5, 7, 30, tzinfo=UTC)
+    la_jobs.scheduled_end = dt.datetime(2026, 11, 5, 8, 0, tzinfo=UTC)
+    la_jobs.save()
+    client = world.client_for(world.dispatcher)
+    nov_4 = client.get("/jobs/?start=2026-11-04&end=2026-11-04")
+    assert [j.vendor_id for j in nov_4.context["page"]] == [101]
+    nov_5 = client.get("/jobs/?start=2026-11-05&end=2026-11-05")
+    assert list(nov_5.context["page"]) == []
+    board = client.get("/jobs/board/?view=day&date=2026-11-04").content.decode()
+    assert "/jobs/101/" in board
+
+
 # --- the greeting --------------------------------------------------------------------------------
 
 NINE_PM_UTC = dt.datetime(2026, 11, 4, 21, 0, tzinfo=UTC)
