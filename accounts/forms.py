@@ -28,6 +28,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class TenantSettingsForm(forms.ModelForm):
+    """The company settings of `/company/` (owners and admins); ``time_zone`` is an IANA name
+    from `accounts.localtime.time_zone_choices`."""
+
     time_zone = forms.ChoiceField(
         choices=time_zone_choices,
         required=False,

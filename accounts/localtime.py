@@ -129,6 +129,8 @@ class LocalDateTimeField(forms.DateTimeField):
     sentence (code ``ambiguous_timezone``, Django's own code for it)."""
 
     def to_python(self, value):
+        """The aware datetime for `value` (None when empty); `ValidationError` when it does
+        not parse, or names a local time skipped or repeated by a daylight-saving change."""
         try:
             return super().to_python(value)
         except ValidationError as exc:

@@ -11,7 +11,11 @@ import pytest
 from tests.accounts.test_home import morning  # noqa: F401  (the fixture: a small mirror in LA)
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("morning"),
+]
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -23,11 +27,7 @@ def sign_in(page, base: str, email: str) -> None:
 
 
 def test_each_role_sees_its_morning_and_a_new_company_its_checklist(
-    live_server,
-    browser,
-    world,
-    morning,
-    shots,  # noqa: F811
+    live_server, browser, world, shots
 ):
     base = live_server.url
     for user, name, first_card in (
@@ -53,11 +53,7 @@ def test_each_role_sees_its_morning_and_a_new_company_its_checklist(
 
 
 def test_a_job_shows_local_time_and_the_schedule_form_refuses_a_skipped_time(
-    live_server,
-    browser,
-    world,
-    morning,
-    shots,  # noqa: F811
+    live_server, browser, world, shots
 ):
     from accounts.models import Credential, Vendor
 
