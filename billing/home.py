@@ -135,7 +135,8 @@ def waiting_on_customer(request: HttpRequest) -> Card | None:
         count=figures["stale"],
         reason=f"No change for over {days} days ({figures['total']} waiting in all): "
         "time to chase them.",
-        url=f"{reverse('billing:ticket_list')}?{urlencode({'status': WAITING_STATUS})}",
+        url=f"{reverse('billing:ticket_list')}?"
+        + urlencode({"status": WAITING_STATUS, "idle_days": days}),
         attention=bool(figures["stale"]),
         items=items,
     )

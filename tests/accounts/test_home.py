@@ -16,6 +16,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -210,7 +211,7 @@ def test_an_owner_sees_every_office_card_with_its_count_reason_and_link(world, m
     waiting = cards["waiting_on_customer"]
     assert waiting.count == 2
     assert "over 3 days (3 waiting in all)" in waiting.reason
-    assert waiting.url == "/tickets/?status=Waiting+on+Customer"
+    assert waiting.url == "/tickets/?status=Waiting+on+Customer&idle_days=3"
     health = cards["sync_health"]
     assert health.count == 1
     assert [(r.label, r.state_label) for r in health.rows] == [
@@ -221,6 +222,17 @@ def test_an_owner_sees_every_office_card_with_its_count_reason_and_link(world, m
     html = page.content.decode()
     assert "Drafts to approve" in html and "$360.00 · 3.00 h" in html
     assert '<progress value="2" max="2.0"' in html  # Theo's bar is the longest
+
+
+def test_the_waiting_on_customer_link_lists_exactly_the_tickets_it_counts(world, morning):
+    cache.clear()  # the ticket list caches the account's statuses per tenant
+    client = world.client_for(world.billing)
+    card = _cards(client.get("/"))["waiting_on_customer"]
+    listed = client.get(card.url)
+    assert listed.status_code == 200
+    assert sorted(t.number for t, _, _ in listed.context["rows"]) == ["7001", "7002"]
+    refused = client.get("/tickets/?status=Waiting+on+Customer&idle_days=-4")
+    assert refused.status_code == 200 and len(refused.context["rows"]) == 3  # filter dropped
 
 
 def test_a_billing_clerk_sees_the_billing_cards_and_not_the_team_board(world, morning):

@@ -41,6 +41,11 @@ def test_each_role_sees_its_morning_and_a_new_company_its_checklist(
         assert page.locator(".home-card h2").first.inner_text() == first_card
         assert page.locator(".zone-chip").inner_text() in ("PST", "PDT")
         shots(page, name)
+        if user == world.billing:  # a card's link opens the list it counts
+            page.click("#card-waiting_on_customer .home-card-link")
+            page.wait_for_url("**/tickets/?status=Waiting+on+Customer&idle_days=3")
+            assert page.locator("#ticket-results tbody tr").count() == 2
+            shots(page, "waiting-on-customer-list")
         context.close()
 
     context = browser.new_context(viewport={"width": 1366, "height": 800})
