@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from accounts.localtime import load_zone
 from tests.accounts.test_home import morning  # noqa: F401  (the fixture: a small mirror in LA)
 from tests.conftest import PASSWORD
 
@@ -78,4 +79,29 @@ def test_a_job_shows_local_time_and_the_schedule_form_refuses_a_skipped_time(
     page.wait_for_selector(".error")
     assert "does not exist in America/Los_Angeles" in page.content()
     shots(page, "schedule-dst-gap")
+    context.close()
+
+
+def test_a_person_picks_their_own_zone_and_the_pages_follow(live_server, browser, world, shots):
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1366, "height": 760})
+    page = context.new_page()
+    sign_in(page, base, world.owner.email)
+    page.goto(f"{base}/company/")
+    assert page.locator("select[name=time_zone]").input_value() == "America/Los_Angeles"
+    shots(page, "company-time-zone")
+    page.click(".zone-chip")
+    page.wait_for_url(f"{base}/me/time-zone/")
+    page.select_option("select[name=time_zone]", "Europe/Paris")
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".msg-success")
+    assert page.locator(".zone-chip").inner_text() in ("CET", "CEST")
+    shots(page, "my-time-zone")
+    page.goto(f"{base}/jobs/101/")
+    from connectors.synchroteam.models import SynchroteamJob
+
+    start = SynchroteamJob.objects.get(vendor_id=101).scheduled_start  # 09:00 in Los Angeles
+    paris = start.astimezone(load_zone("Europe/Paris"))
+    scheduled = page.locator("dt:text('Scheduled') + dd").inner_text()
+    assert scheduled.endswith(f", {paris:%H:%M %Z} – {paris.hour + 1:02d}:{paris:%M}"), scheduled
     context.close()
