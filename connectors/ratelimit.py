@@ -260,7 +260,7 @@ class ConnectionGate:
             wait = (state.blocked_until - now).total_seconds()
             if time.monotonic() + wait > deadline:
                 raise RateLimited(
-                    f"{self.vendor_scope} paused until {state.blocked_until:%H:%M:%S}",
+                    f"{self.vendor_scope} paused until {state.blocked_until:%H:%M:%S %Z}",
                     retry_after=wait,
                     vendor=self.connection.vendor,
                 )
