@@ -1,9 +1,10 @@
 """The Synchroteam descriptor (registered by `connectors.synchroteam.apps.SynchroteamConfig.ready`).
 
 Limits (vendor-apis.md §2.6): per token, ``SYNCHROTEAM_RATE_BUDGET_PER_MINUTE`` and
-``SYNCHROTEAM_DAILY_QUOTA`` a day; the vendor's ``X-Quota-Remaining`` header is authoritative:
-at or below ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with `QuotaExhausted` (the run
-pauses and resumes after the reset) while writes may still use the reserve.
+``SYNCHROTEAM_DAILY_QUOTA`` per vendor day; the vendor's ``X-Quota-Remaining`` header is
+authoritative: at or below ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with
+`QuotaExhausted` (the run pauses and resumes after the reset) while writes may still use the
+reserve.
 """
 
 from __future__ import annotations
@@ -29,17 +30,22 @@ from connectors.vendors import Vendor
 
 
 class SynchroteamLimits(LimitPolicy):
-    """One bucket per (domain, key): per minute and per day; the quota headers decide."""
+    """One per-minute bucket per (domain, key); the daily quota is the vendor's own.
+
+    The daily quota is not a bucket of ours: a sliding 24-hour window disagrees with the
+    vendor's day, which resets at once (``X-Quota-Reset``, else 00:00 UTC): after a day that
+    spent the quota it let syncs resume at the reset for only the reserve, then trickle as the
+    previous day's requests aged out. The vendor's ``X-Quota-Remaining`` (on every answer,
+    vendor-apis.md §2.6) is what `check_state` stops on, and a 429 for the quota pauses the
+    run until its ``Retry-After`` like any other.
+    """
 
     def budgets(self, connection: Connection, secret: str) -> list[Budget]:
-        """The key's bucket (minute and day rates)."""
+        """The key's per-minute bucket."""
         return [
             Budget(
                 f"synchroteam:key:{secret_hash(connection.account + ':' + secret)}",
-                (
-                    Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, Duration.MINUTE),
-                    Rate(settings.SYNCHROTEAM_DAILY_QUOTA, Duration.DAY),
-                ),
+                (Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, Duration.MINUTE),),
             )
         ]
 
