@@ -194,3 +194,4 @@ def test_the_sync_command_shows_the_same_done_by_as_the_page(clock, connections,
     assert "tickets 1/30 pages · 10/min · done by 09:0" in text
     assert "tickets 30/30 pages" in text
     assert f"done by {run.finished_at:%H:%M} UTC" in text
+    assert "<00:" not in text  # no second, extrapolated "remaining" figure from tqdm

@@ -38,7 +38,15 @@ class Command(BaseCommand):
         mode = SyncRun.Mode.FULL if full else SyncRun.Mode.INCREMENTAL
         failed = False
         for connection in connections:
-            bar = tqdm(desc=f"{connection}", unit="page", file=self.stderr._out, leave=True)
+            # tqdm's own "remaining" column is left out: it extrapolates the pages so far and
+            # contradicts the forecast, which knows the budget and the quota
+            bar = tqdm(
+                desc=f"{connection}",
+                unit="page",
+                file=self.stderr._out,
+                leave=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
+            )
             on_page = self._progress_bar(bar)
 
             try:
