@@ -274,6 +274,11 @@ class SyncRun(models.Model):
             return min(100, round(100 * self.records_seen / self.records_total))
         return None
 
+    def is_paused_until(self, when) -> bool:
+        """True when this run is paused with ``resume_at == when`` (a pause parks the runs
+        queued behind the one that met the limit with the same resume time)."""
+        return self.status == self.Status.PAUSED and when is not None and self.resume_at == when
+
     @property
     def duration(self) -> timedelta | None:
         """Finished minus started, or None while either is missing."""

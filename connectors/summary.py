@@ -153,7 +153,8 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
     ``advice`` ({level, text, action?, url?} or None), ``streams``, ``progress`` (the
     `connectors.progress.Progress` of the running run, else of a run paused for the vendor's
-    limit, else None) and ``queued_after`` (streams queued behind the running one).
+    limit, else None) and ``queued_after`` (streams queued, or parked by the same pause, behind
+    it).
     """
     now = now or timezone.now()
     creds = _credentials(connection)
@@ -171,9 +172,12 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     )
     running = next((r for r in active if r.status == SyncRun.Status.RUNNING), None)
     latest_done = next((r for r in runs if not r.is_active), None)
-    shown = running
+    shown, behind = running, sum(1 for r in active if r.status == SyncRun.Status.QUEUED)
     if shown is None and latest_done and latest_done.status == SyncRun.Status.PAUSED:
-        shown = latest_done
+        # the pause also parked the streams queued behind the one that met the limit
+        same = [r for r in runs if r.is_paused_until(latest_done.resume_at)]
+        shown = next((r for r in same if r.started_at), latest_done)
+        behind = sum(1 for r in same if r.started_at is None)
     shared_warning = ""
     if creds["shared"] is not None:
         shared_warning = connection.vendor_descriptor.summary.shared_warning(
@@ -196,7 +200,7 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
         "advice": _advice(connection, latest_done, creds),
         "streams": list(streams.order_by("resource")),
         "progress": run_progress(shown, now=now) if shown else None,
-        "queued_after": sum(1 for r in active if r.status == SyncRun.Status.QUEUED),
+        "queued_after": behind,
     }
 
 

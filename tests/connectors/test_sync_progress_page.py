@@ -156,3 +156,27 @@ def test_ticket_comments_count_tickets_against_the_ticket_count(world, sandbox):
     assert comment_totals == {300}
     dones = [done for done, total in seen if total == 300]
     assert dones == sorted(dones) and dones[-1] == 300
+
+
+def test_a_quota_pause_shows_the_stream_that_met_it_and_the_ones_parked_behind(
+    world, sandbox, settings
+):
+    from connectors.demo import seed_connections
+
+    users = {u.email: u for u in (world.owner, world.billing, world.dispatcher, world.tech)}
+    (connection,) = [
+        c
+        for c in seed_connections(world.tenant, users, root="http://sandbox.invalid")
+        if c.vendor == "synchroteam"
+    ]
+    settings.SYNCHROTEAM_QUOTA_RESERVE = 1
+    sandbox.configure(synchroteam_daily_quota=6)
+    runs = connection_sync_now(
+        connection, mode="full", resources=["activities", "equipment"], transport=sandbox.transport()
+    )
+    assert [r.status for r in runs] == ["paused"]  # equipment never started: parked
+    assert SyncRun.objects.get(stream__resource="equipment").status == "paused"
+    block = _progress_block(world.client_for(world.owner).get(URL).content.decode())
+    assert "Paused <strong>activities</strong>" in block and "5 / 7 pages" in block
+    assert "waits for the daily quota" in block
+    assert "Then 1 more stream," in block
