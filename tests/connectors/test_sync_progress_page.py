@@ -172,7 +172,10 @@ def test_a_quota_pause_shows_the_stream_that_met_it_and_the_ones_parked_behind(
     settings.SYNCHROTEAM_QUOTA_RESERVE = 1
     sandbox.configure(synchroteam_daily_quota=6)
     runs = connection_sync_now(
-        connection, mode="full", resources=["activities", "equipment"], transport=sandbox.transport()
+        connection,
+        mode="full",
+        resources=["activities", "equipment"],
+        transport=sandbox.transport(),
     )
     assert [r.status for r in runs] == ["paused"]  # equipment never started: parked
     assert SyncRun.objects.get(stream__resource="equipment").status == "paused"
