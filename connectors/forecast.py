@@ -147,7 +147,21 @@ def forecast(
         return Forecast(
             start + dt.timedelta(seconds=pace.seconds(left, burst)), paused + rate, left
         )
-    t, remaining, allowed, reset = start, left, max(0, quota.left), quota.reset_at
+    end, waits_for, problem = _through_quota(start, left, burst, pace, quota, per_minute)
+    if end is None:
+        return Forecast(None, problem, left)
+    if waits_for is None:
+        return Forecast(end, paused + rate + problem, left)
+    reason = f"waiting for the daily quota to reset at {_day_hm(waits_for, now)}, then {rate}"
+    return Forecast(end, paused + reason, left, waits_for)
+
+
+def _through_quota(
+    t: dt.datetime, remaining: int, burst: int, pace: _Pace, quota: DailyQuota, per_minute: int
+) -> tuple[dt.datetime | None, dt.datetime | None, str]:
+    """Day by day under the quota: ``(end, first reset waited for, note)``; `end` None when
+    there is none (the note says why), else the note is what is left of today's quota."""
+    allowed, reset = max(0, quota.left), quota.reset_at
     waits_for: dt.datetime | None = None
     if reset <= t:  # the reset already passed: a fresh day has begun
         reset += dt.timedelta(days=(t - reset) // dt.timedelta(days=1) + 1)
@@ -157,22 +171,17 @@ def forecast(
         n = min(remaining, allowed, fits)
         end = t + dt.timedelta(seconds=pace.seconds(n, burst))
         if n == remaining:
-            if waits_for is not None:
-                reason = f"waiting for the daily quota to reset at {_day_hm(waits_for, now)}, then {rate}"
-                return Forecast(end, paused + reason, left, waits_for)
             spare = f", {allowed - n} of today's quota to spare" if day == 0 else ""
-            return Forecast(end, paused + rate + spare, left)
+            return end, waits_for, spare
         if quota.per_day <= 0:
-            return Forecast(None, "the daily quota leaves nothing for background reads", left)
-        spent = n == allowed and n < fits  # the quota runs out before the day ends: wait
-        if spent and waits_for is None:
-            waits_for = reset
+            return None, None, "the daily quota leaves nothing for background reads"
+        if n == allowed and n < fits and waits_for is None:
+            waits_for = reset  # the quota runs out before the day ends: wait for the reset
         # a wait of a minute or more empties the window; a day that just ends does not
-        refill = (reset - end).total_seconds() >= 60
-        burst = per_minute if refill else max(0, burst - n)
+        burst = per_minute if (reset - end).total_seconds() >= 60 else max(0, burst - n)
         remaining -= n
         t, reset, allowed = reset, reset + dt.timedelta(days=1), quota.per_day
-    return Forecast(None, f"more than {MAX_DAYS} days of daily quota away", left)
+    return None, None, f"more than {MAX_DAYS} days of daily quota away"
 
 
 __all__ = ["MAX_DAYS", "DailyQuota", "Forecast", "forecast"]

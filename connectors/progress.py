@@ -6,6 +6,9 @@ request usage of this minute (`RequestUsage`) and the vendor's shared limit stat
 (`LimitState`: 429 pause, quota headers), asks the vendor's `LimitPolicy` for the stream's
 read budget and daily quota, and hands those numbers to the pure `connectors.forecast.forecast`.
 
+The engine's side is here too: `record_sweep_start` (where a run starts in its sweep, and the
+ticket count of a per-ticket stream) and `pages_total_of` (the vendor's page count of a page).
+
 Everything is measured as of the run's last committed page (its heartbeat), so the figure stays
 the same between two pages whoever looks, and the command's bar shows what the page shows.
 """
@@ -15,12 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from connectors.forecast import DailyQuota, Forecast, forecast
-from connectors.models import RequestUsage, SyncRun
+from connectors.models import RequestUsage, SyncRun, SyncStream
+
+if TYPE_CHECKING:
+    from connectors.http import Page
+    from connectors.mapping import StreamSpec
 
 
 @dataclass(frozen=True)
@@ -162,4 +170,34 @@ def run_progress(run: SyncRun, *, now: dt.datetime | None = None) -> Progress:
     )
 
 
-__all__ = ["Progress", "run_progress", "window_usage"]
+# --- what the engine records (connectors.sync) ----------------------------------------------
+
+
+def pages_total_of(spec: StreamSpec, page: Page) -> int | None:
+    """The engine, after each page: the sweep's page count as the vendor tells it: Syncro ``meta.total_pages``, else
+    ``recordsTotal`` / ``meta.total`` over the stream's fixed page size; None when unknown."""
+    if page.total_pages is not None:
+        return page.total_pages
+    if page.total_records is not None and spec.page_size:
+        return math.ceil(page.total_records / spec.page_size)
+    return None
+
+
+def record_sweep_start(run: SyncRun, stream: SyncStream, spec: StreamSpec, cp: dict) -> None:
+    """The engine, as a run starts: record where it starts in its sweep: units done so far (``cp["done"]``), the
+    total (known page count, or the number of parents of a per-ticket stream) and the unit."""
+    updates: dict[str, Any] = {
+        "progress_start": cp.get("done", 0),
+        "progress_done": cp.get("done", 0),
+        "progress_unit": spec.parent_noun if spec.parents is not None else "page",
+    }
+    if spec.parents is not None:
+        since = cp.get("since") or cp.get("parents_since")
+        since = dt.datetime.fromisoformat(since) if since else None
+        updates["progress_total"] = spec.parents(stream.connection, since).count()
+    elif cp.get("total") is not None:
+        updates["progress_total"] = cp["total"]
+    SyncRun.objects.filter(pk=run.pk).update(**updates)
+
+
+__all__ = ["Progress", "pages_total_of", "record_sweep_start", "run_progress", "window_usage"]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from connectors.errors import QuotaExhausted, RateLimited, VendorError
 from connectors.http import Page
 from connectors.mapping import MappingError, StreamSpec
 from connectors.models import Connection, MirrorModel, QuarantinedRecord, SyncRun, SyncStream
+from connectors.progress import pages_total_of, record_sweep_start
 
 log = logging.getLogger(__name__)
 
@@ -194,32 +194,6 @@ def new_checkpoint(stream: SyncStream, spec: StreamSpec, mode: str) -> dict:
     }
 
 
-def pages_total_of(spec: StreamSpec, page: Page) -> int | None:
-    """The sweep's page count as the vendor tells it: Syncro ``meta.total_pages``, else
-    ``recordsTotal`` / ``meta.total`` over the stream's fixed page size; None when unknown."""
-    if page.total_pages is not None:
-        return page.total_pages
-    if page.total_records is not None and spec.page_size:
-        return math.ceil(page.total_records / spec.page_size)
-    return None
-
-
-def _start_progress(run: SyncRun, stream: SyncStream, spec: StreamSpec, cp: dict) -> None:
-    """Record where this run starts in its sweep: units done so far (``cp["done"]``), the
-    total (known page count, or the number of parents of a per-ticket stream) and the unit."""
-    updates: dict[str, Any] = {
-        "progress_start": cp.get("done", 0),
-        "progress_done": cp.get("done", 0),
-        "progress_unit": spec.parent_noun if spec.parents is not None else "page",
-    }
-    if spec.parents is not None:
-        since = _from_iso(cp.get("since")) or _from_iso(cp.get("parents_since"))
-        updates["progress_total"] = spec.parents(stream.connection, since).count()
-    elif cp.get("total") is not None:
-        updates["progress_total"] = cp["total"]
-    SyncRun.objects.filter(pk=run.pk).update(**updates)
-
-
 def _first_parent(spec: StreamSpec, stream: SyncStream, cp: dict, after: int | None):
     since = _from_iso(cp.get("since")) or _from_iso(cp.get("parents_since"))
     qs = spec.parents(stream.connection, since)
@@ -247,7 +221,7 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
     if cp["mode"] != run.mode:
         SyncRun.objects.filter(pk=run.pk).update(mode=cp["mode"])
         run.mode = cp["mode"]
-    _start_progress(run, stream, spec, cp)
+    record_sweep_start(run, stream, spec, cp)
     full = cp["mode"] == SyncRun.Mode.FULL
     try:
         if spec.parents is not None and cp.get("parent") is None:
