@@ -36,6 +36,7 @@ class TenantSettingsForm(forms.ModelForm):
             "invoice_mode",
             "currency",
             "overtime_hours_per_week",
+            "require_mfa",
         ]
 
     def clean_currency(self) -> str:

@@ -105,6 +105,12 @@ class Tenant(models.Model):
         help_text="Invoice each draft as soon as it is approved, or gather a ticket's approved "
         "line items on an invoice that is approved on its own.",
     )
+    require_mfa = models.BooleanField(
+        "require two-step sign-in",
+        default=False,
+        help_text="Owners, admins and billing approvers must sign in with an authenticator app "
+        "code; those without one are sent to set it up after their password.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,6 +147,7 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A user's role in a tenant. A person may belong to several tenants."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
