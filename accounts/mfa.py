@@ -210,9 +210,13 @@ def axes_credentials(user: User) -> dict:
     return {settings.AXES_USERNAME_FORM_FIELD: user.email}
 
 
-def record_failed_code(request: HttpRequest, user: User) -> None:
-    """Count a wrong code as a failed sign-in of the address (django-axes' lockout)."""
+def record_failed_code(request: HttpRequest, user: User) -> bool:
+    """Count a wrong code as a failed sign-in of the address (django-axes' lockout).
+
+    Returns True when this failure locked the address out.
+    """
     user_login_failed.send(sender=__name__, credentials=axes_credentials(user), request=request)
+    return bool(getattr(request, "axes_locked_out", False))
 
 
 def begin_second_step(request: HttpRequest, user: User, redirect_to: str) -> None:

@@ -77,7 +77,8 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             data = pending[1] if pending else None
             mfa.complete_second_step(request, user, device, data)
             return redirect(data["next"] if data else "home")
-        mfa.record_failed_code(request, user)
+        if mfa.record_failed_code(request, user):
+            mfa.cancel_second_step(request)  # AxesMiddleware answers with the lockout page
         form.add_error("code", "That code is not right (or was already used). Try the next one.")
     return render(request, "registration/login_verify.html", {"form": form, "person": user})
 

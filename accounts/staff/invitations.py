@@ -9,6 +9,7 @@ e-mail was sent), ``used`` or ``revoked``. Nothing in this module raises for bad
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,12 +61,12 @@ def invitation_from_token(token: str) -> Invitation:
         raise InvitationInvalid("expired") from None
     except (signing.BadSignature, ValueError, TypeError):
         raise InvitationInvalid("invalid") from None
-    if not isinstance(data, dict) or not isinstance(data.get("i"), str):
-        raise InvitationInvalid("invalid")
+    try:
+        wanted = uuid.UUID(hex=data["i"])
+    except (TypeError, KeyError, ValueError, AttributeError):
+        raise InvitationInvalid("invalid") from None
     invitation = (
-        Invitation.objects.select_related("tenant", "invited_by").filter(uuid=data["i"]).first()
-        if len(data["i"]) == 32
-        else None
+        Invitation.objects.select_related("tenant", "invited_by").filter(uuid=wanted).first()
     )
     if invitation is None:
         raise InvitationInvalid("invalid")
