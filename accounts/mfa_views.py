@@ -30,6 +30,15 @@ class CodeForm(forms.Form):
     )
 
 
+class EnrolCodeForm(CodeForm):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="6 digits; a new one every 30 seconds.",
+    )
+
+
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         label="Your password",
@@ -110,9 +119,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = mfa.enrolling_device(request) if request.method == "POST" else None
     if device is None:
         device = mfa.start_enrolment(request)
-        form = CodeForm()
+        form = EnrolCodeForm()
     else:
-        form = CodeForm(request.POST)
+        form = EnrolCodeForm(request.POST)
         if form.is_valid():
             codes = mfa.confirm_enrolment(
                 request, device, mfa.normalise_code(form.cleaned_data["code"])

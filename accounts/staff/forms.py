@@ -17,8 +17,9 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(
         choices=Role.choices,
         initial=Role.TECHNICIAN,
-        help_text="Owners manage staff and settings; admins everything else; billing approves "
-        "drafts; dispatchers schedule jobs; technicians see and draft.",
+        help_text="Owners: everything, staff included. Admins: settings, vendors and all the work. "
+        "Billing: reviews and approves drafts. Dispatchers: schedule jobs. Technicians: see and "
+        "draft their work.",
     )
 
     def clean_email(self) -> str:
@@ -38,7 +39,8 @@ class SetPasswordForm(forms.Form):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        help_text="At least 10 characters; not a common password, not only digits, not like "
+        "your name or e-mail address.",
     )
     password2 = forms.CharField(
         label="Password again",

@@ -82,6 +82,9 @@ class Invitation(models.Model):
             return self.Status.EXPIRED
         return self.Status.PENDING
 
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
+
 
 class MembershipEvent(models.Model):
     """Audit row for a staff change, written in the same transaction as the change.

@@ -43,6 +43,23 @@ def test_the_owner_sees_members_invitations_and_the_invite_button(world):
         assert text in page.content
     assert b"outsider@other.test" not in page.content
     assert b"Change role" in page.content
+    assert b'<span class="badge badge-info">Pending</span>' in page.content
+
+
+def test_an_expired_invitation_shows_as_expired_with_resend(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    invitation = invitations.invite(
+        tenant=world.tenant, email="late@demo.test", role=Role.TECHNICIAN, by=world.owner
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
+    page = world.client_for(world.owner).get("/company/staff/")
+    assert b'<span class="badge badge-muted">Expired</span>' in page.content
+    assert f"/company/staff/invitations/{invitation.uuid}/resend/".encode() in page.content
 
 
 def test_an_admin_sees_the_staff_page_but_cannot_invite_or_change_anyone(world, admin):
