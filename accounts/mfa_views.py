@@ -70,6 +70,10 @@ def login_verify(request: HttpRequest) -> HttpResponse:
 
     A wrong code counts towards django-axes' lockout of the e-mail address and IP.
     """
+    if request.user.is_authenticated and (
+        request.user.is_verified() or not mfa.has_authenticator(request.user)
+    ):
+        return redirect("home")
     pending = None if request.user.is_authenticated else mfa.pending_sign_in(request)
     user = request.user if request.user.is_authenticated else (pending and pending[0])
     if not user:

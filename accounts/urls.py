@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts import mfa_views, views
+from accounts import mfa, mfa_views, views
 from accounts.staff import views as staff_views
 
 urlpatterns = [
@@ -19,7 +19,11 @@ urlpatterns = [
     path("account/two-step/off/", mfa_views.disable, name="mfa_disable"),
     path("invite/<str:token>/", staff_views.invitation_accept, name="invitation_accept"),
     path("companies/", views.tenant_list, name="tenant_list"),
-    path("companies/<uuid:tenant_uuid>/switch/", views.tenant_switch, name="tenant_switch"),
+    path(
+        "companies/<uuid:tenant_uuid>/switch/",
+        mfa.mfa_exempt(views.tenant_switch),  # the next page is checked for the new company
+        name="tenant_switch",
+    ),
     path("company/", views.tenant_settings, name="tenant_settings"),
     path("company/staff/", include("accounts.staff.urls")),
 ]

@@ -325,3 +325,35 @@ def test_the_totp_secret_is_never_logged_nor_audited(world, clock, caplog):
     assert "[redacted]" in caplog.text
     for row in MembershipEvent.objects.values_list("detail", "subject"):
         assert all(secret not in v and device.key not in v for v in row)
+
+
+def test_the_admin_sign_in_page_sends_to_the_portal_sign_in_so_the_code_is_not_skipped(
+    world, enrolled
+):
+    client = Client()
+    assert client.get("/admin/login/?next=/admin/")["Location"] == "/login/?next=/admin/"
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "billing@demo.test", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+    password_step(client, "billing@demo.test")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_person_without_an_authenticator_is_sent_home_from_the_code_page(world):
+    client = world.client_for(world.tech)
+    assert client.post("/login/code/", {"code": "000000"})["Location"] == "/"
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_required_member_may_still_switch_to_another_company(world):
+    from accounts.models import Membership, Role
+
+    Membership.objects.create(user=world.billing, tenant=world.other_tenant, role=Role.TECHNICIAN)
+    world.tenant.require_mfa = True
+    world.tenant.save()
+    client = world.client_for(world.billing)
+    client.get("/")  # the demo company is the active one
+    response = client.post(f"/companies/{world.other_tenant.uuid}/switch/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200  # Other Co does not require it of a technician
