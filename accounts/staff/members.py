@@ -1,8 +1,9 @@
 """Membership changes by an owner: change a role, deactivate, reactivate; each one audited.
 
-A company always keeps at least one active owner: the check takes row locks on the tenant's
-active owners (``select_for_update``) so two owners demoting each other at the same moment cannot
-both succeed on PostgreSQL; on SQLite the IMMEDIATE transaction mode serialises writers.
+A company always keeps at least one active owner: every change first locks the tenant's active
+owner rows in id order (``select_for_update``), then the member's row, so two owners demoting or
+deactivating each other at the same moment cannot both succeed and never deadlock on PostgreSQL
+(tests/accounts/test_staff_race.py); on SQLite the IMMEDIATE transaction mode serialises writers.
 """
 
 from __future__ import annotations
@@ -16,25 +17,30 @@ from accounts.staff.models import MembershipEvent
 Action = MembershipEvent.Action
 
 
-def _ensure_another_owner(membership: Membership) -> None:
-    others = (
+def _locked(membership: Membership) -> tuple[Membership, list[int]]:
+    """Lock the company's active owner rows (by id, always in that order, so two changes never
+    deadlock), then the member's own row; returns the fresh member and the owners' ids."""
+    owners = list(
         Membership.objects.select_for_update()
         .filter(tenant_id=membership.tenant_id, role=Role.OWNER, is_active=True)
-        .exclude(pk=membership.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    if not list(others.values_list("pk", flat=True)):
-        raise StaffError(
-            f"{membership.user.email} is the last owner of {membership.tenant}: "
-            "make someone else an owner first."
-        )
-
-
-def _locked(membership: Membership) -> Membership:
-    return (
+    fresh = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "tenant")
         .get(pk=membership.pk)
     )
+    return fresh, owners
+
+
+def _ensure_another_owner(membership: Membership, owners: list[int]) -> None:
+    if membership.role == Role.OWNER and membership.is_active:
+        if not [pk for pk in owners if pk != membership.pk]:
+            raise StaffError(
+                f"{membership.user.email} is the last owner of {membership.tenant}: "
+                "make someone else an owner first."
+            )
 
 
 def change_role(membership: Membership, *, role: str, by: User) -> Membership:
@@ -46,11 +52,10 @@ def change_role(membership: Membership, *, role: str, by: User) -> Membership:
     if role not in Role.values:
         raise StaffError("Choose one of the roles.")
     with transaction.atomic():
-        locked = _locked(membership)
+        locked, owners = _locked(membership)
         if locked.role == role:
             return locked
-        if locked.role == Role.OWNER and locked.is_active:
-            _ensure_another_owner(locked)
+        _ensure_another_owner(locked, owners)
         before = locked.get_role_display()
         locked.role = role
         locked.save(update_fields=["role"])
@@ -74,11 +79,10 @@ def deactivate(membership: Membership, *, by: User) -> Membership:
     if membership.user_id == by.pk:
         raise StaffError("You cannot deactivate yourself: ask another owner.")
     with transaction.atomic():
-        locked = _locked(membership)
+        locked, owners = _locked(membership)
         if not locked.is_active:
             return locked
-        if locked.role == Role.OWNER:
-            _ensure_another_owner(locked)
+        _ensure_another_owner(locked, owners)
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         MembershipEvent.record(
@@ -95,7 +99,7 @@ def deactivate(membership: Membership, *, by: User) -> Membership:
 def reactivate(membership: Membership, *, by: User) -> Membership:
     """Give a deactivated member their access back, with the role they had."""
     with transaction.atomic():
-        locked = _locked(membership)
+        locked, _ = _locked(membership)
         if locked.is_active:
             return locked
         locked.is_active = True
