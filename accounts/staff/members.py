@@ -35,12 +35,12 @@ def _locked(membership: Membership) -> tuple[Membership, list[int]]:
 
 
 def _ensure_another_owner(membership: Membership, owners: list[int]) -> None:
-    if membership.role == Role.OWNER and membership.is_active:
-        if not [pk for pk in owners if pk != membership.pk]:
-            raise StaffError(
-                f"{membership.user.email} is the last owner of {membership.tenant}: "
-                "make someone else an owner first."
-            )
+    others = [pk for pk in owners if pk != membership.pk]
+    if membership.role == Role.OWNER and membership.is_active and not others:
+        raise StaffError(
+            f"{membership.user.email} is the last owner of {membership.tenant}: "
+            "make someone else an owner first."
+        )
 
 
 def change_role(membership: Membership, *, role: str, by: User) -> Membership:
