@@ -59,6 +59,7 @@ def has_authenticator(user: User) -> bool:
 
 
 def recovery_codes_left(user: User) -> int:
+    """How many unused recovery codes the person has (one query)."""
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -189,6 +190,7 @@ def _verify(device, code: str) -> bool:
 
 
 def normalise_code(code: str) -> str:
+    """`code` as typed, without spaces and dashes, lower-case ("123 456" -> "123456")."""
     return "".join(code.split()).replace("-", "").lower()
 
 
@@ -207,6 +209,7 @@ def verify_code(user: User, code: str):
 
 
 def axes_credentials(user: User) -> dict:
+    """The credentials django-axes keys its lockout on (``{"username": e-mail}``)."""
     return {settings.AXES_USERNAME_FORM_FIELD: user.email}
 
 
@@ -243,6 +246,7 @@ def pending_sign_in(request: HttpRequest) -> tuple[User, dict] | None:
 
 
 def cancel_second_step(request: HttpRequest) -> None:
+    """Forget the pending sign-in (the password must be given again)."""
     request.session.pop(PENDING_KEY, None)
 
 

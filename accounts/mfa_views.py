@@ -31,6 +31,8 @@ class CodeForm(forms.Form):
 
 
 class EnrolCodeForm(CodeForm):
+    """The first code from a new authenticator app."""
+
     code = forms.CharField(
         label="Code from the app",
         max_length=32,
@@ -40,6 +42,8 @@ class EnrolCodeForm(CodeForm):
 
 
 class PasswordConfirmForm(forms.Form):
+    """The person's current password, to turn two-step sign-in off."""
+
     password = forms.CharField(
         label="Your password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -53,6 +57,7 @@ class MfaLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        """Right password: sign in, or (with an authenticator) go on to the code step."""
         user = form.get_user()
         if mfa.has_authenticator(user):
             mfa.begin_second_step(self.request, user, self.get_success_url())

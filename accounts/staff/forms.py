@@ -9,6 +9,8 @@ from accounts.models import Role, User
 
 
 class InviteForm(forms.Form):
+    """An e-mail address (stored lower-case) and one of the roles."""
+
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,
@@ -27,6 +29,8 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
+    """One of the roles, from the staff list's select."""
+
     role = forms.ChoiceField(choices=Role.choices)
 
 

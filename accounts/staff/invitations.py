@@ -41,6 +41,7 @@ class InvitationInvalid(Exception):
 
 
 def max_age() -> timedelta:
+    """How long a link works after it was (re)sent (``INVITATION_MAX_AGE_HOURS``)."""
     return timedelta(hours=settings.INVITATION_MAX_AGE_HOURS)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -17,12 +19,14 @@ from accounts.staff.forms import InviteForm, RoleForm, SetPasswordForm
 from accounts.staff.models import Invitation, MembershipEvent
 
 OWNERS = (Role.OWNER,)
+logger = logging.getLogger(__name__)
 
 
 def _send(request: HttpRequest, invitation: Invitation) -> None:
     try:
         invitations.send_invitation(invitation, base_url=request.build_absolute_uri("/"))
     except Exception as error:  # any backend failure (SMTP down, refused address)
+        logger.warning("Invitation e-mail %s not sent: %r", invitation.uuid, error)
         messages.error(
             request,
             f"The invitation to {invitation.email} is saved but the e-mail could not be sent "
@@ -105,6 +109,8 @@ def member_action(request: HttpRequest, member_uuid: str, action: str) -> HttpRe
             members.deactivate(member, by=request.user)
         elif action == "reactivate":
             members.reactivate(member, by=request.user)
+        elif member.user_id == request.user.pk:
+            raise invitations.StaffError("Use your own two-step sign-in page for your devices.")
         else:
             mfa.remove_devices(
                 member.user, by=request.user, tenant=request.tenant, membership=member, reset=True

@@ -357,3 +357,28 @@ def test_a_required_member_may_still_switch_to_another_company(world):
     response = client.post(f"/companies/{world.other_tenant.uuid}/switch/")
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/").status_code == 200  # Other Co does not require it of a technician
+
+
+@pytest.mark.parametrize(
+    "junk", ["", "x" * 100, "12\x0034", "١٢٣٤٥٦", "'; DROP TABLE otp;--", "🙂🙂🙂", "  "]
+)
+def test_junk_codes_are_refused_with_a_message_never_a_500(world, enrolled, junk, no_throttle):
+    client = Client()
+    password_step(client, "billing@demo.test")
+    response = code_step(client, junk)
+    assert response.status_code == 200
+    assert b"error" in response.content
+    assert "_auth_user_id" not in client.session
+    enrol_client = world.client_for(world.tech)
+    enrol_client.get("/account/two-step/enrol/")
+    assert enrol_client.post("/account/two-step/enrol/", {"code": junk}).status_code == 200
+
+
+def test_an_owner_cannot_reset_their_own_two_step_from_the_staff_list(world, clock):
+    from accounts.models import Membership
+
+    client = world.client_for(world.owner)
+    enrol(client, world.owner, clock)
+    me = Membership.objects.get(user=world.owner, tenant=world.tenant)
+    client.post(f"/company/staff/members/{me.uuid}/reset-mfa/")
+    assert TOTPDevice.objects.filter(user=world.owner, confirmed=True).exists()
