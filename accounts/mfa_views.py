@@ -82,7 +82,9 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     pending = None if request.user.is_authenticated else mfa.pending_sign_in(request)
     user = request.user if request.user.is_authenticated else (pending and pending[0])
     if not user:
-        messages.info(request, "Sign in with your password first (the code step lasts 5 minutes).")
+        messages.info(
+            request, "Sign in with your password first: the code must follow it within minutes."
+        )
         return redirect("login")
     credentials = mfa.axes_credentials(user)
     if AxesProxyHandler.is_locked(request, credentials):
