@@ -47,6 +47,7 @@ class TenantSettingsForm(forms.ModelForm):
             "currency",
             "overtime_hours_per_week",
             "time_zone",
+            "require_mfa",
         ]
 
     def clean_time_zone(self) -> str:

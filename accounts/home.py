@@ -175,14 +175,14 @@ STEPS: list[tuple[str, str, str, str, str]] = [
         "staff",
         "Invite staff",
         "Add the people who approve, dispatch and do the work.",
-        "tenant_settings",
+        "staff:list",
         "accounts.home.staff_invited",
     ),
     (
         "mfa",
         "Turn on multi-factor sign-in",
         "A second factor for you, and required for owners and approvers.",
-        "tenant_settings",
+        "mfa_security",
         "accounts.home.mfa_enabled",
     ),
 ]

@@ -112,6 +112,12 @@ class Tenant(models.Model):
         validators=[validate_time_zone],
         help_text="The IANA time zone the company's pages show times in and forms read them in.",
     )
+    require_mfa = models.BooleanField(
+        "require two-step sign-in",
+        default=False,
+        help_text="Owners, admins and billing approvers must sign in with an authenticator app "
+        "code; those without one are sent to set it up after their password.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -148,6 +154,7 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A user's role in a tenant. A person may belong to several tenants."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )

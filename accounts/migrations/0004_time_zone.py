@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_billing_settings'),
+        ('accounts', '0003_staff_mfa'),
     ]
 
     operations = [
