@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from accounts.localtime import zone_label
 from accounts.models import MANAGER_ROLES
 
 # (label, URL name, roles allowed or None for every member). Entries whose URL is not
@@ -43,6 +44,7 @@ def portal(request: HttpRequest) -> dict:
         item["active"] = item["active"] and len(item["url"]) == longest
     user = request.user
     return {
+        "local_zone_label": zone_label(),  # e.g. "PST (America/Los_Angeles)", in the header
         "nav_items": items,
         "current_tenant": membership.tenant,
         "current_membership": membership,

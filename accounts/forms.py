@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.localtime import time_zone_choices
 from accounts.models import Credential, Tenant
 
 
@@ -27,6 +28,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class TenantSettingsForm(forms.ModelForm):
+    """The company settings of `/company/` (owners and admins); ``time_zone`` is an IANA name
+    from `accounts.localtime.time_zone_choices`."""
+
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        required=False,
+        help_text="Pages show times in this zone and forms read them in it (stored in UTC).",
+    )
+
     class Meta:
         model = Tenant
         fields = [
@@ -36,7 +46,14 @@ class TenantSettingsForm(forms.ModelForm):
             "invoice_mode",
             "currency",
             "overtime_hours_per_week",
+            "time_zone",
+            "require_mfa",
         ]
+
+    def clean_time_zone(self) -> str:
+        """An IANA name from the list (the choice field refuses others); left out of the POST,
+        the company keeps its zone."""
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone or "UTC"
 
     def clean_currency(self) -> str:
         """Three letters (ISO 4217), stored upper-case."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.fields import EncryptedTextField
+from accounts.localtime import validate_time_zone
 
 
 class UserManager(BaseUserManager):
@@ -105,6 +106,18 @@ class Tenant(models.Model):
         help_text="Invoice each draft as soon as it is approved, or gather a ticket's approved "
         "line items on an invoice that is approved on its own.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The IANA time zone the company's pages show times in and forms read them in.",
+    )
+    require_mfa = models.BooleanField(
+        "require two-step sign-in",
+        default=False,
+        help_text="Owners, admins and billing approvers must sign in with an authenticator app "
+        "code; those without one are sent to set it up after their password.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,12 +154,19 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A user's role in a tenant. A person may belong to several tenants."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="This person's own IANA time zone; blank uses the company's.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()

@@ -1,4 +1,4 @@
-"""Home page, tenant switching and company settings."""
+"""Tenant switching and company settings (the home page is `accounts.home`)."""
 
 from __future__ import annotations
 
@@ -10,38 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from accounts.forms import TenantSettingsForm
-from accounts.models import MANAGER_ROLES, Credential
-
-
-@access.tenant_member_required()
-def home(request: HttpRequest) -> HttpResponse:
-    """The tenant's home: what needs attention today, one card per area."""
-    tenant = request.tenant
-    credentials = (
-        Credential.objects.for_tenant(tenant)
-        .usable()
-        .select_related("owner")
-        .order_by("vendor", "label")
-    )
-    return render(
-        request,
-        "accounts/home.html",
-        {"credentials": credentials, "cards": _home_cards(request)},
-    )
-
-
-def _home_cards(request: HttpRequest) -> list[dict]:
-    """Summary cards contributed by the other apps (`home_cards(request)` in their `summary` module)."""
-    from importlib import import_module
-
-    cards: list[dict] = []
-    for module_name in ("connectors.summary", "billing.summary"):
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        cards.extend(module.home_cards(request))
-    return cards
+from accounts.models import MANAGER_ROLES
 
 
 @login_required

@@ -120,8 +120,9 @@ def draft_timeline(draft: BillingDraft) -> list[AuditEntry]:
 
 
 def audit_entries(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[AuditEntry]:
-    """The tenant's audit trail from `start` to `end` (inclusive, server time zone), oldest
-    first, streamed from the database in chunks (events and write attempts merged by time)."""
+    """The tenant's audit trail from `start` to `end` (inclusive local days of the active
+    zone), oldest first, streamed from the database in chunks (events and write attempts
+    merged by time)."""
     tz = timezone.get_current_timezone()
     lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)

@@ -56,6 +56,13 @@ class TicketFilterForm(forms.Form):
         required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
     )
     unbilled = forms.BooleanField(required=False, label="Has unbilled time")
+    idle_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Unchanged for over (days)",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,6 +92,7 @@ class TicketFilterForm(forms.Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             unbilled=bool(data.get("unbilled")),
+            idle_days=data.get("idle_days"),
         )
 
 

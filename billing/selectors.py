@@ -127,7 +127,8 @@ class TicketFilters:
     """The ticket list's filters, as read from the query string (all optional).
 
     `status` is an account status or "Not Closed"; `customer` and `technician` are Syncro ids;
-    `created_from` / `created_to` are inclusive dates on the ticket's Syncro creation time.
+    `created_from` / `created_to` are inclusive dates on the ticket's Syncro creation time;
+    `idle_days` keeps tickets whose Syncro ``updated_at`` is more than that many days ago.
     """
 
     q: str = ""
@@ -137,6 +138,7 @@ class TicketFilters:
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     unbilled: bool = False
+    idle_days: int | None = None
 
 
 def unbilled_timers(tenant: Tenant) -> QuerySet[SyncroTimerEntry]:
@@ -167,6 +169,8 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
         qs = qs.filter(vendor_created_at__gte=_start_of(filters.created_from))
     if filters.created_to:
         qs = qs.filter(vendor_created_at__lt=_start_of(filters.created_to + dt.timedelta(days=1)))
+    if filters.idle_days:
+        qs = qs.filter(vendor_updated_at__lt=timezone.now() - dt.timedelta(days=filters.idle_days))
     if filters.unbilled:
         qs = qs.filter(vendor_id__in=unbilled_timers(tenant).order_by().values("ticket_vendor_id"))
     text = filters.q.strip()

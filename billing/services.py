@@ -82,7 +82,7 @@ def duplicate_warning_for(draft: BillingDraft) -> str:
         return (
             f"Possible duplicate: {twin.drafted_by} drafted the same {twin.minutes} min "
             f"{twin.get_labor_type_display().lower()} on #{twin.ticket_number} "
-            f"{timezone.localtime(twin.created_at):%Y-%m-%d %H:%M} "
+            f"{timezone.localtime(twin.created_at):%Y-%m-%d %H:%M %Z} "
             f"({twin.get_status_display().lower()})."
         )
     status = (

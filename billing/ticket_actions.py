@@ -262,12 +262,12 @@ def session_log_markdown(*, ticket: SyncroTicket, comments: list, resolution: st
     lines.append(f"- Customer: {ticket.customer_name}")
     lines.append(f"- Status: {ticket.status}")
     if ticket.vendor_created_at:
-        lines.append(f"- Opened: {ticket.vendor_created_at:%Y-%m-%d %H:%M}")
+        lines.append(f"- Opened: {_local(ticket.vendor_created_at)}")
     if ticket.resolved_at:
-        lines.append(f"- Resolved: {ticket.resolved_at:%Y-%m-%d %H:%M}")
+        lines.append(f"- Resolved: {_local(ticket.resolved_at)}")
     lines += ["", "## Comments", ""]
     for c in ordered:
-        when = f"{c.vendor_created_at:%Y-%m-%d %H:%M}" if c.vendor_created_at else ""
+        when = _local(c.vendor_created_at) if c.vendor_created_at else ""
         vis = " (internal)" if c.hidden else ""
         lines += [
             f"### {when} · {c.subject or 'Comment'}{vis} · {c.tech or 'unknown'}",
@@ -317,3 +317,8 @@ def session_log_summary(*, ticket: SyncroTicket, comments: list) -> str:
         lines.append(f"- {head}: {text}" if head else f"- {text}")
     lines += ["", "Resolution: "]
     return "\n".join(lines)
+
+
+def _local(when) -> str:
+    """An aware datetime in the active zone with its abbreviation: "2026-11-02 09:05 PST"."""
+    return f"{timezone.localtime(when):%Y-%m-%d %H:%M %Z}"

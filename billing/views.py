@@ -291,7 +291,7 @@ def _queue_counts(tenant) -> dict:
     S = BillingDraft.Status
     drafts = BillingDraft.objects.filter(tenant=tenant)
     counts = drafts.status_counts()
-    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     invoiced_today = drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight).count()
     return {
         "pending": counts[S.PENDING],

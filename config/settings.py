@@ -91,7 +91,11 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
+    "accounts.staff",
     "connectors",
     "connectors.syncro",
     "connectors.synchroteam",
@@ -109,11 +113,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "accounts.middleware.LocalTimeMiddleware",  # the person's or company's zone (issue 12)
+    # After the tenant is known: owners, admins and approvers of a company that requires
+    # two-step sign-in are sent to enrol or to the second step (accounts/mfa.py).
+    "accounts.mfa.MfaRequiredMiddleware",
     # django-axes must be last: it turns a lockout into the locked-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -190,6 +199,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
+# The second sign-in step posts `code`: never stored in axes' attempt rows.
+AXES_SENSITIVE_PARAMETERS = ["code"]
+
+# --- staff invitations and two-step sign-in (accounts/staff, accounts/mfa.py) ---
+# An invitation link works this many hours after it was (re)sent, once.
+INVITATION_MAX_AGE_HOURS = env.int("INVITATION_MAX_AGE_HOURS", default=72)
+# After the password, the code must be entered within this many seconds.
+MFA_PENDING_SECONDS = env.int("MFA_PENDING_SECONDS", default=300)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Fieldline")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's admin never shows a device's key
+
+# --- e-mail ---
+# EMAIL_URL (django-environ): consolemail:// (demo default: printed by the web process),
+# filemail:///path/to/folder, smtp+tls://user:password@host:587 in production.
+vars().update(env.email("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fieldline <fieldline@localhost>")
 
 # Sessions end 12 hours after sign-in (absolute lifetime) or at sign-out.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
@@ -232,7 +257,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- i18n / time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = env.str(
+    "TIME_ZONE", default="UTC"
+)  # signed out only; a company's own zone is Tenant.time_zone
+# Home page: a "Waiting on Customer" ticket counts once it has not changed for this many days.
+HOME_WAITING_ON_CUSTOMER_DAYS = env.int("HOME_WAITING_ON_CUSTOMER_DAYS", default=3)
 USE_I18N = True
 USE_TZ = True
 

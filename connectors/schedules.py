@@ -7,7 +7,7 @@
   ``connectors.tasks.resume_sync`` (`resume_schedule`, from the sync service).
 * Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
   flush and the alerts evaluation, created idempotently by data migrations (outbox 0002,
-  connectors 0002, fieldcamp 0002, connectors 0003)
+  connectors 0002, fieldcamp 0002, connectors 0004)
   through `global_schedules_ensure`; never by a request or by ``seed_demo``.
 
 ``func`` values are dotted paths stored in the database: the task functions they name must keep

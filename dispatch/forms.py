@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils import timezone
 
+from accounts.localtime import LocalDateTimeField
 from accounts.models import Tenant
 from billing.forms import EMPTY
 from billing.models import LaborKind, LaborType
@@ -60,19 +61,20 @@ class JobFilterForm(forms.Form):
 
 class JobCreateForm(forms.Form):
     """A new job: customer, site, type and description, and optionally a technician and window.
-    ``customer`` / ``site`` / ``technician`` are Synchroteam ids of the tenant's mirror."""
+    ``customer`` / ``site`` / ``technician`` are Synchroteam ids of the tenant's mirror; the
+    window is typed in local time (the request's zone) and cleaned to aware datetimes."""
 
     customer = forms.TypedChoiceField(coerce=int)
     site = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     job_type = forms.ChoiceField(label="Job type")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     technician = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    start = forms.DateTimeField(
+    start = LocalDateTimeField(
         required=False,
         label="Window start",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    end = forms.DateTimeField(
+    end = LocalDateTimeField(
         required=False,
         label="Window end",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -98,10 +100,10 @@ class JobScheduleForm(forms.Form):
     """A (re)schedule of an existing job: a technician (Synchroteam id) and a window."""
 
     technician = forms.TypedChoiceField(coerce=int)
-    start = forms.DateTimeField(
+    start = LocalDateTimeField(
         label="Window start", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    end = forms.DateTimeField(
+    end = LocalDateTimeField(
         label="Window end", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 

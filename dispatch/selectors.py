@@ -223,7 +223,7 @@ def technician_board(
             row = rows[job.technician_vendor_id] = TechnicianRow(
                 job.technician_vendor_id, job.technician_name, [[] for _ in range(days)]
             )
-        row.days[(job.scheduled_start.date() - start).days].append(job)
+        row.days[(timezone.localdate(job.scheduled_start) - start).days].append(job)
     return sorted(rows.values(), key=lambda r: r.name)
 
 

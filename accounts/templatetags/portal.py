@@ -94,6 +94,8 @@ STATE_TONES: dict[str, str] = {
     "cancelled": "muted",  # VendorWrite, Synchroteam job
     "skipped": "muted",  # SyncRun (already running)
     "closed": "muted",  # Syncro ticket
+    "expired": "muted",  # Invitation (staff)
+    "deactivated": "muted",  # Membership (staff)
     "created": "neutral",  # Synchroteam job (not scheduled yet)
 }
 

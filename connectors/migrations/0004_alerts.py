@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_billing_settings'),
-        ('connectors', '0002_stale_run_sweeper_schedule'),
+        ('connectors', '0003_syncrun_progress'),
         ('django_q', '0018_task_success_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
