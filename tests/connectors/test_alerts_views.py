@@ -221,3 +221,34 @@ def test_the_settings_page_offers_only_kinds_the_person_can_receive(world):
     billing = world.client_for(world.billing).get(url).content.decode()
     assert "only writes you asked for" not in billing  # billing sees every write
     assert "only your own keys" in billing
+
+
+def test_the_morning_card_counts_what_the_bell_counts_with_the_newest_first(world, rf):
+    from connectors.alerts.home import alerts_card
+
+    old = make_alert(world.tenant, message="Older problem")
+    new = make_alert(world.tenant, kind=AlertKind.WRITE_WAITING, message="x" * 200, link="/w/")
+    make_alert(world.tenant, snoozed_until=timezone.now() + dt.timedelta(hours=1))
+    Alert.objects.filter(pk=old.pk).update(opened_at=timezone.now() - dt.timedelta(hours=1))
+    request = rf.get("/")
+    request.user, request.tenant = world.owner, world.tenant
+    request.membership = world.owner.memberships.get(tenant=world.tenant)
+    card = alerts_card(request)
+    assert (card.key, card.count, card.url, card.attention) == ("alerts", 2, "/alerts/", True)
+    assert card.items[0] == (f"A vendor write waits for a person: {'x' * 90}…", "/w/")
+    assert card.items[1] == ("A sync keeps failing: Older problem", "/integrations/")
+    request.user = world.tech
+    request.membership = world.tech.memberships.get(tenant=world.tenant)
+    assert alerts_card(request).count == 0 and not alerts_card(request).attention
+    request.membership = None
+    assert alerts_card(request) is None
+    assert new.message in Alert.objects.values_list("message", flat=True)
+
+
+def test_the_card_plugs_into_the_morning_page(world, syncro_connection, alert, monkeypatch):
+    from accounts import home
+
+    monkeypatch.setitem(home.CARDS, "alerts", "connectors.alerts.home.alerts_card")
+    page = world.client_for(world.owner).get("/")
+    cards = {c.key: c for c in page.context["cards"]}
+    assert cards["alerts"].count == 1 and "Open alerts" in page.content.decode()
