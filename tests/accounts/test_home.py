@@ -344,8 +344,8 @@ def test_a_company_with_no_connection_sees_the_checklist_instead_of_cards(world)
     for label, url in (
         ("Connect a vendor", "/integrations/"),
         ("Map labor types", "/billing/labor-types/"),
-        ("Invite staff", "/company/"),
-        ("Turn on multi-factor sign-in", "/company/"),
+        ("Invite staff", "/company/staff/"),
+        ("Turn on multi-factor sign-in", "/account/two-step/"),
     ):
         assert f'<a href="{url}">{label}</a>' in html
 
