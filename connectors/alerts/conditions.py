@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from accounts.localtime import load_zone
 from accounts.models import Credential, CredentialStatus, Tenant
 from connectors.alerts.models import AlertKind
 from connectors.models import Connection, SyncRun, SyncStream
@@ -87,6 +88,12 @@ def find_all(tenant: Tenant, now: dt.datetime) -> tuple[dict[str, Finding], set[
     return findings, failed
 
 
+def company_time(tenant: Tenant, when: dt.datetime, fmt: str = "%d %b %H:%M %Z") -> str:
+    """`when` in the company's time zone (``Tenant.time_zone``, else UTC), zone named:
+    messages are stored, and read by people in that company."""
+    return when.astimezone(load_zone(getattr(tenant, "time_zone", "")) or dt.UTC).strftime(fmt)
+
+
 def portal_path(name: str, *args) -> str:
     """``reverse(name, args)``, or "" when the URL is not installed."""
     try:
@@ -134,7 +141,7 @@ def stream_failing(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
             latest = (recent[0].error or recent[0].get_status_display()).strip()
             parts.append(f"the last {in_a_row} syncs failed (latest: {latest[:300]}).")
         if stale and since is not None:
-            parts.append(f"no successful sync since {since:%d %b %H:%M} UTC.")
+            parts.append(f"no successful sync since {company_time(tenant, since)}.")
         elif stale:
             parts.append(f"no successful sync in the {hours} hours since the first try.")
         yield Finding(
@@ -174,7 +181,7 @@ def quota_exhausted(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
             AlertKind.QUOTA_EXHAUSTED,
             f"quota:{connection.uuid}",
             f"{connection.get_vendor_display()}: the daily request quota is spent{left}. "
-            f"Syncs wait until it resets at {run.resume_at:%H:%M} UTC on {run.resume_at:%d %b} "
+            f"Syncs wait until it resets at {company_time(tenant, run.resume_at, '%H:%M %Z on %d %b')} "
             "and then continue where they stopped.",
             link,
             resets_at=run.resume_at,
@@ -237,6 +244,7 @@ register(AlertKind.WRITE_WAITING, write_waiting)
 __all__ = [
     "Condition",
     "Finding",
+    "company_time",
     "credential_failing",
     "find_all",
     "portal_path",

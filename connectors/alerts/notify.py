@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.localtime import load_zone
 from accounts.models import Membership, Tenant
 from connectors.alerts.models import KIND_ROLES, Alert, AlertPreference, default_email_kinds
 
@@ -61,7 +62,8 @@ def message_for(alert: Alert, recipients: list[str]) -> EmailMessage:
         "settings_url": absolute(reverse("alerts:settings")),
     }
     subject = f"[Fieldline] {alert.tenant.name}: {alert.get_kind_display()}"
-    with timezone.override(dt.UTC):  # the e-mail says UTC whatever zone is active
+    zone = load_zone(alert.tenant.time_zone) or dt.UTC
+    with timezone.override(zone):  # the company's zone, named, whoever reads it
         body = render_to_string("connectors/email/alert_opened.txt", context)
     return EmailMessage(subject=subject, body=body, to=recipients)
 

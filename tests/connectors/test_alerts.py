@@ -461,3 +461,24 @@ def test_the_schedule_evaluates_every_company(world, syncro_connection):
     assert tasks.evaluate() == 1
     assert tasks.evaluate() == 0
     assert len(open_rows(world.tenant)) == 1
+
+
+def test_times_in_the_message_and_the_e_mail_are_the_companys_local_time(
+    world, sandbox, connections, settings, hooks, mailoutbox
+):
+    import zoneinfo
+
+    world.tenant.time_zone = "America/Los_Angeles"
+    world.tenant.save()
+    settings.SYNCHROTEAM_QUOTA_RESERVE = 2
+    sandbox.configure(synchroteam_daily_quota=10)
+    hooks(connection_sync_now, connections["synchroteam"], mode="full",
+          transport=sandbox.transport())  # fmt: skip
+    [alert] = open_rows(world.tenant)
+    local = alert.resets_at.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
+    said = f"resets at {local:%H:%M} {local.tzname()} on {local:%d %b}"
+    assert local.tzname() in ("PST", "PDT") and said in alert.message
+    [mail] = mailoutbox
+    assert said in mail.body
+    opened = alert.opened_at.astimezone(local.tzinfo)
+    assert f"Opened {opened:%d %b %Y %H:%M} {opened.tzname()}." in mail.body
