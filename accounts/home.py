@@ -97,10 +97,7 @@ CARDS: dict[str, str | None] = {
     "my_drafts": "billing.home.my_drafts",
     "drafts_to_approve": "billing.home.drafts_to_approve",
     "writes_waiting": "connectors.home.writes_waiting",
-    # ALERTS (issue 12 item 4) — the place kept for the open-alerts card: set this to the
-    # alerts helper's card function (e.g. "connectors.alerts.home_card", built on
-    # `connectors.alerts.open_alerts(tenant, user)`). While it is None the card is left out.
-    "alerts": None,
+    "alerts": "connectors.alerts.home.alerts_card",  # open alerts (issue 12 item 4)
     "unbilled_jobs": "dispatch.home.unbilled_jobs",
     "jobs_today": "dispatch.home.jobs_today",
     "waiting_on_customer": "billing.home.waiting_on_customer",
