@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from accounts import access
 from accounts.models import MANAGER_ROLES
@@ -66,8 +65,7 @@ def vendor_connect_view(request: HttpRequest, vendor: str) -> HttpResponse:
                 f"{descriptor.label}: {descriptor.connect.identity_prefix}"
                 f"{result.check.identity}. Key saved; {started}.",
             )
-            url = reverse("connectors:integrations")
-            return redirect(f"{url}#conn-{result.connection.uuid}")
+            return redirect("connectors:integrations")
         form.add_error(result.check.field or None, result.check.message)
     context = {"form": form, "vendor": descriptor, "existing": existing}
     return render(request, "connectors/connect.html", context)

@@ -72,7 +72,8 @@ def _saved(request: HttpRequest, form: KeyForm, connection: Connection, key=None
     if not check.ok:
         form.add_error("secret", check.message)
         return _page(request, failed=connection.vendor, form=form)
-    messages.success(request, f"Key saved and verified: {check.message}.")
+    prefix = connection.vendor_descriptor.connect.identity_prefix
+    messages.success(request, f"Key saved and verified. {prefix}{check.message}.")
     return redirect("connectors:my_keys")
 
 
