@@ -92,6 +92,8 @@ class CredentialAdminForm(forms.ModelForm):
         )
 
     def clean(self):
+        """A new credential needs its secret; the owner must be an active member of the
+        credential's company (its tenant on change, the chosen tenant on add)."""
         cleaned = super().clean()
         if self.instance.pk is None and not cleaned.get("new_secret"):
             self.add_error("new_secret", "A new credential needs its secret.")

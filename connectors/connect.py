@@ -81,7 +81,8 @@ def secret_check(
     ``user/list`` record; FieldCamp the Google Calendar status route, vendor-apis.md §3.5).
 
     The request goes through the shared rate limiter (waiting at most
-    ``CONNECTORS_VERIFY_MAX_WAIT_SECONDS``). Nothing is saved. Never raises a vendor error.
+    ``CONNECTORS_VERIFY_MAX_WAIT_SECONDS``). Nothing is saved. Never raises for what the vendor
+    (or a wrong host) answers: a vendor error or an answer of the wrong shape becomes a `Check`.
     """
     label = connection.vendor_descriptor.label
     gate = ConnectionGate(connection, secret, max_wait=settings.CONNECTORS_VERIFY_MAX_WAIT_SECONDS)
@@ -100,6 +101,14 @@ def secret_check(
         return Check(False, f"{label} asks us to wait {exc.retry_after:.0f} s; try again then.")
     except VendorError as exc:
         return Check(False, f"Could not reach {label}: {_answer(exc)}")
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # a 2xx whose body is not the vendor's identity shape: not this vendor's API
+        return Check(
+            False,
+            f"{connection.api_base_url} answered, but not as the {label} API does. "
+            "Check the account.",
+            "account",
+        )
     finally:
         client.close()
     return Check(True, identity, identity=identity, vendor_user_id=vendor_user_id)

@@ -11,7 +11,7 @@ is never rendered.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -88,6 +88,8 @@ def my_keys(request: HttpRequest) -> HttpResponse:
 def key_add(request: HttpRequest, vendor: str) -> HttpResponse:
     """POST: add my own key for `vendor` (rotates it if I have one already)."""
     descriptor = connectable(vendor)
+    if not descriptor.connect.personal_keys:
+        raise Http404("This vendor has no personal keys.")
     connection = _connection(request, descriptor.name)
     key = next((r["key"] for r in _rows(request) if r["vendor"].name == descriptor.name), None)
     return _saved(request, KeyForm(request.POST), connection, key)

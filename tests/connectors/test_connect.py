@@ -237,3 +237,18 @@ def test_the_syncro_account_field_follows_the_base_url_rule(typed, expected):
 def test_the_syncro_account_field_refuses_what_is_not_a_subdomain(typed):
     with pytest.raises(ValueError):
         parse_account(typed)
+
+
+def test_a_host_that_answers_but_not_as_the_vendor_is_refused_without_a_500(world, settings):
+    import httpx
+
+    from connectors.sandbox.core import IN_PROCESS_BASE
+
+    settings.CONNECTORS_TRANSPORT = httpx.MockTransport(lambda r: httpx.Response(200, json=["?"]))
+    settings.CONNECTORS_ALLOWED_BASE_URLS = [IN_PROCESS_BASE]
+    response = world.client_for(world.outsider).post(
+        CONNECT, {"account": IN_PROCESS_BASE + "/api/v1", "secret": _shared_token()}
+    )
+    assert response.status_code == 200
+    assert "answered, but not as the Syncro API does" in response.content.decode()
+    assert not Connection.objects.exists() and not Credential.objects.exists()

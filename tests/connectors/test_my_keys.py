@@ -143,3 +143,12 @@ def test_nobody_reaches_another_persons_or_companys_key(world, office):
     assert key.status == "active" and CredentialEvent.objects.count() == events
     with pytest.raises(NoCredential):
         Credential.objects.for_actor(world.other_tenant, "syncro", world.outsider)
+
+
+def test_a_vendor_without_personal_keys_takes_none(world, office):
+    from connectors.models import Connection
+
+    Connection.objects.create(tenant=world.tenant, vendor="synchroteam", account="demofield")
+    url = reverse("connectors:key_add", args=["synchroteam"])
+    assert world.client_for(world.tech).post(url, {"secret": "st-x-000000"}).status_code == 404
+    assert not Credential.objects.filter(vendor="synchroteam").exists()
