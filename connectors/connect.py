@@ -189,6 +189,7 @@ def _store_secret(connection, *, purpose, label, secret, by) -> Credential:
         .select_for_update()
         .filter(tenant=connection.tenant, vendor=connection.vendor, purpose=purpose)
         .filter(owner__isnull=True)
+        .order_by("pk")  # the model's ordering joins the tenant, which would lock it too
         .first()
     )
     if live is None:
