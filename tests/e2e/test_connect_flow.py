@@ -29,6 +29,8 @@ def new_company(settings, monkeypatch):
     )
     settings.CONNECTORS_TRANSPORT = sandbox.transport()
     settings.SYNCRO_BASE_URL_TEMPLATE = IN_PROCESS_BASE + "/syncro/{account}/api/v1"
+    settings.SYNCHROTEAM_BASE_URL = IN_PROCESS_BASE + "/synchroteam/api/v3"
+    settings.FIELDCAMP_BASE_URL = IN_PROCESS_BASE + "/fieldcamp/api/v1"
     settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 100_000
     settings.SYNCRO_RATE_LIMIT_PER_MINUTE = 100_000
     settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE = 100_000
@@ -88,6 +90,18 @@ def test_a_new_companys_owner_connects_syncro_and_reads_tickets(
     (folder / "timing.txt").write_text(
         f"sign-in to first mirrored tickets: {elapsed:.1f} s ({mirrored} tickets)\n"
     )
+
+    # FieldCamp asks for its key and an optional webhook secret; neither is echoed on refusal.
+    page.click("nav >> text=Integrations")
+    page.click("text=Connect FieldCamp")
+    page.fill("input[name=account]", "Field crew")
+    page.fill("input[name=secret]", "fc_live_wrong_key_0000")
+    page.fill("input[name=webhook_secret]", "whsec_typed_0000")
+    page.click("button:has-text('Verify and connect')")
+    page.wait_for_selector("text=FieldCamp refused this key")
+    assert page.input_value("input[name=account]") == "Field crew"
+    assert page.input_value("input[name=webhook_secret]") == ""
+    shots(page, "connect-fieldcamp-wrong-key")
 
     # My vendor keys: the owner has none yet and sees the team; a wrong token is refused.
     page.click("summary:has-text('Other Co')")
