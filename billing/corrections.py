@@ -50,7 +50,11 @@ def draft_correct(*, draft: BillingDraft, by, **values) -> BillingDraft:
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     with transaction.atomic():
-        draft = BillingDraft.objects.select_for_update().select_related("batch").get(pk=draft.pk)
+        draft = (
+            BillingDraft.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .get(pk=draft.pk)
+        )
         refused = refused_write(draft)
         if refused is None:
             raise BillingError("Nothing to correct: Syncro refused none of this draft's writes.")

@@ -156,6 +156,8 @@ class StreamSpec:
         full_window_setting: for fan-out streams, the name of a setting giving days: after the
             first complete sweep, full sweeps revisit only parents updated in that window (and
             detect deletions only among their children). 0 = every parent, every time.
+        parent_noun: for fan-out streams, what one parent is called where progress is shown
+            ("ticket": "120 / 300 tickets").
     """
 
     resource: str
@@ -169,6 +171,7 @@ class StreamSpec:
     detect_deletions: bool = True
     parent_field: str = ""
     full_window_setting: str = ""
+    parent_noun: str = "parent"
 
     @property
     def title(self) -> str:

@@ -138,7 +138,11 @@ class SyncStream(models.Model):
 
         {"mode": "full"|"incremental", "page": int | None, "cursor": str | None,
          "since": iso8601 | None, "max_seen": iso8601 | None, "generation": int,
-         "parent": int | None, "started_at": iso8601}
+         "parent": int | None, "started_at": iso8601,
+         "done": int, "total": int | None}
+
+    ``done`` counts the sweep's completed pages (per-ticket streams: completed parents) across
+    runs, ``total`` the vendor's page count when it gave one (the progress bar of a resumed run).
 
     Empty dict = nothing in progress. `generation` counts completed full sweeps: each page of a
     sweep stamps `seen_generation = generation + 1` on its rows.
@@ -230,6 +234,16 @@ class SyncRun(models.Model):
     throttled = models.PositiveIntegerField(default=0, help_text="429 answers received.")
     quota_remaining = models.IntegerField(null=True, blank=True)
     resume_at = models.DateTimeField(null=True, blank=True)
+    # progress of the sweep this run works on (earlier runs of the sweep included): `unit`s
+    # done and the vendor's total (Syncro ``meta.total_pages``, ``recordsTotal`` / page size,
+    # or the ticket count of a per-ticket stream); `progress_start` = done when this run began
+    progress_unit = models.CharField(max_length=20, default="page")
+    progress_start = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    wait_seconds = models.FloatField(
+        default=0.0, help_text="Seconds spent waiting for the request budget."
+    )
     error_kind = models.CharField(max_length=30, blank=True)
     error = models.TextField(blank=True)
 
@@ -250,12 +264,20 @@ class SyncRun(models.Model):
 
     @property
     def progress_percent(self) -> int | None:
-        """Pages done against the vendor's total (``total_pages`` or ``recordsTotal``)."""
-        if self.pages_total:
-            return min(100, round(100 * self.pages / self.pages_total))
+        """Units done against the vendor's total (pages or tickets, else records), 0..100;
+        None while no total is known (the page then says "total unknown" instead)."""
+        if self.progress_total:
+            return min(100, round(100 * self.progress_done / self.progress_total))
+        if self.progress_total == 0:
+            return 100
         if self.records_total:
             return min(100, round(100 * self.records_seen / self.records_total))
         return None
+
+    def is_paused_until(self, when) -> bool:
+        """True when this run is paused with ``resume_at == when`` (a pause parks the runs
+        queued behind the one that met the limit with the same resume time)."""
+        return self.status == self.Status.PAUSED and when is not None and self.resume_at == when
 
     @property
     def duration(self) -> timedelta | None:

@@ -33,6 +33,7 @@ from pyrate_limiter import Rate, RateItem
 from pyrate_limiter.abstracts import AbstractBucket
 
 from connectors.errors import RateLimited, parse_retry_after
+from connectors.forecast import DailyQuota
 from connectors.models import Connection, LimitState, RequestUsage
 
 _buckets: dict[tuple[str, tuple], AbstractBucket] = {}
@@ -42,6 +43,12 @@ _thread_locks: dict[str, threading.Lock] = {}
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def sleep(seconds: float) -> None:
+    """The limiter's only way to wait (``time.sleep``). Tests that drive a sync on a frozen clock
+    (time-machine) replace it with one that moves their clock forward by `seconds`."""
+    time.sleep(seconds)
 
 
 def _table_name(scope: str) -> str:
@@ -81,28 +88,33 @@ def reset_buckets() -> None:
         _buckets.clear()
 
 
-def take(scope: str, rates: list[Rate], *, deadline: float) -> None:
+def take(scope: str, rates: list[Rate], *, deadline: float) -> float:
     """Block until `scope` has room for one request, then record it.
 
     Args:
         deadline: ``time.monotonic()`` value after which we give up.
+    Returns:
+        The seconds spent waiting for room (0.0 when there was room at once).
     Raises:
         RateLimited: the wait would pass the deadline (``retry_after`` = the wait left).
     """
     bucket = bucket_for(scope, rates)
     lock = _thread_locks[scope]
+    waited = 0.0
     while True:
         item = RateItem(scope, _now_ms())
         with lock:  # one thread of this process at a time on the shared connection
             if bucket.put(item):
                 if random.random() < 0.01:  # noqa: S311 - occasional clean-up of old entries
                     bucket.leak(_now_ms())
-                return
+                return waited
             wait_ms = bucket.waiting(item)
         wait = max(0.02, (wait_ms if wait_ms and wait_ms > 0 else 200) / 1000)
         if time.monotonic() + wait > deadline:
             raise RateLimited(f"rate limit budget {scope} spent", retry_after=wait)
-        time.sleep(wait + random.uniform(0, 0.05))  # noqa: S311
+        wait += random.uniform(0, 0.05)  # noqa: S311
+        sleep(wait)
+        waited += wait
 
 
 # --- budgets and the per-vendor policy ---------------------------------------------------
@@ -150,6 +162,19 @@ class LimitPolicy:
 
     def daily_budget(self) -> int | None:
         """Requests per day, for vendors with a daily quota; None otherwise."""
+        return None
+
+    def read_budget_per_minute(self, connection: Connection) -> int:
+        """Requests per minute a background sync of `connection` may use: its tightest read
+        budget (the forecast's ``per_minute``). Default: `per_minute_budget`."""
+        return self.per_minute_budget()
+
+    def read_quota(
+        self, connection: Connection, state: LimitState | None, *, now: dt.datetime
+    ) -> DailyQuota | None:
+        """The daily quota as background reads of `connection` may still use it at `now`
+        (`connectors.forecast.DailyQuota`), from the vendor's last quota headers in `state`;
+        None for vendors without a daily quota (the default)."""
         return None
 
     def check_state(self, state: LimitState, *, kind: str, now: dt.datetime) -> None:
@@ -223,7 +248,8 @@ class ConnectionGate:
     """The `RequestGate` of one connection and credential: shared buckets, vendor pauses,
     quota headers, usage rows, and counters for the running `SyncRun`.
 
-    Attributes read by the sync engine: ``requests``, ``throttled``, ``quota_remaining``.
+    Attributes read by the sync engine: ``requests``, ``throttled``, ``waited`` (seconds),
+    ``quota_remaining``.
     """
 
     def __init__(self, connection: Connection, secret: str, *, max_wait: float | None = None):
@@ -234,6 +260,7 @@ class ConnectionGate:
         self.max_wait = settings.RATE_LIMIT_MAX_WAIT_SECONDS if max_wait is None else max_wait
         self.requests = 0
         self.throttled = 0
+        self.waited = 0.0  # seconds spent waiting for budget or a vendor pause
         self.quota_remaining: int | None = None
 
     # before ----------------------------------------------------------------------------
@@ -248,7 +275,7 @@ class ConnectionGate:
         self._respect_vendor_state(kind, deadline)
         for budget in self.budgets:
             if kind in budget.kinds:
-                take(budget.scope, list(budget.rates), deadline=deadline)
+                self.waited += take(budget.scope, list(budget.rates), deadline=deadline)
 
     def _respect_vendor_state(self, kind: str, deadline: float) -> None:
         state = LimitState.objects.filter(scope=self.vendor_scope).first()
@@ -264,7 +291,8 @@ class ConnectionGate:
                     retry_after=wait,
                     vendor=self.connection.vendor,
                 )
-            time.sleep(wait)
+            sleep(wait)
+            self.waited += wait
 
     # after -----------------------------------------------------------------------------
     def after(self, response: httpx.Response | None, *, method: str, kind: str) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Credential, CredentialPurpose, CredentialStatus
 from connectors.models import Connection, LimitState, RequestUsage, SyncRun, SyncStream
+from connectors.progress import run_progress
 from connectors.schedules import next_runs
 
 
@@ -158,18 +159,33 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     Keys: ``connection``, ``credentials`` ({shared, personal, all}), ``shared_warning`` (str or
     ""), ``last_success``, ``active`` (running or queued runs), ``running`` (the run in progress
     or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
-    ``advice`` ({level, text, action?, url?} or None), ``streams``.
+    ``advice`` ({level, text, action?, url?} or None), ``streams``, ``progress`` (the
+    `connectors.progress.Progress` of the running run, else of a run paused for the vendor's
+    limit, else None) and ``queued_after`` (streams queued, or parked by the same pause, behind
+    it).
     """
     now = now or timezone.now()
     creds = _credentials(connection)
     runs = list(
         SyncRun.objects.filter(connection=connection)
-        .select_related("stream")
+        .select_related("stream", "connection")
         .order_by("-created_at", "-id")[:8]
     )
-    active = [r for r in runs if r.is_active]
+    # the active runs are read apart from the last 8: a sweep of many streams queues them all
+    # at once, and the oldest (the one running) would fall out of those 8
+    active = list(
+        SyncRun.objects.filter(connection=connection, status__in=SyncRun.ACTIVE)
+        .select_related("stream", "connection")
+        .order_by("created_at", "id")
+    )
     running = next((r for r in active if r.status == SyncRun.Status.RUNNING), None)
     latest_done = next((r for r in runs if not r.is_active), None)
+    shown, behind = running, sum(1 for r in active if r.status == SyncRun.Status.QUEUED)
+    if shown is None and latest_done and latest_done.status == SyncRun.Status.PAUSED:
+        # the pause also parked the streams queued behind the one that met the limit
+        same = [r for r in runs if r.is_paused_until(latest_done.resume_at)]
+        shown = next((r for r in same if r.started_at), latest_done)
+        behind = sum(1 for r in same if r.started_at is None)
     shared_warning = ""
     if creds["shared"] is not None:
         shared_warning = connection.vendor_descriptor.summary.shared_warning(
@@ -191,6 +207,8 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
         "runs": runs,
         "advice": _advice(connection, latest_done, creds),
         "streams": list(streams.order_by("resource")),
+        "progress": run_progress(shown, now=now) if shown else None,
+        "queued_after": behind,
     }
 
 

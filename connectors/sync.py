@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from connectors.errors import QuotaExhausted, RateLimited, VendorError
 from connectors.http import Page
 from connectors.mapping import MappingError, StreamSpec
 from connectors.models import Connection, MirrorModel, QuarantinedRecord, SyncRun, SyncStream
+from connectors.progress import pages_total_of, record_sweep_start
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,7 @@ def new_checkpoint(stream: SyncStream, spec: StreamSpec, mode: str) -> dict:
         "parent": None,
         "parents_since": _iso(parents_since),
         "started_at": _iso(now),
+        "done": 0,
     }
 
 
@@ -215,12 +216,12 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
     stream = SyncStream.objects.select_related("connection").get(pk=run.stream_id)
     spec = stream.connection.vendor_descriptor.stream(stream.resource)
     gate = getattr(client, "gate", None)
-    base_requests = getattr(gate, "requests", 0)
-    base_throttled = getattr(gate, "throttled", 0)
+    base = (getattr(gate, "requests", 0), getattr(gate, "throttled", 0), _waited(gate))
     cp = dict(stream.checkpoint) if stream.checkpoint else new_checkpoint(stream, spec, run.mode)
     if cp["mode"] != run.mode:
         SyncRun.objects.filter(pk=run.pk).update(mode=cp["mode"])
         run.mode = cp["mode"]
+    record_sweep_start(run, stream, spec, cp)
     full = cp["mode"] == SyncRun.Mode.FULL
     try:
         if spec.parents is not None and cp.get("parent") is None:
@@ -240,6 +241,9 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
                 next_cp["parent"] = nxt
                 next_cp["page"] = 1 if nxt is not None else None
                 next_cp["cursor"] = None
+            next_cp["done"] = cp.get("done", 0) + int(spec.parents is None or page.is_last)
+            if spec.parents is None and pages_total_of(spec, page) is not None:
+                next_cp["total"] = pages_total_of(spec, page)
             counters, next_cp = write_page(
                 stream=stream,
                 run=run,
@@ -247,9 +251,10 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
                 page=page,
                 checkpoint=next_cp,
                 full=full,
-                requests=getattr(gate, "requests", 0) - base_requests,
-                throttled=getattr(gate, "throttled", 0) - base_throttled,
+                requests=getattr(gate, "requests", 0) - base[0],
+                throttled=getattr(gate, "throttled", 0) - base[1],
                 quota_remaining=getattr(gate, "quota_remaining", None),
+                waited=_waited(gate) - base[2],
             )
             cp = next_cp
             pages_this_run += 1
@@ -272,16 +277,21 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
         _fail(run, "bug", f"{exc.__class__.__name__}: {exc}")
         raise
     finally:
-        _copy_gate(run, gate, base_requests, base_throttled)
+        _copy_gate(run, gate, base)
         run.refresh_from_db()  # every exit returns this same object
 
 
-def _copy_gate(run: SyncRun, gate: Any, base_requests: int, base_throttled: int) -> None:
+def _waited(gate: Any) -> float:
+    return float(getattr(gate, "waited", 0.0) or 0.0)
+
+
+def _copy_gate(run: SyncRun, gate: Any, base: tuple[int, int, float]) -> None:
     if gate is None:
         return
     updates = {
-        "requests": getattr(gate, "requests", 0) - base_requests,
-        "throttled": getattr(gate, "throttled", 0) - base_throttled,
+        "requests": getattr(gate, "requests", 0) - base[0],
+        "throttled": getattr(gate, "throttled", 0) - base[1],
+        "wait_seconds": _waited(gate) - base[2],
     }
     if getattr(gate, "quota_remaining", None) is not None:
         updates["quota_remaining"] = gate.quota_remaining
@@ -452,14 +462,16 @@ def record_page(
     throttled: int,
     quota_remaining: int | None,
     now: dt.datetime,
+    checkpoint: dict | None = None,
+    waited: float = 0.0,
 ) -> None:
     """Store the page's quarantined records and add its counts to the run (heartbeat, totals
-    for the progress bar, gate counters). Call inside the page's transaction."""
+    for the progress bar, the sweep's progress from `checkpoint` (``done``, ``total``), gate
+    counters, `waited` seconds for budget). Call inside the page's transaction."""
     if mapped.bad:
         QuarantinedRecord.objects.bulk_create(mapped.bad)
-    pages_total = page.total_pages
-    if pages_total is None and page.total_records is not None and spec.page_size:
-        pages_total = math.ceil(page.total_records / spec.page_size)
+    pages_total = pages_total_of(spec, page)
+    checkpoint = checkpoint or {}
     run_updates: dict[str, Any] = {
         "pages": models.F("pages") + 1,
         "records_seen": models.F("records_seen") + len(page.records),
@@ -469,8 +481,12 @@ def record_page(
         "quarantined": models.F("quarantined") + len(mapped.bad),
         "requests": requests,
         "throttled": throttled,
+        "wait_seconds": waited,
         "heartbeat_at": now,
+        "progress_done": checkpoint.get("done", 0),
     }
+    if checkpoint.get("total") is not None:
+        run_updates["progress_total"] = checkpoint["total"]
     if spec.parents is None:
         if pages_total is not None:
             run_updates["pages_total"] = pages_total
@@ -492,6 +508,7 @@ def write_page(
     requests: int,
     throttled: int,
     quota_remaining: int | None,
+    waited: float = 0.0,
 ) -> tuple[dict, dict]:
     """Map one page, then upsert it, quarantine its bad records and advance the checkpoint in
     one transaction (`map_page`, `advance_checkpoint`, `upsert_rows`, `record_page`).
@@ -527,6 +544,8 @@ def write_page(
             throttled=throttled,
             quota_remaining=quota_remaining,
             now=now,
+            checkpoint=checkpoint,
+            waited=waited,
         )
     summary = {
         "created": counts.created,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from connectors.fieldcamp.client import PAGE_SIZE
 from connectors.fieldcamp.models import (
     FieldCampCalendarChange,
     FieldCampInvoice,
@@ -143,8 +144,17 @@ def fetch_integrations(client, cursor: dict) -> Page:
 
 
 STREAMS = [
-    StreamSpec("visits", FieldCampVisit, _list("visits"), map_visit, "compare"),
-    StreamSpec("invoices", FieldCampInvoice, _list("invoices", "since"), map_invoice, "filter"),
+    StreamSpec(
+        "visits", FieldCampVisit, _list("visits"), map_visit, "compare", page_size=PAGE_SIZE
+    ),
+    StreamSpec(
+        "invoices",
+        FieldCampInvoice,
+        _list("invoices", "since"),
+        map_invoice,
+        "filter",
+        page_size=PAGE_SIZE,
+    ),
     StreamSpec(
         "sync_jobs",
         FieldCampSyncJob,

@@ -1,9 +1,10 @@
 """The Synchroteam descriptor (registered by `connectors.synchroteam.apps.SynchroteamConfig.ready`).
 
 Limits (vendor-apis.md §2.6): per token, ``SYNCHROTEAM_RATE_BUDGET_PER_MINUTE`` and
-``SYNCHROTEAM_DAILY_QUOTA`` a day; the vendor's ``X-Quota-Remaining`` header is authoritative:
-at or below ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with `QuotaExhausted` (the run
-pauses and resumes after the reset) while writes may still use the reserve.
+``SYNCHROTEAM_DAILY_QUOTA`` per vendor day; the vendor's ``X-Quota-Remaining`` header is
+authoritative: at or below ``SYNCHROTEAM_QUOTA_RESERVE`` background reads stop with
+`QuotaExhausted` (the run pauses and resumes after the reset) while writes may still use the
+reserve.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import re
 
 import httpx
 from django.conf import settings
+from django.db.models import Sum
 from pyrate_limiter import Duration, Rate
 
 from accounts.models import Vendor as VendorName
 from connectors.errors import QuotaExhausted
-from connectors.models import Connection, LimitState
+from connectors.forecast import DailyQuota
+from connectors.models import Connection, LimitState, RequestUsage
 from connectors.ratelimit import Budget, ConnectionGate, LimitPolicy, next_utc_midnight, secret_hash
 from connectors.summary import StatusSummary
 from connectors.synchroteam import writes
@@ -28,17 +31,22 @@ from connectors.vendors import ConnectSpec, Vendor
 
 
 class SynchroteamLimits(LimitPolicy):
-    """One bucket per (domain, key): per minute and per day; the quota headers decide."""
+    """One per-minute bucket per (domain, key); the daily quota is the vendor's own.
+
+    The daily quota is not a bucket of ours: a sliding 24-hour window disagrees with the
+    vendor's day, which resets at once (``X-Quota-Reset``, else 00:00 UTC): after a day that
+    spent the quota it let syncs resume at the reset for only the reserve, then trickle as the
+    previous day's requests aged out. The vendor's ``X-Quota-Remaining`` (on every answer,
+    vendor-apis.md §2.6) is what `check_state` stops on, and a 429 for the quota pauses the
+    run until its ``Retry-After`` like any other.
+    """
 
     def budgets(self, connection: Connection, secret: str) -> list[Budget]:
-        """The key's bucket (minute and day rates)."""
+        """The key's per-minute bucket."""
         return [
             Budget(
                 f"synchroteam:key:{secret_hash(connection.account + ':' + secret)}",
-                (
-                    Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, Duration.MINUTE),
-                    Rate(settings.SYNCHROTEAM_DAILY_QUOTA, Duration.DAY),
-                ),
+                (Rate(settings.SYNCHROTEAM_RATE_BUDGET_PER_MINUTE, Duration.MINUTE),),
             )
         ]
 
@@ -49,6 +57,27 @@ class SynchroteamLimits(LimitPolicy):
     def daily_budget(self) -> int | None:
         """``SYNCHROTEAM_DAILY_QUOTA``."""
         return settings.SYNCHROTEAM_DAILY_QUOTA
+
+    def read_quota(
+        self, connection: Connection, state: LimitState | None, *, now: dt.datetime
+    ) -> DailyQuota | None:
+        """What background reads may still spend today: the vendor's last ``X-Quota-Remaining``
+        less ``SYNCHROTEAM_QUOTA_RESERVE`` until its reset; once the reset has passed (or before
+        any header), the daily quota (``X-Quota-Limit``, else ``SYNCHROTEAM_DAILY_QUOTA``) less
+        the reserve and less what this connection sent since 00:00 UTC."""
+        reserve = settings.SYNCHROTEAM_QUOTA_RESERVE
+        limit = (state.quota_limit if state else None) or settings.SYNCHROTEAM_DAILY_QUOTA
+        per_day = max(0, limit - reserve)
+        vendor_says = state and state.quota_remaining is not None and state.quota_reset_at
+        if vendor_says and state.quota_reset_at > now:
+            return DailyQuota(
+                max(0, state.quota_remaining - reserve), state.quota_reset_at, per_day
+            )
+        day_start = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        used = RequestUsage.objects.filter(
+            connection=connection, minute__gte=day_start, minute__lte=now
+        ).aggregate(n=Sum("requests"))["n"]
+        return DailyQuota(max(0, per_day - (used or 0)), next_utc_midnight(now), per_day)
 
     def check_state(self, state: LimitState, *, kind: str, now: dt.datetime) -> None:
         """Background reads stop while the quota is at the reserve and not yet reset.

@@ -282,6 +282,7 @@ STREAMS = [
         label="Ticket comments",
         parent_field="ticket_vendor_id",
         full_window_setting="SYNC_COMMENTS_FULL_SWEEP_DAYS",
+        parent_noun="ticket",
     ),
     StreamSpec(
         "invoices", SyncroInvoice, _list("invoices", "since_updated_at"), map_invoice, "filter"

@@ -54,6 +54,16 @@ class SyncroLimits(LimitPolicy):
         """``SYNCRO_RATE_BUDGET_PER_MINUTE`` (below the vendor's 180)."""
         return settings.SYNCRO_RATE_BUDGET_PER_MINUTE
 
+    def read_budget_per_minute(self, connection: Connection) -> int:
+        """The tightest of the three buckets a sync read takes from: the tenant's read share,
+        the egress budget less the write reserve, the egress budget."""
+        reads = settings.SYNCRO_RATE_BUDGET_PER_MINUTE - settings.SYNCRO_WRITE_RESERVE_PER_MINUTE
+        return min(
+            settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE,
+            max(1, reads),
+            settings.SYNCRO_RATE_BUDGET_PER_MINUTE,
+        )
+
 
 class SyncroSummary(StatusSummary):
     """The budget bar counts every tenant's requests from this egress IP; writes made with the

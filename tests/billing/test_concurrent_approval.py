@@ -33,7 +33,11 @@ def test_sixteen_approvers_at_once_make_one_approval_and_one_vendor_record_per_d
         )
         Membership.objects.create(user=user, tenant=world.tenant, role=Role.BILLING)
         approvers.append(user)
-    tickets = list(SyncroTicket.objects.filter(tenant=world.tenant).order_by("vendor_id")[:5])
+    tickets = list(
+        SyncroTicket.objects.filter(tenant=world.tenant)
+        .exclude(status="Invoiced")  # an Invoiced ticket's draft needs a second confirmation
+        .order_by("vendor_id")[:5]
+    )
     drafts = [
         draft_create(
             tenant=world.tenant,

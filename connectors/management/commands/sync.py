@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from accounts.models import Tenant, Vendor
 from connectors.models import Connection, SyncRun
+from connectors.progress import run_progress
 from connectors.services import connection_sync_now
 
 
@@ -37,13 +38,16 @@ class Command(BaseCommand):
         mode = SyncRun.Mode.FULL if full else SyncRun.Mode.INCREMENTAL
         failed = False
         for connection in connections:
-            bar = tqdm(desc=f"{connection}", unit="page", file=self.stderr._out, leave=True)
-
-            def on_page(run: SyncRun, bar=bar) -> None:
-                bar.set_postfix_str(f"{run.stream.resource} {run.records_seen} records")
-                if run.pages_total:
-                    bar.total = run.pages_total
-                bar.update(1)
+            # tqdm's own "remaining" column is left out: it extrapolates the pages so far and
+            # contradicts the forecast, which knows the budget and the quota
+            bar = tqdm(
+                desc=f"{connection}",
+                unit="page",
+                file=self.stderr._out,
+                leave=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
+            )
+            on_page = self._progress_bar(bar)
 
             try:
                 runs = connection_sync_now(
@@ -73,3 +77,24 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(line) if ok else self.style.WARNING(line))
         if failed:
             raise CommandError("Some streams failed; see above.")
+
+    @staticmethod
+    def _progress_bar(bar: tqdm):
+        """The engine's ``on_page`` callback: the bar counts the running stream's pages (or
+        tickets) against the vendor's total and shows the forecast the Integrations page shows
+        (`connectors.progress.run_progress`); a new stream restarts the bar."""
+        current: dict[str, int | None] = {"run": None}
+
+        def on_page(run: SyncRun) -> None:
+            progress = run_progress(run)
+            if current["run"] != run.pk:
+                current["run"] = run.pk
+                bar.reset(total=progress.total)
+                bar.unit = progress.unit
+            elif progress.total != bar.total:
+                bar.total = progress.total
+            bar.n = progress.done
+            bar.set_postfix_str(progress.bar_text(), refresh=False)
+            bar.refresh()
+
+        return on_page
