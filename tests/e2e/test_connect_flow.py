@@ -135,3 +135,56 @@ def test_a_new_companys_owner_connects_syncro_and_reads_tickets(
     assert "outsider@other.test" not in team.inner_text()
     shots(page, "my-keys-demo-owner-team")
     context.close()
+
+
+class StopHere(Exception):
+    """Raised from the page callback once the screenshot is taken (ends the sync early)."""
+
+
+def test_the_first_sync_after_connecting_shows_its_forecast(live_server, browser, settings, shots):
+    """No inline worker here: the connect queues the first sync, the test runs it as the worker
+    would, throttled, and looks at the card mid-way."""
+    from accounts.demo import seed_accounts
+    from connectors.models import SyncRun
+    from connectors.services import sync_execute
+
+    pages = dict(SandboxConfig().syncro_page_sizes, tickets=5)
+    sandbox = Sandbox.create(
+        seed=21,
+        scale="small",
+        clock_start="2026-11-02T09:00:00Z",
+        config=SandboxConfig.unlimited(syncro_page_sizes=pages),
+    )
+    settings.CONNECTORS_TRANSPORT = sandbox.transport()
+    settings.SYNCRO_BASE_URL_TEMPLATE = IN_PROCESS_BASE + "/syncro/{account}/api/v1"
+    settings.SYNCRO_TENANT_READ_SHARE_PER_MINUTE = 30  # 60 pages of tickets: about 2 minutes
+    seed_accounts(PASSWORD)
+    base = live_server.url
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    sign_in(page, base, "outsider@other.test")
+    page.goto(f"{base}/integrations/connect/syncro/")
+    page.fill("input[name=account]", "demo")
+    page.fill("input[name=secret]", demo.syncro_user_by_id(1735).token)
+    page.click("button:has-text('Verify and connect')")
+    page.wait_for_selector("text=first sync started")
+    runs = list(SyncRun.objects.filter(status="queued").order_by("pk").values_list("pk", flat=True))
+    assert runs, "the connect queued the first sync"
+    seen = {}
+
+    def on_page(run):
+        if run.stream.resource != "tickets" or run.pages < 6:
+            return
+        page.goto(f"{base}/integrations/")
+        block = page.locator(".sync-progress").first
+        block.wait_for()
+        seen["text"] = page.locator(".conn-card").first.inner_text()
+        seen["shot"] = shots(page, "first-sync-forecast")
+        raise StopHere
+
+    try:
+        with pytest.raises(StopHere):
+            sync_execute(runs, on_page=on_page)
+    finally:
+        sandbox.close()
+    assert "Authenticated as Michael Swanson (user_id=1735)" in seen["text"]
+    assert "Syncing tickets" in seen["text"] and "Done by" in seen["text"]
