@@ -252,3 +252,22 @@ def test_a_host_that_answers_but_not_as_the_vendor_is_refused_without_a_500(worl
     assert response.status_code == 200
     assert "answered, but not as the Syncro API does" in response.content.decode()
     assert not Connection.objects.exists() and not Credential.objects.exists()
+
+
+def test_another_companys_connection_is_neither_shown_nor_changed(
+    world, syncro_connection, sandboxed
+):
+    """Other Co's owner connecting Syncro starts from an empty form, and a wrong key leaves
+    the demo company's connection and key as they were."""
+    client = world.client_for(world.outsider)
+    form = client.get(CONNECT).content.decode()
+    assert "Connect Syncro" in form and "Change the Syncro key" not in form
+    assert "demo.syncromsp.com" not in form and 'value="demo"' not in form
+    demo_key = Credential.objects.get(tenant=world.tenant)
+    events = CredentialEvent.objects.count()
+    refused = client.post(CONNECT, {"account": "demo", "secret": WRONG})
+    assert "HTTP 401: Not authorized" in refused.content.decode()
+    demo_key.refresh_from_db()
+    assert demo_key.secret == "sx-test-shared-token-1" and demo_key.status == "active"
+    assert CredentialEvent.objects.count() == events
+    assert Connection.objects.get(tenant=world.tenant).base_url.startswith("https://demo.")
