@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import access
@@ -83,6 +84,7 @@ def my_keys(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
+@sensitive_post_parameters("secret")
 @access.tenant_member_required()
 @require_POST
 def key_add(request: HttpRequest, vendor: str) -> HttpResponse:
@@ -95,6 +97,7 @@ def key_add(request: HttpRequest, vendor: str) -> HttpResponse:
     return _saved(request, KeyForm(request.POST), connection, key)
 
 
+@sensitive_post_parameters("secret")
 @access.tenant_member_required()
 @require_POST
 def key_rotate(request: HttpRequest, key_uuid: str) -> HttpResponse:

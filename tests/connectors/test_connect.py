@@ -271,3 +271,23 @@ def test_another_companys_connection_is_neither_shown_nor_changed(
     assert demo_key.secret == "sx-test-shared-token-1" and demo_key.status == "active"
     assert CredentialEvent.objects.count() == events
     assert Connection.objects.get(tenant=world.tenant).base_url.startswith("https://demo.")
+
+
+def test_the_typed_secrets_are_hidden_from_error_reports():
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from connectors import connect_views, key_views
+
+    for view, fields in [
+        (connect_views.vendor_connect_view, {"secret", "webhook_secret"}),
+        (key_views.key_add, {"secret"}),
+        (key_views.key_rotate, {"secret"}),
+    ]:
+        request = RequestFactory().post("/", {"secret": "s3cr3t-typed", "webhook_secret": "w"})
+        request.user = AnonymousUser()
+        assert view(request, "x").status_code == 302  # to the login page; the mark stays
+        assert set(request.sensitive_post_parameters) == fields
+        cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
+        assert "s3cr3t-typed" not in str(dict(cleansed))
