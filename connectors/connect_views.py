@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import access
 from accounts.models import MANAGER_ROLES
-from connectors.connect import vendor_connect
+from connectors.connect import Connected, vendor_connect
 from connectors.connect_forms import ConnectForm
 from connectors.models import Connection
 from connectors.vendors import UnknownVendor, Vendor, vendor_for
@@ -39,6 +39,15 @@ def _initial(connection: Connection | None) -> dict:
     return {"account": connection.base_url or connection.account}
 
 
+def _connected(descriptor: Vendor, result: Connected) -> str:
+    """What the Integrations page says after a connect: the verified identity, and whether the
+    first sync was queued ("Syncro: Authenticated as NAME (user_id=N). Key saved; first sync
+    started (10 streams).")."""
+    started = f"first sync started ({result.runs} streams)" if result.runs else "a sync was running"
+    prefix = descriptor.connect.identity_prefix
+    return f"{descriptor.label}: {prefix}{result.check.identity}. Key saved; {started}."
+
+
 @sensitive_post_parameters("secret", "webhook_secret")
 @access.tenant_member_required(roles=MANAGER_ROLES)
 def vendor_connect_view(request: HttpRequest, vendor: str) -> HttpResponse:
@@ -57,16 +66,7 @@ def vendor_connect_view(request: HttpRequest, vendor: str) -> HttpResponse:
             by=request.user,
         )
         if result.connection is not None:
-            started = (
-                f"first sync started ({result.runs} streams)"
-                if result.runs
-                else ("a sync was already running")
-            )
-            messages.success(
-                request,
-                f"{descriptor.label}: {descriptor.connect.identity_prefix}"
-                f"{result.check.identity}. Key saved; {started}.",
-            )
+            messages.success(request, _connected(descriptor, result))
             return redirect("connectors:integrations")
         form.add_error(result.check.field or None, result.check.message)
     context = {"form": form, "vendor": descriptor, "existing": existing}
