@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import Credential, CredentialPurpose, Membership, Tenant
-from connectors.errors import AuthError, NotFound, RateLimited, VendorError
+from connectors.errors import AuthError, NotFound, RateLimited, VendorError, parse_retry_after
 from connectors.models import Connection, SyncRun, SyncStream
 from connectors.ratelimit import ConnectionGate
 from connectors.schedules import connection_schedules_ensure
@@ -64,6 +64,44 @@ class Connected:
     runs: int = 0
 
 
+class BudgetBusy(VendorError):
+    """The shared rate limiter has no room within ``CONNECTORS_VERIFY_MAX_WAIT_SECONDS``, or
+    the vendor answered 429: a person is waiting, so this is reported at once instead of
+    being retried (the client's retry loop only retries `RateLimited` and `TransientError`)."""
+
+    permanent = False
+    kind = "busy"
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = float(retry_after)
+
+
+class InteractiveGate(ConnectionGate):
+    """`ConnectionGate` for a request a person waits on: a short wait for room, then
+    `BudgetBusy`; a vendor 429 is recorded (it pauses the scope for every worker) and
+    becomes `BudgetBusy` instead of a sleep in the web request."""
+
+    def __init__(self, connection: Connection, secret: str) -> None:
+        super().__init__(connection, secret, max_wait=settings.CONNECTORS_VERIFY_MAX_WAIT_SECONDS)
+
+    def before(self, *, method: str, path: str, kind: str) -> None:
+        """Wait briefly for room in the budgets; raises `BudgetBusy` instead of waiting long."""
+        try:
+            super().before(method=method, path=path, kind=kind)
+        except RateLimited as exc:
+            raise BudgetBusy(str(exc), retry_after=exc.retry_after, vendor=exc.vendor) from exc
+
+    def after(self, response: httpx.Response | None, *, method: str, kind: str) -> None:
+        """Record the answer like every request; a 429 then raises `BudgetBusy`."""
+        super().after(response, method=method, kind=kind)
+        if response is not None and response.status_code == 429:
+            wait = parse_retry_after(
+                response.headers.get("Retry-After"), default=self.policy.retry_after_default
+            )
+            raise BudgetBusy("429", retry_after=wait, vendor=self.connection.vendor, status=429)
+
+
 def _answer(exc: VendorError) -> str:
     """The vendor's own words, short; an HTML page (a wrong host) is named, not pasted."""
     text = exc.vendor_message.strip()
@@ -80,12 +118,12 @@ def secret_check(
     ``GET /me`` -> "NAME (user_id=N)", seed ``/syncro`` "Verify attribution"; Synchroteam one
     ``user/list`` record; FieldCamp the Google Calendar status route, vendor-apis.md §3.5).
 
-    The request goes through the shared rate limiter (waiting at most
-    ``CONNECTORS_VERIFY_MAX_WAIT_SECONDS``). Nothing is saved. Never raises for what the vendor
+    The request goes through the shared rate limiter (`InteractiveGate`: waiting at most
+    ``CONNECTORS_VERIFY_MAX_WAIT_SECONDS``, a 429 reported at once, never slept on). Nothing is saved. Never raises for what the vendor
     (or a wrong host) answers: a vendor error or an answer of the wrong shape becomes a `Check`.
     """
     label = connection.vendor_descriptor.label
-    gate = ConnectionGate(connection, secret, max_wait=settings.CONNECTORS_VERIFY_MAX_WAIT_SECONDS)
+    gate = InteractiveGate(connection, secret)
     client = client_for_secret(connection, secret, gate=gate, transport=transport)
     try:
         identity, vendor_user_id = client.verify()
@@ -97,8 +135,12 @@ def secret_check(
             f"{label} has no API at {connection.api_base_url} — {_answer(exc)}. Check the account.",
             "account",
         )
-    except RateLimited as exc:
-        return Check(False, f"{label} asks us to wait {exc.retry_after:.0f} s; try again then.")
+    except (BudgetBusy, RateLimited) as exc:
+        return Check(
+            False,
+            f"{label}'s request budget is in use right now (a sync or the vendor's limit); "
+            f"try again in {max(1, round(exc.retry_after))} s.",
+        )
     except VendorError as exc:
         return Check(False, f"Could not reach {label}: {_answer(exc)}")
     except (AttributeError, KeyError, TypeError, ValueError):
@@ -381,8 +423,10 @@ def key_overview(tenant: Tenant, vendors: list[str]) -> list[dict]:
 
 
 __all__ = [
+    "BudgetBusy",
     "Check",
     "Connected",
+    "InteractiveGate",
     "base_url_allowed",
     "credential_verify",
     "key_overview",

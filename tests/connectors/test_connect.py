@@ -291,3 +291,45 @@ def test_the_typed_secrets_are_hidden_from_error_reports():
         assert set(request.sensitive_post_parameters) == fields
         cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
         assert "s3cr3t-typed" not in str(dict(cleansed))
+
+
+def test_a_vendor_429_is_reported_at_once_and_pauses_the_scope(world, settings):
+    import time
+
+    import httpx
+
+    from connectors.models import LimitState
+    from connectors.sandbox.core import IN_PROCESS_BASE
+
+    calls = []
+
+    def busy(request):
+        calls.append(request)
+        return httpx.Response(429, headers={"Retry-After": "30"}, json={"error": "slow down"})
+
+    settings.CONNECTORS_TRANSPORT = httpx.MockTransport(busy)
+    settings.SYNCRO_BASE_URL_TEMPLATE = IN_PROCESS_BASE + "/syncro/{account}/api/v1"
+    started = time.monotonic()
+    response = world.client_for(world.outsider).post(
+        CONNECT, {"account": "demo", "secret": _shared_token()}
+    )
+    assert time.monotonic() - started < 5  # no 30 s (or 60 s) sleep inside the request
+    assert len(calls) == 1
+    assert "request budget is in use right now" in response.content.decode()
+    assert "try again in 30 s" in response.content.decode()
+    assert LimitState.objects.get().blocked_until is not None  # workers wait too
+    assert not Connection.objects.exists()
+
+
+def test_a_full_budget_answers_at_once_instead_of_hanging(world, sandboxed, settings):
+    from connectors import ratelimit
+
+    settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 1
+    settings.SYNCRO_WRITE_RESERVE_PER_MINUTE = 0
+    settings.CONNECTORS_VERIFY_MAX_WAIT_SECONDS = 0.5
+    ratelimit.reset_buckets()
+    client = world.client_for(world.outsider)
+    assert client.post(CONNECT, {"account": "demo", "secret": _shared_token()}).status_code == 302
+    again = client.post(CONNECT, {"account": "demo", "secret": _shared_token()})
+    assert "request budget is in use right now" in again.content.decode()
+    assert Credential.objects.get(purpose="api").events.count() == 2  # created, verified only

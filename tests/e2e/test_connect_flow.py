@@ -22,6 +22,17 @@ WRONG = "sx-wrong-token-00000000"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _own_limiter(settings, tmp_path):
+    """A limiter file of this test's own: budgets another test spent do not carry over."""
+    from connectors import ratelimit
+
+    settings.RATE_LIMIT_SQLITE_PATH = str(tmp_path / "ratelimit.sqlite")
+    ratelimit.reset_buckets()
+    yield
+    ratelimit.reset_buckets()
+
+
 @pytest.fixture
 def new_company(settings, monkeypatch):
     sandbox = Sandbox.create(
