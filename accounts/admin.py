@@ -170,6 +170,12 @@ class CredentialAdmin(TenantScopedAdmin):
             ),
         ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """The company of an existing credential cannot change (its owner and events belong
+        to it)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "tenant"] if obj is not None else fields
+
     @admin.display(description="Secret")
     def masked(self, obj: Credential) -> str:
         return f"••••{obj.fingerprint}" if obj.pk else "—"

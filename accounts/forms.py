@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.localtime import time_zone_choices
-from accounts.models import Credential, Tenant
+from accounts.models import Credential, Membership, Tenant, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -69,6 +69,11 @@ class CredentialAdminForm(forms.ModelForm):
     On create, `new_secret` is required. On change, a filled `new_secret` rotates the credential
     (CredentialEvent written by `Credential.rotate`); left empty, the stored secret is untouched.
     The widget never renders a value back.
+
+    The owner choices are the active members of the credential's company (on change; its
+    tenant is read-only there) or of the companies the tenant field offers (on add), and
+    `clean` refuses an owner who is not an active member of the chosen company, so a foreign
+    user can never own a company's key.
     """
 
     new_secret = forms.CharField(
@@ -84,8 +89,35 @@ class CredentialAdminForm(forms.ModelForm):
         model = Credential
         fields = ["tenant", "vendor", "purpose", "owner", "label", "status"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = self.fields.get("owner")
+        if owner is None:
+            return
+        if self.instance.pk is not None:
+            tenants = Tenant.objects.filter(pk=self.instance.tenant_id)
+        elif "tenant" in self.fields:
+            tenants = self.fields["tenant"].queryset
+        else:
+            tenants = Tenant.objects.none()
+        owner.queryset = (
+            User.objects.filter(
+                memberships__tenant__in=tenants, memberships__is_active=True, is_active=True
+            )
+            .distinct()
+            .order_by("email")
+        )
+
     def clean(self):
+        """A new credential needs its secret; the owner must be an active member of the
+        credential's company (its tenant on change, the chosen tenant on add)."""
         cleaned = super().clean()
         if self.instance.pk is None and not cleaned.get("new_secret"):
             self.add_error("new_secret", "A new credential needs its secret.")
+        tenant = cleaned.get("tenant") if self.instance.pk is None else self.instance.tenant
+        owner = cleaned.get("owner")
+        if owner is not None and tenant is not None:
+            member = Membership.objects.filter(user=owner, tenant=tenant, is_active=True)
+            if not member.exists():
+                self.add_error("owner", f"{owner} is not an active member of {tenant}.")
         return cleaned

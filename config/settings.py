@@ -324,6 +324,13 @@ SYNCHROTEAM_BASE_URL = env.str("SYNCHROTEAM_BASE_URL", default="https://ws.synch
 FIELDCAMP_BASE_URL = env.str("FIELDCAMP_BASE_URL", default="https://api.fieldcamp.ai/api/v1")
 # httpx: dotted path of a transport factory (tests/benchmarks: the in-process sandbox); empty = network.
 CONNECTORS_TRANSPORT = env.str("CONNECTORS_TRANSPORT", default="")
+# Connect a vendor (portal): API base URLs accepted besides the vendors' own hosts (URL prefixes);
+# the demo allows its sandbox. Anything else typed into the form is refused (no SSRF by form).
+CONNECTORS_ALLOWED_BASE_URLS = env.list(
+    "CONNECTORS_ALLOWED_BASE_URLS", default=[SANDBOX_URL] if DEBUG else []
+)
+# Seconds a "Connect" or "Verify" request may wait for the shared rate limiter.
+CONNECTORS_VERIFY_MAX_WAIT_SECONDS = env.float("CONNECTORS_VERIFY_MAX_WAIT_SECONDS", default=10.0)
 CONNECTORS_HTTP_CONNECT_TIMEOUT = env.float("CONNECTORS_HTTP_CONNECT_TIMEOUT", default=5.0)
 CONNECTORS_HTTP_READ_TIMEOUT = env.float("CONNECTORS_HTTP_READ_TIMEOUT", default=30.0)
 CONNECTORS_HTTP_WRITE_TIMEOUT = env.float("CONNECTORS_HTTP_WRITE_TIMEOUT", default=10.0)

@@ -105,6 +105,14 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
     }
 
 
+def _rotate_url(connection: Connection, cred: Credential | None) -> str:
+    """Where a new company key is entered: the portal's connect form when the vendor has one
+    (owners and admins), else the credential's admin page; "" without a credential."""
+    if connection.vendor_descriptor.connect is not None:
+        return reverse("connectors:connect", args=[connection.vendor])
+    return reverse("admin:accounts_credential_change", args=[cred.pk]) if cred else ""
+
+
 def _advice(connection: Connection, latest: SyncRun | None, creds: dict) -> dict | None:
     """What went wrong last and what to do about it."""
     if latest is None or latest.status in (SyncRun.Status.SUCCEEDED, *SyncRun.ACTIVE):
@@ -114,7 +122,7 @@ def _advice(connection: Connection, latest: SyncRun | None, creds: dict) -> dict
                 "level": "error",
                 "text": f"The vendor rejected the shared credential: {cred.last_error}",
                 "action": "Rotate the credential",
-                "url": reverse("admin:accounts_credential_change", args=[cred.pk]),
+                "url": _rotate_url(connection, cred),
             }
         return None
     if latest.error_kind == "auth":
@@ -124,7 +132,7 @@ def _advice(connection: Connection, latest: SyncRun | None, creds: dict) -> dict
             "text": f"{connection.get_vendor_display()} answered 401: the key is wrong, "
             "expired or lacks permissions.",
             "action": "Rotate the credential",
-            "url": reverse("admin:accounts_credential_change", args=[cred.pk]) if cred else "",
+            "url": _rotate_url(connection, cred),
         }
     if latest.status == SyncRun.Status.PAUSED and latest.resume_at:
         local = timezone.localtime(latest.resume_at)

@@ -23,6 +23,8 @@ What a descriptor holds:
 * ``write_handlers``: the outbox handlers of ``connectors/<vendor>/writes.py``.
 * ``summary``: the status-page hook (`connectors.summary.StatusSummary`).
 * ``sort_order``: position of the vendor's card on the Integrations page.
+* ``connect``: the portal's "Connect <vendor>" form (`ConnectSpec`), or None when the vendor
+  can only be connected by an operator.
 """
 
 from __future__ import annotations
@@ -46,6 +48,37 @@ class UnknownVendor(KeyError):
 
 
 @dataclass(frozen=True)
+class ConnectSpec:
+    """What the portal's "Connect <vendor>" form asks and how it reads the answers
+    (`connectors.connect`).
+
+    Attributes:
+        account_label / account_help / account_required: the account field (Syncro "Subdomain or base URL",
+            Synchroteam "Company domain", FieldCamp "Workspace name").
+        parse_account: ``parse_account(text) -> (account, base_url)``; ``base_url`` "" means
+            the descriptor's base-URL rule. Raises ValueError with a sentence for the form.
+            A non-empty ``base_url`` is only accepted on an allowed host
+            (``CONNECTORS_ALLOWED_BASE_URLS``, checked by the shared code).
+        key_label / key_help: the API token or key field.
+        webhook_label: a second, optional write-only field stored as the inbound
+            webhook secret (``CredentialPurpose.WEBHOOK``); "" = not asked.
+        identity_prefix: shown before the verified identity ("Authenticated as ").
+        personal_keys: staff may add their own key (the vendor attributes writes to the
+            key's user: Syncro, seed ``/syncro`` "Attribution rule").
+    """
+
+    account_label: str
+    parse_account: Callable[[str], tuple[str, str]]
+    key_label: str = "API key"
+    account_help: str = ""
+    account_required: bool = True
+    key_help: str = ""
+    webhook_label: str = ""
+    identity_prefix: str = ""
+    personal_keys: bool = False
+
+
+@dataclass(frozen=True)
 class Vendor:
     """Everything shared code needs to know about one vendor (see the module docstring)."""
 
@@ -59,6 +92,7 @@ class Vendor:
     webhook: WebhookSpec | None = None
     write_handlers: Sequence[Any] = ()
     sort_order: int = 100
+    connect: ConnectSpec | None = None
 
     def stream(self, resource: str) -> StreamSpec:
         """The stream named `resource`.
@@ -99,4 +133,4 @@ def all_vendors() -> list[Vendor]:
     return sorted(_VENDORS.values(), key=lambda v: (v.sort_order, v.name))
 
 
-__all__ = ["UnknownVendor", "Vendor", "all_vendors", "register", "vendor_for"]
+__all__ = ["ConnectSpec", "UnknownVendor", "Vendor", "all_vendors", "register", "vendor_for"]

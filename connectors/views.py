@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from accounts.models import DISPATCH_ROLES
+from accounts.models import DISPATCH_ROLES, MANAGER_ROLES
 from connectors.models import Connection, SyncRun
 from connectors.services import connection_verify, sync_request
 from connectors.summary import connection_status
@@ -34,6 +34,16 @@ def _can_trigger(request: HttpRequest) -> bool:
     return request.membership is not None and request.membership.role in DISPATCH_ROLES
 
 
+def _can_connect(request: HttpRequest) -> bool:
+    return request.membership is not None and request.membership.role in MANAGER_ROLES
+
+
+def _to_connect(request: HttpRequest, cards: list[dict]) -> list:
+    """Descriptors with a portal connect form that this company has not connected yet."""
+    done = {card["connection"].vendor for card in cards}
+    return [v for v in all_vendors() if v.connect is not None and v.name not in done]
+
+
 @access.tenant_member_required()
 def integrations(request: HttpRequest) -> HttpResponse:
     """GET /integrations/: the page, or just the cards for an HTMX poll."""
@@ -41,6 +51,8 @@ def integrations(request: HttpRequest) -> HttpResponse:
     context = {
         "cards": cards,
         "can_trigger": _can_trigger(request),
+        "can_connect": _can_connect(request),
+        "to_connect": _to_connect(request, cards),
         "polling": any(card["active"] for card in cards),
     }
     if request.htmx:
@@ -53,7 +65,11 @@ def _answer(request: HttpRequest, connection: Connection) -> HttpResponse:
         response = render(
             request,
             "connectors/_card.html",
-            {"card": connection_status(connection), "can_trigger": _can_trigger(request)},
+            {
+                "card": connection_status(connection),
+                "can_trigger": _can_trigger(request),
+                "can_connect": _can_connect(request),
+            },
         )
         response["HX-Trigger"] = "sync-changed"
         return response

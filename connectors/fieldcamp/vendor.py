@@ -30,7 +30,7 @@ from connectors.ratelimit import (
     secret_hash,
 )
 from connectors.summary import StatusSummary
-from connectors.vendors import Vendor
+from connectors.vendors import ConnectSpec, Vendor
 
 
 class FieldCampLimits(LimitPolicy):
@@ -78,6 +78,14 @@ def base_url(connection: Connection) -> str:
     return settings.FIELDCAMP_BASE_URL
 
 
+def parse_workspace(text: str) -> tuple[str, str]:
+    """A FieldCamp key names its workspace itself (vendor-apis.md §3.1), so the account is only
+    the office's name for it: ``text`` stripped (at most 120 characters), or "FieldCamp" when
+    empty; never a base URL of its own."""
+    name = " ".join((text or "").split())[:120]
+    return name or "FieldCamp", ""
+
+
 FIELDCAMP = Vendor(
     name=VendorName.FIELDCAMP.value,
     label=str(VendorName.FIELDCAMP.label),
@@ -89,4 +97,13 @@ FIELDCAMP = Vendor(
     webhook=FieldCampWebhook(),
     write_handlers=writes.HANDLERS,
     sort_order=2,
+    connect=ConnectSpec(
+        account_label="Workspace name",
+        account_help="Optional: how the portal names this FieldCamp workspace.",
+        parse_account=parse_workspace,
+        account_required=False,
+        key_label="API key",
+        key_help="FieldCamp › Settings › API (starts with fc_live_).",
+        webhook_label="Webhook secret",
+    ),
 )

@@ -10,6 +10,7 @@ reserve.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 from django.conf import settings
@@ -26,7 +27,7 @@ from connectors.synchroteam import writes
 from connectors.synchroteam.client import SynchroteamClient
 from connectors.synchroteam.mapping import STREAMS
 from connectors.synchroteam.webhooks import SynchroteamWebhook
-from connectors.vendors import Vendor
+from connectors.vendors import ConnectSpec, Vendor
 
 
 class SynchroteamLimits(LimitPolicy):
@@ -121,6 +122,27 @@ def base_url(connection: Connection) -> str:
     return settings.SYNCHROTEAM_BASE_URL
 
 
+#: a Synchroteam company domain: ``acme`` of acme.synchroteam.com (the Basic-auth user, §2.2)
+DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def parse_domain(text: str) -> tuple[str, str]:
+    """``"acme"`` or ``"acme.synchroteam.com"`` -> ``("acme", "")``: one API host serves every
+    company, so there is never a base URL of its own (vendor-apis.md §2.2).
+
+    Raises:
+        ValueError: empty, or not a domain label.
+    """
+    domain = (text or "").strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+    domain = domain.split(".")[0] if domain.lower().endswith(".synchroteam.com") else domain
+    if not DOMAIN.match(domain):
+        raise ValueError(
+            "Enter your Synchroteam company domain: acme for acme.synchroteam.com "
+            "(letters, digits and dashes)."
+        )
+    return domain, ""
+
+
 SYNCHROTEAM = Vendor(
     name=VendorName.SYNCHROTEAM.value,
     label=str(VendorName.SYNCHROTEAM.label),
@@ -132,4 +154,10 @@ SYNCHROTEAM = Vendor(
     webhook=SynchroteamWebhook(),
     write_handlers=writes.HANDLERS,
     sort_order=1,
+    connect=ConnectSpec(
+        account_label="Company domain",
+        account_help="acme for acme.synchroteam.com (Synchroteam › Settings › API).",
+        parse_account=parse_domain,
+        key_label="API key",
+    ),
 )

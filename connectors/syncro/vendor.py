@@ -20,8 +20,9 @@ from connectors.ratelimit import Budget, LimitPolicy
 from connectors.summary import StatusSummary
 from connectors.syncro import writes
 from connectors.syncro.client import SyncroClient
+from connectors.syncro.connect import parse_account
 from connectors.syncro.mapping import STREAMS
-from connectors.vendors import Vendor
+from connectors.vendors import ConnectSpec, Vendor
 
 
 def egress_scope() -> str:
@@ -113,4 +114,14 @@ SYNCRO = Vendor(
     webhook=None,
     write_handlers=writes.HANDLERS,
     sort_order=0,
+    connect=ConnectSpec(
+        account_label="Subdomain or base URL",
+        account_help="yourcompany for https://yourcompany.syncromsp.com, or the API base URL.",
+        parse_account=parse_account,
+        key_label="API token",
+        key_help="Syncro › Admin › API Tokens. The token's user is who Syncro credits with "
+        "the company's writes.",
+        identity_prefix="Authenticated as ",
+        personal_keys=True,
+    ),
 )

@@ -79,7 +79,10 @@ def test_a_401_run_tells_staff_to_rotate_the_credential(world, syncro_connection
     )
     body = world.client_for(world.owner).get(url).content.decode()
     assert "Rotate the credential" in body
-    assert "/admin/accounts/credential/" in body
+    assert "/integrations/connect/syncro/" in body  # the portal form, not the admin
+    dispatcher = world.client_for(world.dispatcher).get(url).content.decode()
+    assert "Ask an owner or admin to rotate the credential." in dispatcher
+    assert "/integrations/connect/syncro/" not in dispatcher  # no link to a page they cannot open
 
 
 def test_a_quota_pause_says_when_it_resumes(world, syncro_connection, url):
