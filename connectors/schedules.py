@@ -96,18 +96,19 @@ def connection_schedules_ensure(connection: Connection) -> None:
     nightly = now.replace(hour=connection.nightly_hour, minute=0, second=0, microsecond=0)
     if nightly <= now:
         nightly += dt.timedelta(days=1)
+    incremental = {
+        "func": "connectors.tasks.scheduled_sync",
+        "args": f"{connection.pk},'incremental'",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": minutes,
+        "repeats": -1,
+    }
+    # A new schedule's first run is one interval away (a connect has just started the first
+    # sync); an existing one keeps its next run.
     Schedule.objects.update_or_create(
         name=names["incremental"],
-        defaults={
-            "func": "connectors.tasks.scheduled_sync",
-            "args": f"{connection.pk},'incremental'",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.get_or_create(
-        name=names["incremental"], defaults={"next_run": now + dt.timedelta(minutes=minutes)}
+        defaults=incremental,
+        create_defaults={**incremental, "next_run": now + dt.timedelta(minutes=minutes)},
     )
     Schedule.objects.update_or_create(
         name=names["full"],

@@ -194,8 +194,10 @@ def quota_exhausted(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
 def credential_failing(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
     """Credentials the vendor refused (status failing: a failed verification, or a 401/403 to a
     sync or a write, `accounts.models.Credential.mark_failed`). Revoked keys are not problems.
-    Key ``credential:<credential uuid>``; the alert is about the key's owner."""
-    link = portal_path("connectors:integrations")
+    Key ``credential:<credential uuid>``; the alert is about the key's owner. A person's own key
+    links to My vendor keys (where its owner rotates it), the shared key to Integrations."""
+    company_link = portal_path("connectors:integrations")
+    own_link = portal_path("connectors:my_keys")
     creds = Credential.objects.for_tenant(tenant).filter(status=CredentialStatus.FAILING)
     for cred in creds.select_related("owner"):
         vendor = cred.get_vendor_display()
@@ -206,7 +208,7 @@ def credential_failing(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
             f"credential:{cred.uuid}",
             f"{whose} {vendor} key …{cred.fingerprint} was refused by {vendor}{said}. "
             "Replace it with a working key, then verify it.",
-            link,
+            own_link if cred.owner_id else company_link,
             user_id=cred.owner_id,
         )
 

@@ -227,6 +227,7 @@ def test_a_key_that_fails_verification_opens_one_alert_and_a_working_key_clears_
     cred = Credential.objects.get(vendor="syncro")
     assert alert.kind == AlertKind.CREDENTIAL_FAILING and alert.key == f"credential:{cred.uuid}"
     assert f"The shared Syncro key …{cred.fingerprint} was refused" in alert.message
+    assert alert.link == "/integrations/"  # the company's key is changed on Integrations
     assert "Invalid API token" in alert.message and cred.secret not in alert.message
     [mail] = mailoutbox
     assert mail.to == [world.owner.email]  # a shared key: managers only
@@ -237,6 +238,17 @@ def test_a_key_that_fails_verification_opens_one_alert_and_a_working_key_clears_
     assert hooks(connection_verify, syncro_connection, transport=fake.transport()).ok
     alert.refresh_from_db()
     assert alert.cleared_at is not None and len(mailoutbox) == 1
+
+
+def test_a_persons_refused_key_links_to_my_vendor_keys(world, syncro_connection):
+    from connectors.alerts.conditions import credential_failing
+
+    cred = Credential.objects.create(
+        tenant=world.tenant, vendor="syncro", owner=world.tech, label="Theo's", secret="sx-own-1"
+    )
+    cred.mark_failed(error="HTTP 401: Not authorized")
+    [finding] = [f for f in credential_failing(world.tenant, None) if str(cred.uuid) in f.key]
+    assert finding.link == "/integrations/keys/"
 
 
 def test_a_401_during_a_sync_opens_the_key_alert(world, syncro_connection, hooks, mailoutbox):

@@ -65,6 +65,22 @@ def test_connection_schedules_are_made_once_and_removed_when_disabled(world):
     assert not Schedule.objects.filter(name__in=names).exists()
 
 
+def test_a_new_incremental_schedule_runs_one_interval_from_now_and_keeps_its_next_run(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    connection = Connection.objects.create(tenant=world.tenant, vendor=Vendor.SYNCRO, account="a")
+    before = timezone.now()
+    schedules.connection_schedules_ensure(connection)
+    name = schedules.schedule_name(connection, "incremental")
+    first = Schedule.objects.get(name=name).next_run
+    every = connection.incremental_every
+    assert before + every - dt.timedelta(seconds=5) <= first <= timezone.now() + every
+    schedules.connection_schedules_ensure(connection)  # saving the connection again
+    assert Schedule.objects.get(name=name).next_run == first
+
+
 def test_a_pause_moves_the_one_resume_schedule(world):
     connection = Connection.objects.create(tenant=world.tenant, vendor=Vendor.SYNCRO, account="a")
     schedules.resume_schedule(connection.pk, None)
