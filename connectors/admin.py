@@ -56,12 +56,20 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "mode", "trigger", "connection__vendor")
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        """None: the sync engine writes these rows (an empty add form would break NOT NULL)."""
+        return False
+
 
 @admin.register(QuarantinedRecord)
 class QuarantinedRecordAdmin(admin.ModelAdmin):
     list_display = ("created_at", "connection", "resource", "vendor_id", "reason")
     list_filter = ("resource",)
     readonly_fields = [f.name for f in QuarantinedRecord._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        """None: the sync engine writes these rows (an empty add form would break NOT NULL)."""
+        return False
 
 
 @admin.register(LimitState)

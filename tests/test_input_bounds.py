@@ -1,0 +1,63 @@
+"""Out-of-range input answers a form error, never a 500 (issue 13, finding 4)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tickets/?created_to=9999-12-31",
+        "/tickets/?created_from=0001-01-01",
+        "/jobs/board/?date=9999-12-31",
+        "/jobs/board/?date=0001-01-01",
+        "/jobs/board/?date=9999-12-31&view=day",
+        "/reconciliation/timesheet/?week=9999-12-31",
+        "/reconciliation/timesheet/?week=9999-12-31&format=csv",
+        "/reconciliation/timesheet/?week=0001-01-01",
+        "/billing/audit/?start=2020-01-01&end=9999-12-31",
+        "/billing/audit/?start=2020-01-01&end=9999-12-31&format=csv",
+        "/billing/audit/?start=0001-01-01&end=2020-01-01",
+    ],
+)
+def test_a_date_at_the_end_of_the_calendar_is_not_a_500(world, url):
+    response = _client(world.owner).get(url)
+    assert response.status_code < 500, response.exc_info
+    if response.streaming:  # the whole download, not only its first line
+        b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    "drafts", ["abc", "abc:def", "", ":", "00000000-0000-0000-0000-000000000000:x"]
+)
+def test_bulk_approve_with_a_malformed_draft_value_is_not_a_500(world, drafts):
+    response = _client(world.owner).post("/billing/approve/", {"drafts": drafts})
+    assert response.status_code < 500, response.exc_info
+
+
+@pytest.mark.parametrize("hours", ["-5", "0", "169", "1000"])
+def test_company_settings_refuse_an_overtime_threshold_out_of_bounds(world, hours):
+    form = {
+        "name": world.tenant.name,
+        "billing_attribution": "drafter",
+        "invoice_mode": "per_draft",
+        "currency": "USD",
+        "overtime_hours_per_week": hours,
+        "time_zone": "UTC",
+    }
+    response = _client(world.owner).post("/company/", form)
+    assert response.status_code == 200
+    world.tenant.refresh_from_db()
+    assert world.tenant.overtime_hours_per_week == 40
+    assert b"between 1 and 168" in response.content
+    assert f'value="{hours}"'.encode() in response.content  # what was typed is kept
