@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -77,6 +78,10 @@ class InvoiceMode(models.TextChoices):
     PER_TICKET = "per_ticket", "Invoice per ticket: approve line items, then the invoice"
 
 
+#: the timesheet's weekly overtime threshold is hours of one week: at least 1, at most 7 x 24
+OVERTIME_BOUNDS = "Use a number of hours between 1 and 168 (the hours of a week)."
+
+
 class Tenant(models.Model):
     """A company using the portal: every vendor connection, mirror row and draft belongs to one."""
 
@@ -87,7 +92,17 @@ class Tenant(models.Model):
         default=False,
         help_text="Billing drafts must be approved by someone other than the person who drafted them.",
     )
-    overtime_hours_per_week = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    overtime_hours_per_week = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=40,
+        validators=[
+            MinValueValidator(1, message=OVERTIME_BOUNDS),
+            MaxValueValidator(168, message=OVERTIME_BOUNDS),
+        ],
+        help_text="Hours a technician works in a week before the timesheet counts overtime "
+        "(between 1 and 168, the hours of a week).",
+    )
     currency = models.CharField(
         max_length=3,
         default="USD",

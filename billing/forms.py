@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.inputs import BoundedDateField
 from accounts.models import Tenant
 from accounts.widgets import FastSelect
 from billing import lists
@@ -49,12 +50,8 @@ class TicketFilterForm(forms.Form):
     technician = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, widget=FastSelect
     )
-    created_from = forms.DateField(
-        required=False, label="Created from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    created_from = BoundedDateField(required=False, label="Created from")
+    created_to = BoundedDateField(required=False, label="to")
     unbilled = forms.BooleanField(required=False, label="Has unbilled time")
     idle_days = forms.IntegerField(
         required=False,
@@ -356,8 +353,10 @@ class LaborTypeForm(forms.Form):
 
 
 class AuditRangeForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    """The audit page's range (``start`` / ``end``, inclusive local days, `BoundedDateField`)."""
+
+    start = BoundedDateField(label="From")
+    end = BoundedDateField(label="To")
 
     def clean(self):
         data = super().clean()

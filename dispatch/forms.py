@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.inputs import BoundedDateField, VendorIdField, query_problems
 from accounts.localtime import LocalDateTimeField
 from accounts.models import Tenant
 from billing.forms import EMPTY
@@ -38,13 +42,9 @@ class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False)
     technician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    site = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    site = VendorIdField(required=False, widget=forms.HiddenInput)
+    start = BoundedDateField(required=False, label="From")
+    end = BoundedDateField(required=False, label="To")
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,18 +150,10 @@ class WorklistFilterForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": "No customer of this company's jobs has that id."},
     )
-    start = forms.DateField(
-        required=False,
-        label="Done from",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": _NOT_A_DATE},
+    start = BoundedDateField(
+        required=False, label="Done from", error_messages={"invalid": _NOT_A_DATE}
     )
-    end = forms.DateField(
-        required=False,
-        label="Done to",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": _NOT_A_DATE},
-    )
+    end = BoundedDateField(required=False, label="Done to", error_messages={"invalid": _NOT_A_DATE})
     labor = forms.ChoiceField(
         required=False,
         label="Priced as",
@@ -264,12 +256,17 @@ def _ticket_choice(ticket: SyncroTicket) -> tuple[int, str]:
 # --- query strings -------------------------------------------------------------------------------
 
 
-def date_or_today(value: str | None) -> dt.date:
-    """An ISO date from the query string, else today (portal time zone)."""
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return timezone.localdate()
+def worklist_url(query: str) -> str:
+    """The worklist with the filters of `query` (only the worklist's own keys are kept)."""
+    given = QueryDict(query or "")
+    kept = {
+        k: given[k] for k in ("technician", "customer", "start", "end", "labor") if given.get(k)
+    }
+    return (
+        f"{reverse('dispatch:unbilled')}?{urlencode(kept)}"
+        if kept
+        else reverse("dispatch:unbilled")
+    )
 
 
 def monday_of(day: dt.date) -> dt.date:
@@ -277,9 +274,18 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def week_start(value: str | None) -> dt.date:
-    """The Monday of the week holding the ISO date `value` (else of this week)."""
-    return monday_of(date_or_today(value))
+class WeekQueryForm(forms.Form):
+    """The timesheet's query string: ``week`` (any day of the week, `BoundedDateField`)."""
+
+    week = BoundedDateField(required=False, label="Week")
+
+
+def week_query(params: Mapping[str, str]) -> tuple[dt.date, list[str]]:
+    """``(Monday, problems)``: the Monday of the week holding ``week=YYYY-MM-DD`` (this week when
+    absent or refused) and one sentence per refused value (`accounts.inputs.query_problems`)."""
+    form = WeekQueryForm(params)
+    day = form.cleaned_data.get("week") if form.is_valid() else None
+    return monday_of(day or timezone.localdate()), query_problems(form)
 
 
 @dataclass(frozen=True)
@@ -307,22 +313,35 @@ class DaySpan:
 
 @dataclass(frozen=True)
 class BoardQuery:
-    """The technician board's query string: ``view`` (``day`` or ``week``), the days shown, and
-    the technician filter (Synchroteam id, None for all)."""
+    """The technician board's query string: ``view`` (``day`` or ``week``), the days shown, the
+    technician filter (Synchroteam id, None for all) and one sentence per refused value."""
 
     view: str
     span: DaySpan
     technician: int | None
+    problems: list[str]
+
+
+class BoardQueryForm(forms.Form):
+    """``view=day|week``, ``date=YYYY-MM-DD`` (`BoundedDateField`), ``technician=<id>``."""
+
+    view = forms.ChoiceField(required=False, choices=[("week", "Week"), ("day", "Day")])
+    date = BoundedDateField(required=False, label="Date")
+    technician = VendorIdField(required=False, label="Technician")
 
 
 def board_query(params: Mapping[str, str]) -> BoardQuery:
     """Read ``view=day|week`` (default week), ``date=YYYY-MM-DD`` (default today; a week starts on
-    its Monday) and ``technician=<id>`` (ignored unless digits)."""
-    day = date_or_today(params.get("date"))
-    tech = params.get("technician")
-    span = DaySpan(day, 1) if params.get("view") == "day" else DaySpan(monday_of(day), 7)
+    its Monday) and ``technician=<id>``; a refused value falls back to its default and is named
+    in ``problems``."""
+    form = BoardQueryForm(params)
+    form.is_valid()
+    data = form.cleaned_data
+    day = data.get("date") or timezone.localdate()
+    span = DaySpan(day, 1) if data.get("view") == "day" else DaySpan(monday_of(day), 7)
     return BoardQuery(
         view="day" if span.days == 1 else "week",
         span=span,
-        technician=int(tech) if tech and tech.isdigit() else None,
+        technician=data.get("technician"),
+        problems=query_problems(form),
     )

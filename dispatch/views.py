@@ -11,18 +11,17 @@ Writes go through the outbox after the person saw the exact payload. Reads are i
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.inputs import htmx_refusal
 from accounts.models import APPROVER_ROLES, DISPATCH_ROLES, MANAGER_ROLES, NoCredential
 from billing.money import labor_rates
 from billing.services import BillingError
@@ -88,6 +87,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_board(request: HttpRequest) -> HttpResponse:
     """A day or week view of scheduled jobs per technician; HTMX requests get the board only."""
     q = forms.board_query(request.GET)
+    if (refused := htmx_refusal(request, q.problems)) is not None:
+        return refused
     span = q.span
     rows = selectors.technician_board(
         tenant=request.tenant, start=span.start, days=span.days, technician=q.technician
@@ -103,6 +104,7 @@ def job_board(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "technicians": selectors.technicians(request.tenant),
         "technician": q.technician,
+        "problems": q.problems,
     }
     template = "dispatch/_board.html" if request.htmx else "dispatch/board.html"
     return render(request, template, context)
@@ -341,7 +343,7 @@ def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
         return render(request, "dispatch/_customer_guard.html", guard)
     form = forms.DraftBillingForm(request.POST or None, tenant=request.tenant, job=job)
     if request.method == "POST" and form.is_valid() and _drafted(request, job, form):
-        return redirect(_worklist_url(request.POST.get("back", "")))
+        return redirect(forms.worklist_url(request.POST.get("back", "")))
     time = reconciliation.jobs_time([job])[job.pk]
     context = {
         "job": job,
@@ -356,24 +358,13 @@ def draft_billing(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "dispatch/draft_billing.html", context)
 
 
-def _worklist_url(query: str) -> str:
-    """The worklist with the filters of `query` (only the worklist's own keys are kept)."""
-    given = QueryDict(query or "")
-    kept = {
-        k: given[k] for k in ("technician", "customer", "start", "end", "labor") if given.get(k)
-    }
-    return (
-        f"{reverse('dispatch:unbilled')}?{urlencode(kept)}"
-        if kept
-        else reverse("dispatch:unbilled")
-    )
-
-
 @tenant_member_required()
 def timesheet(request: HttpRequest) -> HttpResponse:
     """Hours per technician per day of a week (``?week=``), or the payroll CSV (``&format=csv``)."""
-    week = forms.week_start(request.GET.get("week"))
-    if request.GET.get("format") == "csv":
+    week, problems = forms.week_query(request.GET)
+    if (refused := htmx_refusal(request, problems)) is not None:
+        return refused
+    if request.GET.get("format") == "csv" and not problems:
         response = HttpResponse(
             selectors.timesheet_csv(tenant=request.tenant, week_start=week), content_type="text/csv"
         )
@@ -392,6 +383,7 @@ def timesheet(request: HttpRequest) -> HttpResponse:
         "threshold": threshold,
         "scale": scale,
         "threshold_pct": float(threshold) * 100 / scale,
+        "problems": problems,
     }
     return render(request, "dispatch/timesheet.html", context)
 
