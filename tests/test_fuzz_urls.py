@@ -17,7 +17,7 @@ the company switched, a draft approved) never changes what the next one sees. Th
 on any response with a status of 500 or more (listing each distinct one: view, exception, the
 product frame that raised it) and on any response holding a stored secret or a canary.
 
-Bounded for CI: ``FUZZ_EXAMPLES`` (default 12) examples per pattern, a quarter of that for the
+Bounded for CI: ``FUZZ_EXAMPLES`` (default 10) examples per pattern, a quarter of that for the
 admin's patterns; ``derandomize=True`` makes every run draw the same examples. It prints the
 requests made and the patterns covered.
 """
@@ -48,7 +48,7 @@ from tests.fuzz_world import HUGE_INTS, admin_object_ids, build_world, secrets_i
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ADMIN_EXAMPLES = max(1, FUZZ_EXAMPLES // 4)
 ROOT = django_settings.BASE_DIR if hasattr(django_settings, "BASE_DIR") else None
 
@@ -406,18 +406,12 @@ def _sweep(fuzzer: Fuzzer, route: Route, fill_values: dict) -> None:
 EXTREMES = [
     "9999-12-31",
     "0001-01-01",
-    "10000-01-01",
-    "2026-02-30",
     "-5",
-    "0",
     "99999999999999999999999",
-    "-99999999999999999999",
-    "1e309",
     "NaN",
     "00000000-0000-0000-0000-00000000000g",
     "x" * 20000,
-    "é\u202e😀٣",
-    "\x00",
+    "é\u202e😀٣\x00",
 ]
 #: the switches a page reads to choose what it answers (a CSV, a fragment, a day view...)
 MODES = {"format": "csv", "view": "day", "part": "row", "action": "confirm", "mode": "full"}
