@@ -294,7 +294,7 @@ def _guard(request: HttpRequest, job: SynchroteamJob, ticket_id, confirmed) -> d
     ``guard_ticket`` and whether the confirmation box is ticked for that ticket."""
     ticket_id = str(ticket_id or "")
     ticket = None
-    if ticket_id.isdigit() and len(ticket_id) < 19:
+    if ticket_id.isascii() and ticket_id.isdigit() and len(ticket_id) < 19:  # not "²"
         ticket = SyncroTicket.objects.for_tenant(request.tenant).alive()
         ticket = ticket.filter(vendor_id=int(ticket_id)).first()
     check = (

@@ -117,3 +117,12 @@ def test_the_last_and_first_accepted_days_still_page_back_and_forth(world):
     ):
         response = client.get(url)
         assert response.status_code == 200 and RANGE not in response.content, url
+
+
+def test_a_superscript_digit_is_not_a_ticket_id_for_the_customer_guard(world, rf):
+    """``"²".isdigit()`` is True but ``int("²")`` raises: the guard reads ASCII digits only."""
+    from dispatch.views import _guard
+
+    request = rf.get("/")
+    request.tenant = world.tenant
+    assert _guard(request, job=None, ticket_id="²", confirmed="")["guard_ticket"] is None
