@@ -34,7 +34,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
@@ -44,13 +43,21 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.fuzz_inputs import (
+    EXTREMES,
+    FIELD_NAME,
+    MODES,
+    RAW_BYTES,
+    params,
+    product_keys,
+    view_keys,
+)
 from tests.fuzz_world import HUGE_INTS, admin_object_ids, build_world, secrets_in_db
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ADMIN_EXAMPLES = max(1, FUZZ_EXAMPLES // 4)
-ROOT = django_settings.BASE_DIR if hasattr(django_settings, "BASE_DIR") else None
 
 #: patterns left out, with the reason (none: logout runs in a rolled-back savepoint like the rest)
 EXCLUDED: dict[str, str] = {}
@@ -59,7 +66,7 @@ EXCLUDED: dict[str, str] = {}
 KNOWN_ELSEWHERE: dict[str, str] = {}
 
 PEOPLE = ["owner", "admin", "billing", "dispatcher", "technician", "outsider", "anonymous"]
-ADMIN_PEOPLE = ["superuser", "owner", "billing"]
+ADMIN_PEOPLE = ["superuser", "owner"]  # the owner is staff: the admin checks its scope
 
 
 # --- the URLconf -----------------------------------------------------------------------------
@@ -151,143 +158,6 @@ def pick(fill_values: dict, *order: str) -> dict:
                 out[kwarg] = groups[group][0]
                 break
     return out
-
-
-# --- what is sent ----------------------------------------------------------------------------
-def product_keys() -> list[str]:
-    """Every parameter name the product reads: the fields of its forms and the literal keys of
-    ``request.GET`` / ``request.POST`` in its views."""
-    from django import forms
-
-    names: set[str] = set()
-    stack = [forms.BaseForm]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in ("accounts", "billing", "connectors", "dispatch"):
-            names |= set(getattr(cls, "base_fields", {}))
-    base = django_settings.BASE_DIR
-    for app in ("accounts", "billing", "connectors", "dispatch"):
-        for path in (base / app).rglob("*.py"):
-            text = path.read_text()
-            names |= set(_READS.findall(text))
-    return sorted(names)
-
-
-FIELD_NAME = re.compile(rb'name="([\w\-]+)"|[?&;]([a-z_]+)=')
-_READS = re.compile(r"(?:GET|POST|params|data)(?:\.get|\.getlist|\[)\(?\"(\w+)\"")
-
-
-def view_keys(route: Route) -> set[str]:
-    """The parameter names the route's view function reads (its own source)."""
-    import inspect
-
-    try:
-        return set(_READS.findall(inspect.getsource(inspect.unwrap(route.callback))))
-    except (OSError, TypeError):
-        return set()
-
-
-DATES = st.sampled_from(
-    [
-        "9999-12-31",
-        "0001-01-01",
-        "10000-01-01",
-        "2026-02-30",
-        "2026-13-01",
-        "1900-01-01",
-        "9999-12-31T23:59",
-        "0001-01-01T00:00",
-        "2026-03-08T02:30",
-        "2100-12-31",
-        "2020-01-01",
-    ]
-) | st.dates().map(lambda d: d.isoformat())
-NUMBERS = (
-    st.integers(min_value=-(10**30), max_value=10**30).map(str)
-    | st.sampled_from(["-5", "0", "-0", "1e309", "NaN", "inf", "-inf", "1.5", "0x10", "٣", "²"])
-    | st.floats(allow_nan=True, allow_infinity=True).map(str)
-)
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
-    [
-        "x" * 20000,
-        "é" * 3000,
-        "\x00",
-        "' OR 1=1 --",
-        "<script>alert(1)</script>",
-        "=cmd|' /C calc'!A0",
-        "../../etc/passwd",
-        " ",
-        "\u202e",
-        "😀" * 50,
-    ]
-)
-LITERALS = st.sampled_from(
-    [
-        "csv",
-        "day",
-        "week",
-        "row",
-        "writes",
-        "counts",
-        "guard",
-        "1",
-        "yes",
-        "on",
-        "true",
-        "confirm",
-        "preview",
-        "full",
-        "incremental",
-        "all",
-        "pending",
-        "approved",
-        "remote",
-        "onsite",
-        "syncro",
-        "synchroteam",
-        "fieldcamp",
-        "owner",
-        "technician",
-        "1h",
-        "1d",
-        "1w",
-        "mark_done",
-        "send_again",
-        "cancel",
-        "UTC",
-        "Europe/Paris",
-        "internal",
-        "public_email",
-    ]
-)
-MALFORMED_UUIDS = st.sampled_from(
-    ["abc", "00000000-0000-0000-0000-00000000000g", "{}", "1" * 40, "abc:def", ":" * 3]
-) | st.uuids().map(str)
-RAW_BYTES = st.binary(min_size=1, max_size=40)
-
-
-def values_for(known_ids: list) -> st.SearchStrategy:
-    ids = st.sampled_from([str(v) for v in known_ids]) if known_ids else st.nothing()
-    return st.one_of(
-        DATES,
-        DATES,
-        NUMBERS,
-        NUMBERS,
-        TEXT,
-        LITERALS,
-        MALFORMED_UUIDS,
-        ids,
-        ids.map(lambda v: f"{v}:x"),
-    )
-
-
-def params(keys: list[str], known_ids: list, everywhere: list[str]) -> st.SearchStrategy:
-    """A multi-valued mapping of some of `keys` (the route's own names, mostly), of the names
-    read `everywhere` and of unknown names, to values."""
-    own = st.sampled_from(keys) if keys else st.sampled_from(everywhere)
-    key = st.one_of(own, own, own, st.sampled_from(everywhere), st.text(max_size=8))
-    return st.dictionaries(key, st.lists(values_for(known_ids), min_size=1, max_size=3), max_size=6)
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -403,30 +273,20 @@ def _sweep(fuzzer: Fuzzer, route: Route, fill_values: dict) -> None:
 
 
 #: one value for every parameter of a route at once, in the boundary pass
-EXTREMES = [
-    "9999-12-31",
-    "0001-01-01",
-    "-5",
-    "99999999999999999999999",
-    "NaN",
-    "00000000-0000-0000-0000-00000000000g",
-    "x" * 20000,
-    "é\u202e😀٣\x00",
-]
-#: the switches a page reads to choose what it answers (a CSV, a fragment, a day view...)
-MODES = {"format": "csv", "view": "day", "part": "row", "action": "confirm", "mode": "full"}
 
 
 def _boundary(fuzzer: Fuzzer, route: Route, fill_values: dict, keys: list[str]) -> None:
     """Every parameter of the route set to one extreme value at once, as the owner: a GET, an
-    HTMX GET with the page's switches (`MODES`) on, and a POST."""
+    HTMX GET with the switches (`MODES`) the route reads turned on, and a POST."""
     if route.is_admin or not keys:
         return
     url = fill(route, pick(fill_values, "own"))
+    switches = {k: v for k, v in MODES.items() if k in keys}
     for value in EXTREMES:
         data = {k: value for k in keys}
         fuzzer.send(route, "owner", "GET", url, data)
-        fuzzer.send(route, "owner", "GET", url, {**data, **MODES}, htmx=True)
+        if switches:
+            fuzzer.send(route, "owner", "GET", url, {**data, **switches}, htmx=True)
         fuzzer.send(route, "owner", "POST", url, data)
 
 
@@ -498,9 +358,12 @@ def test_no_url_answers_a_500_or_shows_a_secret_whatever_the_input(fuzz_world, s
     fills = {r.name: fillings(r, fuzz_world, admin_ids) for r in all_routes}
     for route in all_routes:
         _sweep(fuzzer, route, fills[route.name])
+    passes = {"sweep": fuzzer.requests}
     for route in all_routes:
         keys = sorted(fuzzer.keys_seen.get(route.name, set()) | view_keys(route))
+        before = fuzzer.requests
         _boundary(fuzzer, route, fills[route.name], [k for k in keys if k != "csrfmiddlewaretoken"])
+        passes["boundary"] = passes.get("boundary", 0) + fuzzer.requests - before
         _fuzz(fuzzer, route, fills[route.name], keys, ids, global_keys)
 
     covered = len(all_routes)
@@ -509,7 +372,9 @@ def test_no_url_answers_a_500_or_shows_a_secret_whatever_the_input(fuzz_world, s
     failing = {k: n for k, n in distinct.items() if k[0] not in KNOWN_ELSEWHERE}
     report = [
         f"fuzz: {fuzzer.requests} requests over {covered} URL patterns "
-        f"({sum(r.is_admin for r in all_routes)} admin), statuses {dict(fuzzer.statuses)}; "
+        f"({sum(r.is_admin for r in all_routes)} admin), statuses {dict(fuzzer.statuses)}, "
+        f"sweep {passes['sweep']}, boundary {passes['boundary']}, "
+        f"hypothesis {fuzzer.requests - passes['sweep'] - passes['boundary']}; "
         f"{len(distinct)} distinct 500(s), {len(known)} known elsewhere; {len(fuzzer.leaks)} leak(s)"
     ]
     for (name, exc, where), n in sorted(distinct.items()):
