@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -78,10 +79,17 @@ class Connection(models.Model):
         help_text="Syncro only: the token goes in the Authorization header unless this says query.",
     )
     incremental_interval_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty = SYNC_INCREMENTAL_INTERVAL_MINUTES."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
+        help_text="Minutes between incremental syncs, 1 to 10080 (a week); "
+        "empty = SYNC_INCREMENTAL_INTERVAL_MINUTES.",
     )
     full_sync_hour = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Hour (UTC) of the nightly full sweep; empty = setting."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(23)],
+        help_text="Hour (UTC, 0 to 23) of the nightly full sweep; empty = setting.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

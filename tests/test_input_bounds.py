@@ -126,3 +126,17 @@ def test_a_superscript_digit_is_not_a_ticket_id_for_the_customer_guard(world, rf
     request = rf.get("/")
     request.tenant = world.tenant
     assert _guard(request, job=None, ticket_id="²", confirmed="")["guard_ticket"] is None
+
+
+@pytest.mark.parametrize(
+    "field, value", [("full_sync_hour", 24), ("incremental_interval_minutes", 0)]
+)
+def test_a_connection_schedule_out_of_bounds_is_refused(world, field, value):
+    from django.core.exceptions import ValidationError
+
+    from connectors.models import Connection
+
+    connection = Connection(tenant=world.tenant, vendor="syncro", account="demo", **{field: value})
+    with pytest.raises(ValidationError) as refused:
+        connection.full_clean()
+    assert field in refused.value.message_dict
