@@ -51,9 +51,9 @@ def signature_failures_spiking(tenant: Tenant, now: dt.datetime) -> Iterable[Fin
             f"webhook_signatures:{connection.uuid}",
             f"{connection.get_vendor_display()} webhooks: {row['total']} deliveries with a wrong "
             f"signature or token in the last {minutes} minutes (latest "
-            f"{company_time(tenant, row['last'], '%H:%M %Z')}). They were refused and nothing "
-            "was stored. If the vendor's own deliveries fail too, give it the secret the portal "
-            "holds again; otherwise someone is guessing at the endpoint.",
+            f"{company_time(tenant, row['last'], '%H:%M %Z')}), all refused. If the vendor's own "
+            "deliveries fail too, give it the secret the portal holds again; otherwise someone "
+            "is guessing at the endpoint.",
             link,
         )
 

@@ -213,7 +213,10 @@ def webhook_receive(
             )
             transaction.on_commit(lambda: schedule_event_processing(event.pk))
     except IntegrityError:  # the same delivery or event arrived twice at the same moment
-        return _replayed(_accepted(connection, delivery, event_id))
+        existing = _accepted(connection, delivery, event_id)
+        if existing is None:  # not a duplicate (the connection went away meanwhile)
+            raise
+        return _replayed(existing)
     return Receipt(200, "Accepted.", event)
 
 

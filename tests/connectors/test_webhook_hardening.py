@@ -8,9 +8,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.db import connection as db_connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -309,3 +311,73 @@ def test_the_counter_adds_to_an_existing_window_row(hooks):
     assert count_bad_signature(fc, now=now + dt.timedelta(seconds=10)) is False
     assert count_bad_signature(fc, now=now + dt.timedelta(minutes=1)) is True
     assert [w.failures for w in WebhookFailureWindow.objects.order_by("window_start")] == [2, 1]
+
+
+# --- races (PostgreSQL: SQLite serialises writers) ---------------------------------------------
+
+on_postgres = pytest.mark.skipif(
+    db_connection.vendor != "postgresql", reason="concurrent writers are only real on PostgreSQL"
+)
+
+
+def _at_once(count: int, work) -> list[BaseException]:
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:  # an IntegrityError or deadlock would land here
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bad_signatures_share_one_window_row(hooks):
+    from connectors.webhooks.guards import count_bad_signature
+
+    fc, _ = hooks
+    now = timezone.now().replace(second=1)
+
+    def work(n: int) -> None:
+        for _ in range(25):
+            count_bad_signature(fc, now=now)
+
+    assert _at_once(8, work) == []
+    (window,) = WebhookFailureWindow.objects.filter(connection=fc)
+    assert window.failures == 200
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_event_delivered_concurrently_under_new_delivery_ids_is_accepted_once(
+    hooks, monkeypatch
+):
+    from connectors.webhooks import services
+
+    monkeypatch.setattr(services, "schedule_event_processing", lambda event_id: None)
+    fc, _ = hooks
+    body = json.dumps(_event()).encode()
+    answers: list[str] = []
+
+    def work(n: int) -> None:
+        headers = {"X-FieldCamp-Signature": _sign(body), "X-FieldCamp-Delivery-Id": f"dlv_{n}"}
+        receipt = services.webhook_receive(
+            vendor="fieldcamp", connection_uuid=str(fc.uuid), body=body, headers=headers
+        )
+        answers.append(receipt.message)
+
+    assert _at_once(8, work) == []
+    assert sorted(answers) == ["Accepted."] + ["Already received; ignored."] * 7
+    (event,) = InboundEvent.objects.filter(status="accepted")
+    assert event.replays == 7
