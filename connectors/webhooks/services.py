@@ -129,15 +129,39 @@ def webhook_secret(connection: Connection) -> str | None:
     return secret
 
 
+def storable(value: object, limit: int) -> str:
+    """`value` as text for a CharField: NUL characters dropped (PostgreSQL refuses them in
+    text), surrounding space stripped, at most `limit` characters; None -> ""."""
+    return str(value if value is not None else "").replace("\x00", "").strip()[:limit]
+
+
+def holds_nul(payload: object) -> bool:
+    """True when a string (key or value) anywhere in the parsed JSON holds a NUL character,
+    which PostgreSQL's jsonb cannot store. Iterative (an explicit stack), no recursion."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def delivery_id(spec: WebhookSpec, headers: Mapping, payload: dict, body: bytes) -> str:
     """The delivery's id: the vendor's delivery-id header, else the body's ``id``, else the
-    body's SHA-256 (``sha256:<hex>``); at most 120 characters."""
-    value = (headers.get(spec.delivery_header) or "").strip() or str(payload.get("id") or "")
-    return (value or "sha256:" + hashlib.sha256(body).hexdigest())[:120]
+    body's SHA-256 (``sha256:<hex>``); at most 120 characters, no NUL."""
+    value = storable(headers.get(spec.delivery_header), 120) or storable(payload.get("id"), 120)
+    return value or "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def _event_type(payload: dict) -> str:
-    return str(payload.get("type") or payload.get("event") or payload.get("eventType") or "")[:80]
+    value = payload.get("type") or payload.get("event") or payload.get("eventType")
+    return storable(value, 80)
 
 
 @sensitive_variables("secret", "headers", "path_token")
@@ -187,9 +211,11 @@ def webhook_receive(
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             payload = None
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or holds_nul(payload):
         event = InboundEvent.objects.create(
-            **base, status=Status.MALFORMED, reason="the body is not a JSON object (or too deep)"
+            **base,
+            status=Status.MALFORMED,
+            reason="the body is not a JSON object (too deep, or holds NUL characters)",
         )
         return Receipt(400, "The body must be a JSON object.", event)
     stale = spec.stale_reason(payload=payload, now=timezone.now())
@@ -197,7 +223,7 @@ def webhook_receive(
         event = InboundEvent.objects.create(**base, status=Status.STALE, reason=stale[:300])
         return Receipt(400, f"Refused: {stale}.", event)
     delivery = delivery_id(spec, headers, payload, body)
-    event_id = spec.event_id(payload=payload, body=body)
+    event_id = storable(spec.event_id(payload=payload, body=body), 120)
     existing = _accepted(connection, delivery, event_id)
     if existing is not None:
         return _replayed(existing)
@@ -240,7 +266,7 @@ def _bad_signature(connection: Connection, base: dict, reason: str, delivery) ->
             **base,
             status=Status.BAD_SIGNATURE,
             reason=f"{reason} (later refusals this minute are only counted)",
-            delivery_id=str(delivery or "")[:120],
+            delivery_id=storable(delivery, 120),
         )
         log.warning(
             "webhook: refused %s delivery on connection %s: %s",

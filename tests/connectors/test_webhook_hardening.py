@@ -381,3 +381,29 @@ def test_one_event_delivered_concurrently_under_new_delivery_ids_is_accepted_onc
     assert sorted(answers) == ["Accepted."] + ["Already received; ignored."] * 7
     (event,) = InboundEvent.objects.filter(status="accepted")
     assert event.replays == 7
+
+
+def test_nul_characters_in_a_delivery_id_or_the_body_are_no_500(hooks):
+    """PostgreSQL refuses NUL in text and ``\\u0000`` in jsonb: a header or a signed body
+    carrying one is refused or cleaned, never a database error."""
+    fc, _ = hooks
+    client = Client(raise_request_exception=False)
+    body = json.dumps(_event()).encode()
+    assert _post(client, fc, body, signature="00", delivery="a\x00b").status_code == 403
+    assert _post(client, fc, body, delivery="dlv\x00nul").status_code == 200
+    assert InboundEvent.objects.get(status="accepted").delivery_id == "dlvnul"
+    nul_body = json.dumps(_event(id="evt_nul\x00", type="visit\x00", data={"x": "a\x00"})).encode()
+    response = _post(client, fc, nul_body, delivery="dlv_2")
+    assert response.status_code == 400
+    assert InboundEvent.objects.filter(status="accepted").count() == 1
+
+
+@pytest.mark.parametrize(
+    "created_at, status",
+    [("0001-01-01T00:00:00+23:59", 400), ("9999-12-31T23:59:59-23:59", 200), ("2026-05-29", 400)],
+)
+def test_extreme_envelope_timestamps_are_answered_cleanly(hooks, created_at, status):
+    fc, _ = hooks
+    client = Client(raise_request_exception=False)
+    response = _post(client, fc, json.dumps(_event(created_at=created_at)).encode())
+    assert response.status_code == status
