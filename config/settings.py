@@ -416,6 +416,14 @@ DISPATCH_CALENDAR_SYNC_DEBOUNCE_SECONDS = env.int(
 DISPATCH_SYNC_POLL_SECONDS = env.int("DISPATCH_SYNC_POLL_SECONDS", default=3)
 # Inbound webhook bodies above this size are refused (bytes).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Inbound webhook JSON nested deeper than this (arrays/objects) is refused before parsing.
+WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
+# A FieldCamp event whose envelope `created_at` is older than this is refused (seconds; the
+# window must outlast FieldCamp's retry schedule, which is not published).
+FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS = env.int("FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS", default=86400)
+# Alert when a connection's refused webhook signatures reach this many in this many minutes.
+WEBHOOK_SIGNATURE_ALERT_THRESHOLD = env.int("WEBHOOK_SIGNATURE_ALERT_THRESHOLD", default=20)
+WEBHOOK_SIGNATURE_ALERT_MINUTES = env.int("WEBHOOK_SIGNATURE_ALERT_MINUTES", default=10)
 
 # --- alerts (connectors/alerts/) ---
 # A stream alert opens after this many failed runs in a row, or this many hours without success.
