@@ -188,10 +188,9 @@ class BoundedCluster(q_cluster.Cluster):
         # Event.set() waits until every process asleep in stop_event.wait() acknowledges the
         # wake-up; a sentinel killed there (SIGTERM to the whole group kills it at once) never
         # does, and django-q2 hung forever on that set(). Here it runs in a thread we can abandon.
-        setter = threading.Thread(target=self.stop_event.set, name="stop-event", daemon=True)
-        setter.start()
-        setter.join(stop_budget())
-        self.sentinel.join(max(0.0, deadline - time.monotonic()))
+        threading.Thread(target=self.stop_event.set, name="stop-event", daemon=True).start()
+        while self.sentinel.is_alive() and time.monotonic() < deadline:
+            self.sentinel.join(0.2)
         if self.sentinel.is_alive():
             logger.error("Q Cluster %s: stop exceeded Q_TIMEOUT; killing it", self.name)
         self._kill_leftovers()

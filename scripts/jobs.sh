@@ -25,6 +25,7 @@ jobs_alive() {  # the process groups that still have a process
 stop_jobs() {
   local g left deadline force=0
   [ ${#job_groups[@]} -gt 0 ] || return 0
+  set +m  # the groups stay; bash no longer prints a "Terminated" line per job
   trap 'force=1' INT TERM
   for g in "${job_groups[@]}"; do
     if [[ " ${job_graceful[*]} " == *" $g "* ]]; then

@@ -207,7 +207,7 @@ def test_sigterm_finishes_running_tasks_and_hands_the_queued_ones_back(cluster_e
     assert took <= Q_TIMEOUT + MARGIN, log
     assert cluster.proc.returncode == 0, log
     assert log.count("Processed 'time.sleep'") == 2, log  # the running two finished
-    assert "handed 4 queued task(s) back to the broker" in log
+    assert "queued task(s) back to the broker" in log
     # The four that never started wait in the broker, free for the next cluster at once.
     assert queue_state(cluster_env) == {"waiting": 4, "free": 4}
 
@@ -228,7 +228,9 @@ def test_sigterm_to_the_whole_group_stops_at_once(cluster_env, start_cluster):
     cluster = start_cluster()
     cluster.wait_for(processing(2))
     cluster.signal(signal.SIGTERM, group=True)  # systemd's default KillMode=control-group
-    assert cluster.seconds_until_gone(Q_TIMEOUT + MARGIN) <= Q_TIMEOUT + MARGIN, cluster.text()
+    # django-q2 alone hung here for ever (stop_event.set() waiting for the killed sentinel);
+    # the main process must not wait for its deadline either once the sentinel is dead.
+    assert cluster.seconds_until_gone(Q_TIMEOUT + MARGIN) <= 3, cluster.text()
 
 
 def test_qcluster_is_the_bounded_command():
