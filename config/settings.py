@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "django_q",
     "axes",
     "csp",
     "django_otp",
@@ -102,6 +101,8 @@ INSTALLED_APPS = [
     "connectors.fieldcamp",
     "connectors.outbox",
     "connectors.webhooks",
+    # After connectors: its `qcluster` (bounded shutdown) replaces django-q2's command.
+    "django_q",
     "billing",
     "dispatch",
 ]
