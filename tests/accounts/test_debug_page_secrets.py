@@ -39,9 +39,11 @@ def canary() -> str:
 
 
 @pytest.fixture
-def debug(settings):
-    """DEBUG on, every vendor request raising `Boom`, base URLs on the in-process host."""
+def debug(settings, tmp_path):
+    """DEBUG on, every vendor request raising `Boom`, base URLs on the in-process host, and a
+    rate limiter of the test's own (no budget left over from other runs)."""
     settings.DEBUG = True
+    settings.RATE_LIMIT_SQLITE_PATH = str(tmp_path / "ratelimit.sqlite")
     settings.CONNECTORS_TRANSPORT = httpx.MockTransport(_explode)
     settings.SYNCRO_BASE_URL_TEMPLATE = IN_PROCESS_BASE + "/syncro/{account}/api/v1"
     settings.SYNCHROTEAM_BASE_URL = IN_PROCESS_BASE + "/synchroteam/api/v3"

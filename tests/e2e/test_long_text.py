@@ -16,7 +16,7 @@ TOLERANCE = 2  # px: rounding of sub-pixel borders
 
 
 @pytest.fixture
-def long_texts(world, settings):
+def long_texts(world, settings, tmp_path):
     """A synced Syncro mirror, a ticket whose comment is the long string, and a draft on it
     whose comment body and line description are the long string. ``(ticket, draft)``."""
     from billing import services
@@ -24,6 +24,7 @@ def long_texts(world, settings):
     from connectors.services import connection_sync_now
     from connectors.syncro.models import SyncroTicket, SyncroTicketComment
 
+    settings.RATE_LIMIT_SQLITE_PATH = str(tmp_path / "ratelimit.sqlite")
     sandbox, connection = syncro_on_sandbox(world, settings)
     connection_sync_now(connection, mode="full")
     map_labor_types(world.tenant)
