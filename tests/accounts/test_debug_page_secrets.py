@@ -252,3 +252,14 @@ def test_the_filter_keeps_request_data_useful(world, debug):
     post = get_default_exception_reporter_filter().get_post_parameters(request)
     assert post["note"] == "hello there"
     assert post["secret"] == "********************"
+
+
+def test_a_secret_with_html_characters_is_hidden_in_its_escaped_spelling():
+    from accounts.debug import scrub
+
+    secret = "a<b&c\"d'e\\f~" + uuid.uuid4().hex[:6]
+    page = f"<pre>{escape(secret)}</pre><td>{escape(repr(secret))}</td> {secret}"
+    cleaned = scrub(page, frozenset({secret}))
+    for spelling in (secret, escape(secret), repr(secret)[1:-1], escape(repr(secret)[1:-1])):
+        assert spelling not in cleaned
+    assert cleaned.startswith("<pre>[redacted]</pre>")
