@@ -1,6 +1,6 @@
 """Finding 7 of issue 13: a 20 000-character unbroken string (in a comment body, a subject, a
-line description) wraps; neither the draft page nor the ticket page gets wider than the window,
-and every preview step stays visible."""
+line description, a rejection reason) wraps; the draft, ticket, queue and audit pages never get
+wider than the window, and every preview step stays visible."""
 
 from __future__ import annotations
 
@@ -49,7 +49,21 @@ def long_texts(world, settings, tmp_path):
         comment_do_not_email=True,
         line_description=LONG[:255],
     )
-    yield ticket, draft
+    rejected = services.draft_create(
+        tenant=world.tenant,
+        connection=connection,
+        ticket=ticket,
+        by=world.tech,
+        minutes=30,
+        labor_type="onsite",
+        comment_subject="z" * 250,
+        comment_body="Short.",
+        comment_hidden=False,
+        comment_do_not_email=True,
+        line_description="w" * 255,
+    )
+    services.draft_reject(draft=rejected, by=world.billing, reason=LONG)
+    yield ticket, draft, rejected
     sandbox.close()
 
 
@@ -77,13 +91,16 @@ def test_a_20000_character_word_wraps_on_the_draft_and_ticket_pages(
 ):
     from django.urls import reverse
 
-    ticket, draft = long_texts
+    ticket, draft, rejected = long_texts
     context = browser.new_context(viewport={"width": WIDTH, "height": 860})
     page = context.new_page()
     _sign_in(page, live_server.url, world.billing.email)
     for name, url in [
         ("draft", reverse("billing:draft_detail", args=[draft.uuid])),
         ("ticket", reverse("billing:ticket_detail", args=[ticket.vendor_id])),
+        ("rejected-draft", reverse("billing:draft_detail", args=[rejected.uuid])),
+        ("queue", reverse("billing:queue") + "?status=all&filtered=1"),
+        ("audit", reverse("billing:audit")),
     ]:
         page.goto(live_server.url + url)
         page.wait_for_load_state("networkidle")
@@ -92,6 +109,10 @@ def test_a_20000_character_word_wraps_on_the_draft_and_ticket_pages(
         folder = shots(page, name).parent
         page.screenshot(path=str(folder / f"{name}-top.png"))  # the window as a person sees it
         assert widths["pre"] <= TOLERANCE, (name, widths)  # previews wrap, no sideways scroll
+        if name == "audit":  # the long note does not squeeze the short columns letter by letter
+            kinds = page.locator(".table tbody td strong")
+            heights = [kinds.nth(i).bounding_box()["height"] for i in range(kinds.count())]
+            assert heights and max(heights) < 30, heights
     page.goto(live_server.url + reverse("billing:draft_detail", args=[draft.uuid]))
     last_step = page.locator(".preview-block h3").last
     last_step.scroll_into_view_if_needed()
