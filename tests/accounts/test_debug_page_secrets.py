@@ -55,6 +55,18 @@ def debug(settings, tmp_path):
 
 
 @pytest.fixture
+def boom_in_factory(monkeypatch):
+    """The client factory fails while the decrypted key is in its frame (and in the caller's
+    ``secret``): `connectors.http.configured_transport` raises."""
+    import connectors.http
+
+    def configured_transport():
+        raise Boom("injected failure while building the vendor client")
+
+    monkeypatch.setattr(connectors.http, "configured_transport", configured_transport)
+
+
+@pytest.fixture
 def syncro(world, debug):
     """The demo company's Syncro connection with a shared key (a canary)."""
     connection = Connection.objects.create(
@@ -121,11 +133,31 @@ def test_rotating_and_verifying_my_key_that_fail_show_no_secret(world, syncro):
     assert_hidden(rotate + verify, old, new, syncro.shared_secret)
 
 
-def test_verifying_the_company_connection_that_fails_shows_no_secret(world, syncro):
+def test_verifying_the_company_connection_that_fails_shows_no_secret(
+    world, syncro, boom_in_factory
+):
     url = reverse("connectors:verify", args=[syncro.uuid])
     body = error_page(world.client_for(world.owner), url)
-    assert "connection_client" in body  # the frame that decrypted it is on the page
+    assert "connection_client" in body and "make_http_client" in body  # frames holding it
     assert_hidden(body, syncro.shared_secret)
+
+
+def test_the_calendars_page_whose_fieldcamp_call_fails_shows_no_key(world, debug, boom_in_factory):
+    """A GET: the Calendars panel reads FieldCamp's status with the decrypted company key."""
+    Connection.objects.create(
+        tenant=world.tenant,
+        vendor=Vendor.FIELDCAMP,
+        account="Ops",
+        base_url=vendor_base_url("fieldcamp", IN_PROCESS_BASE),
+    )
+    key = canary()
+    Credential.create(tenant=world.tenant, vendor=Vendor.FIELDCAMP, label="FieldCamp", secret=key)
+    client = world.client_for(world.dispatcher)
+    client.raise_request_exception = False
+    response = client.get(reverse("dispatch:calendars"))
+    body = response.content.decode()
+    assert response.status_code == 500 and "Boom" in body and "integration_panel" in body
+    assert_hidden(body, key)
 
 
 def _admin_form(world, secret: str) -> dict:
@@ -219,17 +251,28 @@ def test_key_shaped_strings_are_hidden_whatever_their_name(world, syncro, monkey
     assert str(syncro.uuid) in body  # identifiers are not keys: the page stays useful
 
 
-def test_a_worker_error_report_from_a_decrypted_key_holds_no_secret(world, syncro):
-    """Outside a request (a sync or an outbox write in the worker) the e-mail report."""
+@pytest.mark.parametrize("path", ["sync", "outbox"])
+def test_a_worker_error_report_from_a_decrypted_key_holds_no_secret(
+    world, syncro, boom_in_factory, path
+):
+    """Outside a request (a sync's `connection_client`, an outbox write's `client_for_write`):
+    the report an error e-mail carries."""
+    from connectors.outbox import executor
     from connectors.services import connection_client
 
-    client, _ = connection_client(syncro, gate=False)
+    def build():
+        if path == "sync":
+            return connection_client(syncro, gate=False)
+        credential = Credential.objects.get(tenant=world.tenant, vendor=Vendor.SYNCRO)
+        write = type("Write", (), {"credential": credential, "connection": syncro})()
+        return executor.client_for_write(write)
+
     try:
-        client.me()
+        build()
     except Boom:
         reporter = get_exception_reporter_class(None)(None, *sys.exc_info(), is_email=True)
         text, html = reporter.get_traceback_text(), reporter.get_traceback_html()
-    assert "connection_client" not in text and "_explode" in text
+    assert "make_http_client" in text and "Boom" in text
     assert_hidden(text + html, syncro.shared_secret)
 
 
