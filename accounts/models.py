@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.fields import EncryptedTextField
 from accounts.localtime import validate_time_zone
@@ -323,6 +324,7 @@ class Credential(models.Model):
     def fingerprint_of(secret: str) -> str:
         return secret[-4:] if len(secret) >= 8 else "****"
 
+    @sensitive_variables("secret")
     def set_secret(self, secret: str) -> None:
         """Replace the in-memory secret and its fingerprint (not saved)."""
         secret = secret.strip()
@@ -332,6 +334,7 @@ class Credential(models.Model):
         self.fingerprint = self.fingerprint_of(secret)
 
     @classmethod
+    @sensitive_variables("secret")
     def create(
         cls,
         *,
@@ -360,6 +363,7 @@ class Credential(models.Model):
             )
         return cred
 
+    @sensitive_variables("new_secret")
     def rotate(self, new_secret: str, *, by) -> None:
         """Replace the secret; saves and writes a `rotated` CredentialEvent in one transaction.
 

@@ -407,6 +407,11 @@ LOGGING = {
     },
 }
 
+# Error pages and error e-mails scrub decrypted credentials and key-shaped strings whatever the
+# variable's name, with DEBUG on too (accounts/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.debug.SecretScrubbingFilter"
+DEFAULT_EXCEPTION_REPORTER = "accounts.debug.SecretScrubbingReporter"
+
 # --- dispatch and webhooks ---
 # Portal changes (a job rescheduled, visits moved) are batched into one FieldCamp calendar sync
 # once no further change has come for this many seconds (seed 002 "Batch related changes").
