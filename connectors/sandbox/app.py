@@ -146,7 +146,7 @@ class SandboxApp:
             return limited, label, []
         handler, params, exists = vendor.match(req.method, req.vendor_path)
         if handler is None:
-            resp = vendor.method_not_allowed(req) if exists else vendor.not_found(req)
+            resp = vendor.wrong_method(req) if exists else vendor.unknown_route(req)
             resp.headers.extend(limit_headers)
             return resp, label, []
         req.view_args.update(params)

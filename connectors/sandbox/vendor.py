@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Ctx"], Response]
 
+#: Header on every answer the sandbox gives for a path no route serves: ``unknown`` (no route
+#: has that path) or ``method-not-allowed`` (a route has it for another method). A missing
+#: record never carries it, so a client can tell "not emulated" from "no such record".
+ROUTE_HEADER = "X-Sandbox-Route"
+
 
 def route(
     method: str, pattern: str
@@ -146,12 +151,27 @@ class Vendor:
         return text_response("Too Many Requests", 429)
 
     def not_found(self, req: Request) -> Response:
-        """The vendor's answer to an unknown path."""
+        """The vendor's framework's answer to an unknown path (it must differ from the
+        vendor's missing-record answer; the app adds ``X-Sandbox-Route``)."""
         return json_response({"error": "Not found"}, 404)
 
     def method_not_allowed(self, req: Request) -> Response:
         """The vendor's answer to a known path with another method."""
         return json_response({"error": "Method not allowed"}, 405)
+
+    def unknown_route(self, req: Request) -> Response:
+        """:meth:`not_found` marked ``X-Sandbox-Route: unknown``: what the app answers for a
+        path no route serves, and what a generic route raises for a resource it does not know
+        (so it declines like a missing route, not like a missing record)."""
+        resp = self.not_found(req)
+        resp.headers[ROUTE_HEADER] = "unknown"
+        return resp
+
+    def wrong_method(self, req: Request) -> Response:
+        """:meth:`method_not_allowed` marked ``X-Sandbox-Route: method-not-allowed``."""
+        resp = self.method_not_allowed(req)
+        resp.headers[ROUTE_HEADER] = "method-not-allowed"
+        return resp
 
     def bad_json(self, req: Request) -> Response:
         """The vendor's answer to a body that is not JSON."""

@@ -45,6 +45,13 @@ from .vocab import (
     LABOR_PRODUCT_IDS,
 )
 
+RAILS_404_HTML = (
+    "<!DOCTYPE html>\n<html>\n<head>\n  <title>The page you were looking for doesn't exist "
+    '(404)</title>\n</head>\n<body>\n  <div class="dialog">\n    <h1>The page you were looking '
+    "for doesn't exist.</h1>\n    <p>You may have mistyped the address or the page may have "
+    "moved.</p>\n  </div>\n</body>\n</html>\n"
+)
+
 
 @register
 class SyncroSandbox(
@@ -138,12 +145,18 @@ class SyncroSandbox(
             self._window.clear()
 
     def not_found(self, req: Request) -> Response:
-        """404 ``{"message": "Not found"}``."""
-        return json_response({"message": "Not found"}, 404)
+        """An unknown route: Rails' ``ActionDispatch::PublicExceptions`` 404, JSON
+        ``{"status": 404, "error": "Not Found"}`` when the client accepts JSON (the format
+        Rails picks from ``Accept``), else the stock ``public/404.html`` page. A missing
+        *record* is the controllers' ``{"message": "Not found"}`` (``records.not_found``)."""
+        if "json" in req.headers.get("Accept", ""):  # no Accept or */* is Rails' HTML format
+            return json_response({"status": 404, "error": "Not Found"}, 404)
+        return text_response(RAILS_404_HTML, 404, "text/html; charset=utf-8")
 
     def method_not_allowed(self, req: Request) -> Response:
-        """Rails answers a wrong method with the same 404."""
-        return json_response({"message": "Not found"}, 404)
+        """Rails has no 405: a known path with another verb is a routing error, the same 404
+        as an unknown route."""
+        return self.not_found(req)
 
     def bad_json(self, req: Request) -> Response:
         """Rails' 400 ``{"status": 400, "error": "Bad Request"}``."""
