@@ -14,7 +14,7 @@ from connectors.sandbox.web import (
     json_response,
 )
 
-from .params import SyncroParams
+from .params import SyncroParams, id_list_where
 from .records import (
     K_CONTACT,
     K_CUSTOMER,
@@ -49,12 +49,10 @@ class CustomerRoutes(SyncroParams):
                 )
         if q.args.get("email"):
             where.append(Where("ext = ?", (q.args.get("email", "").lower(),)))
-        ids = [i for i in (to_int(v) for v in q.args_list("id")) if i is not None]
-        if ids:
-            where.append(Where(f"id IN ({','.join('?' * len(ids))})", tuple(ids)))
-        not_ids = [i for i in (to_int(v) for v in q.args_list("not_id")) if i is not None]
-        if not_ids:
-            where.append(Where(f"id NOT IN ({','.join('?' * len(not_ids))})", tuple(not_ids)))
+        for name, negate in (("id", False), ("not_id", True)):
+            cond = id_list_where(q.args_list(name), negate=negate)
+            if cond is not None:
+                where.append(cond)
         if not to_bool(q.args.get("include_disabled"), False):
             where.append(Where("status = 'active'"))
         size = self.page_size("customers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from connectors.sandbox.store import Where
+from connectors.sandbox.store import Where, fits_int64
 from connectors.sandbox.vendor import Ctx
 from connectors.sandbox.web import (
     Response,
@@ -15,6 +15,21 @@ from connectors.sandbox.web import (
 from .records import (
     to_int,
 )
+
+
+def id_list_where(values: list[str], *, negate: bool = False) -> Where | None:
+    """The ``id IN (...)`` (``negate``: ``NOT IN``) condition of Rails ``id[]`` params, None
+    when no value is an integer. As ActiveRecord (>= 6.1) does with ``where(id: [...])``, an
+    integer a bigint column cannot hold is dropped from the list, so ``id[]=2**64`` alone
+    matches nothing and ``not_id[]=2**64`` excludes nothing (issue 15 item 2)."""
+    given = [i for i in (to_int(v) for v in values) if i is not None]
+    ids = [i for i in given if fits_int64(i)]
+    if not given or (negate and not ids):
+        return None
+    if not ids:
+        return Where("0")
+    op = "NOT IN" if negate else "IN"
+    return Where(f"id {op} ({','.join('?' * len(ids))})", tuple(ids))
 
 
 class SyncroParams:

@@ -9,7 +9,7 @@ from connectors.sandbox.web import (
     json_response,
 )
 
-from .params import SyncroParams
+from .params import SyncroParams, id_list_where
 from .records import (
     K_PRODUCT,
     not_found,
@@ -32,9 +32,9 @@ class ProductRoutes(SyncroParams):
             where.append(Where("ext = ?", (q.args.get("upc_code", "").lower(),)))
         if q.args.get("query"):
             where.append(Where("search LIKE ?", (f"%{q.args.get('query', '').lower()}%",)))
-        ids = [i for i in (to_int(v) for v in q.args_list("id")) if i is not None]
-        if ids:
-            where.append(Where(f"id IN ({','.join('?' * len(ids))})", tuple(ids)))
+        cond = id_list_where(q.args_list("id"))
+        if cond is not None:
+            where.append(cond)
         return self._paged(ctx, K_PRODUCT, "products", where, full_meta=False, meta=False)
 
     @route("GET", "/products/{id}")
