@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 
-from .web import Request, Response, json_response, text_response
+from .web import BodyPolicy, Request, Response, json_response, text_response
 
 if TYPE_CHECKING:
     from .config import SandboxConfig
@@ -91,7 +91,8 @@ class Vendor:
     Class attributes a subclass sets: ``name`` (the vendor key, ``"syncro"``), ``mount`` (a
     werkzeug rule for the URL prefix, ``"/syncro/<sub>/api/v1"``; captured values land in
     ``view_args``), ``case_insensitive`` (paths matched lowercased, as Synchroteam's IIS does)
-    and ``control_routes``: ``(method, pattern, method name)`` rows served under
+    ``body_policy`` (which request media types its framework parses, ``bodies.BodyPolicy``;
+    the default parses every body as JSON) and ``control_routes``: ``(method, pattern, method name)`` rows served under
     ``/_sandbox/<name>`` for the vendor's inspection endpoints (handler: ``(req, **args) ->
     Response``).
     """
@@ -100,6 +101,7 @@ class Vendor:
     mount: ClassVar[str] = ""
     case_insensitive: ClassVar[bool] = False
     control_routes: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    body_policy: ClassVar[BodyPolicy] = BodyPolicy()
     _route_table: ClassVar[list[tuple[str, str, str]]] = []
     _url_map: ClassVar[Map]
 
@@ -176,6 +178,10 @@ class Vendor:
     def bad_json(self, req: Request) -> Response:
         """The vendor's answer to a body that is not JSON."""
         return json_response({"error": "Invalid JSON"}, 400)
+
+    def unsupported_media_type(self, req: Request, mimetype: str) -> Response:
+        """The vendor's answer to a body of a media type its ``body_policy`` refuses."""
+        return json_response({"error": f"Unsupported media type {mimetype!r}"}, 415)
 
     def error_page(self, status: int) -> Response:
         """What an injected 5xx looks like: a JSON 500 from the app, HTML 502/503/504 from the

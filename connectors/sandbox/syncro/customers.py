@@ -127,7 +127,7 @@ class CustomerRoutes(SyncroParams):
     @route("POST", "/customers")
     def customer_create(self, ctx: Ctx) -> Response:
         """POST /customers; 422 ``{"success": false, "message": [...], "params": {...}}`` (spec)."""
-        p = self.params(ctx)
+        p = self.params(ctx, "customer")
         if not (p.get("business_name") or p.get("firstname") or p.get("lastname")):
             raise Reply(
                 json_response(
@@ -162,7 +162,7 @@ class CustomerRoutes(SyncroParams):
     def customer_update(self, ctx: Ctx) -> Response:
         """PUT /customers/{id}: the given fields, validated as on create."""
         customer = self._customer(ctx, ctx.req.view_args["id"])
-        self._customer_fields(ctx, customer, self.params(ctx))
+        self._customer_fields(ctx, customer, self.params(ctx, "customer"))
         ctx.store.put(K_CUSTOMER, customer)
         ctx.touch(K_CUSTOMER, customer["id"], "updated")
         return json_response({"customer": customer})
@@ -188,7 +188,7 @@ class CustomerRoutes(SyncroParams):
         """POST /contacts (``customer_id`` required): flat contact; 404 ``{"message": "Not
         found"}`` for an unknown customer; 422 ``{"record": {...}, "errors": "Name can't be
         blank"}`` (spec examples)."""
-        p = self.params(ctx)
+        p = self.params(ctx, "contact")
         customer = self._customer(ctx, p.get("customer_id"))
         cid = ctx.store.next_id(K_CONTACT)
         contact = contact_record(

@@ -13,6 +13,7 @@ from connectors.sandbox.registry import register
 from connectors.sandbox.store import Where
 from connectors.sandbox.vendor import Vendor
 from connectors.sandbox.web import (
+    BodyPolicy,
     Request,
     Response,
     json_response,
@@ -70,6 +71,9 @@ class SyncroSandbox(
 
     name = "syncro"
     mount = "/syncro/<sub>/api/v1"
+    #: Rails: JSON, form-encoded and multipart bodies become params (nested ``a[b]`` names
+    #: included); a body of another type is not read (issue 15 item 3, docs/sandbox.md).
+    body_policy = BodyPolicy(forms=True, other="ignore")
     control_routes = (("GET", "/tickets/<int:id>", "control_ticket"),)
 
     def __init__(self, sandbox: Any) -> None:

@@ -40,12 +40,18 @@ class SyncroParams:
 
     # --- parameters --------------------------------------------------------------------------
     @staticmethod
-    def params(ctx: Ctx) -> dict[str, Any]:
-        """Rails-style params: query string merged under the JSON body (the body wins)."""
+    def params(ctx: Ctx, wrapper: str | None = None) -> dict[str, Any]:
+        """Rails-style params: query string merged under the body (the body wins; JSON, or a
+        form/multipart body as Rails nested params, see ``bodies.py``). With ``wrapper``
+        (``"contact"``), a ``{"contact": {...}}`` hash (JSON, or form ``contact[name]=``) is
+        merged on top too, so both the flat and the bracketed forms public clients post work
+        (Rails' ``params.require(:contact)`` plus ParamsWrapper for flat JSON)."""
         merged: dict[str, Any] = {k: v for k, v in ctx.req.args.items() if k != "api_key"}
         body = ctx.req.json_body()
         if isinstance(body, dict):
             merged.update(body)
+            if wrapper and isinstance(body.get(wrapper), dict):
+                merged.update(body[wrapper])
         return merged
 
     @staticmethod
