@@ -106,16 +106,24 @@ class SyncroSandbox(
 
     # --- auth and limits ---------------------------------------------------------------------
     def authenticate(self, req: Request) -> tuple[Any, str] | Response:
-        """The account subdomain must be ``demo`` (else an HTML 404); token from ``Authorization: Bearer`` (or bare) or ``?api_key=``; else 401 ``{"error": "Not authorized"}``."""
+        """The account subdomain must be ``demo`` (else an HTML 404); token from ``Authorization: Bearer`` (or bare) or ``?api_key=``; else 401 ``{"error": "Not authorized"}``.
+
+        Both sent (issue 15 item 6; undocumented, so the strict rule): each must be a valid
+        token and both the same user, else 401 -- a bad header never passes on the strength of
+        a good ``api_key`` nor the reverse (docs/sandbox.md "Decided behaviours")."""
         if req.view_args.get("sub") != accounts.SYNCRO_SUBDOMAIN:
             return text_response("Account not found", 404, "text/html")
-        token = req.args.get("api_key")
+        tokens = []
+        if req.args.get("api_key"):  # an empty api_key= is no credential
+            tokens.append(req.args["api_key"])
         header = req.headers.get("authorization", "")
         if header:
-            token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
-        user = accounts.syncro_user_by_token(token or "")
-        if user is None:
+            bearer = header.lower().startswith("bearer ")
+            tokens.append(header[7:].strip() if bearer else header.strip())
+        users = {accounts.syncro_user_by_token(t or "") for t in tokens}
+        if len(users) != 1 or None in users:
             return json_response({"error": "Not authorized"}, 401)
+        user = users.pop()
         return user, f"user:{user.user_id}"
 
     def check_limits(
