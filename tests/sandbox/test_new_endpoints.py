@@ -1,0 +1,739 @@
+"""Contract and behaviour tests of the sandbox routes added for issue 15 (finding 5).
+
+Syncro: each response is validated with openapi-core against the official spec
+(``connectors/sandbox/specs/syncro-openapi.json``), with response schemas derived from the
+spec's own examples as ``test_contract.py`` does, and its keys are compared with the example's
+keys exactly. Synchroteam and FieldCamp have no machine-readable spec: their responses are
+validated with jsonschema against the shapes documented in ``reference/vendor-apis.md``
+(§2.3 ``jobPhoto``/``items``; §3.3 envelopes, 409 on a duplicate ``jobNumber``; §3.6 payment
+link). Writes are counted in the sandbox ledger; fault rules are checked on the new POSTs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_core import OpenAPI
+
+import connectors.sandbox
+from connectors.sandbox.transport import SandboxTransport
+
+from .test_contract import SPEC_FILE, Recorder, schema_from_example, to_spec
+
+NEW_SYNCRO_PATHS = [
+    "/invoices/{id}/line_items",
+    "/contacts/{id}",
+    "/customers/autocomplete",
+    "/customers/latest",
+    "/search",
+]
+#: The new operations (method, path regex): only their exchanges are checked here; the other
+#: calls a test makes (set-up reads) are test_contract.py's business.
+NEW_OPERATIONS = [
+    ("POST", re.compile(r"/invoices/[^/]+/line_items")),
+    ("PUT", re.compile(r"/contacts/[^/]+")),
+    ("DELETE", re.compile(r"/contacts/[^/]+")),
+    ("GET", re.compile(r"/customers/(autocomplete|latest)")),
+    ("GET", re.compile(r"/search")),
+]
+RAW_SPEC = json.loads(SPEC_FILE.read_text())
+
+
+def example(path: str, method: str, status: str = "200") -> dict:
+    """The spec's example answer of ``method path`` with ``status``."""
+    return RAW_SPEC["paths"][path][method]["responses"][status]["content"]["application/json"][
+        "example"
+    ]
+
+
+LINE_ITEM_EXAMPLE = example("/line_items", "get")["line_items"][0]
+
+
+def new_routes_spec() -> dict:
+    """The spec cut to the new routes, with schemas derived from its examples. Patches, each a
+    spec defect or silence: the security scheme (``apiKey`` + ``bearer``, read as HTTP
+    bearer); GET /search types ``query`` as an integer (it is a search string); the 200 of
+    POST /invoices/{id}/line_items has no example, so it gets the schema of the line item in
+    GET /line_items' example; /search ``results`` are typed per hit (``_type``) while the only
+    example is a customer, so ``_source.table`` is left free-form here and the customer hit's
+    keys are compared with the example separately."""
+    spec = copy.deepcopy(RAW_SPEC)
+    spec["paths"] = paths = {p: spec["paths"][p] for p in NEW_SYNCRO_PATHS}
+    spec["components"]["securitySchemes"]["bearerAuth"] = {"type": "http", "scheme": "bearer"}
+    for ops in paths.values():
+        for op in ops.values():
+            for resp in op.get("responses", {}).values():
+                if "*/*" in resp.get("content", {}):
+                    resp["content"]["application/json"] = resp["content"].pop("*/*")
+                for media in resp.get("content", {}).values():
+                    if "schema" not in media and "example" in media:
+                        media["schema"] = schema_from_example(media["example"])
+    for param in paths["/search"]["get"]["parameters"]:
+        param["schema"] = {"type": "string"}
+    paths["/invoices/{id}/line_items"]["post"]["responses"]["200"]["content"] = {
+        "application/json": {"schema": schema_from_example(LINE_ITEM_EXAMPLE)}
+    }
+    hit = paths["/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    table = hit["properties"]["results"]["items"]["properties"]["table"]
+    table["properties"]["_source"]["properties"]["table"] = {"type": "object"}
+    return spec
+
+
+@pytest.fixture(scope="module")
+def openapi() -> OpenAPI:
+    return OpenAPI.from_dict(new_routes_spec())
+
+
+@pytest.fixture
+def recorded(sandbox):
+    """A Syncro client (user 1750, Bearer) whose exchanges are recorded for the spec check."""
+    recorder = Recorder(SandboxTransport(sandbox.app))
+    token = connectors.sandbox.accounts.syncro_user_by_id(1750).token
+    with httpx.Client(
+        base_url="http://sandbox.invalid/syncro/demo/api/v1",
+        transport=recorder,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        yield client, recorder
+
+
+def assert_matches_spec(openapi: OpenAPI, recorder: Recorder) -> None:
+    failures = []
+    checked = 0
+    for request, response in recorder.exchanges:
+        path = request.url.path.split("/api/v1", 1)[1]
+        if not any(request.method == m and rx.fullmatch(path) for m, rx in NEW_OPERATIONS):
+            continue
+        checked += 1
+        try:
+            openapi.validate_response(*to_spec(request, response))
+        except Exception as exc:  # collect them all
+            failures.append(
+                f"{request.method} {request.url.path} -> {response.status_code}: "
+                f"{getattr(exc, '__cause__', None) or exc}"
+            )
+    assert checked, "no exchange of a new operation was recorded"
+    assert not failures, "\n".join(failures)
+
+
+def unpaid_invoice(client) -> dict:
+    return client.get("/invoices", params={"unpaid": "true"}).json()["invoices"][0]
+
+
+# --- Syncro: POST /invoices/{id}/line_items -------------------------------------------------
+def test_invoice_line_item_matches_the_spec_and_fills_from_the_product(sandbox, recorded, openapi):
+    client, recorder = recorded
+    invoice = unpaid_invoice(client)
+    before = client.get(f"/invoices/{invoice['id']}").json()["invoice"]
+    sandbox.ledger.clear()
+    r = client.post(
+        f"/invoices/{invoice['id']}/line_items", json={"product_id": 1190473, "quantity": 2}
+    )
+    assert r.status_code == 200
+    line = r.json()
+    assert set(line) == set(LINE_ITEM_EXAMPLE)
+    product = client.get("/products/1190473").json()["product"]
+    assert line["item"] == product["name"]
+    assert line["name"] == product["description"]
+    assert float(line["price"]) == product["price_retail"]
+    assert line["taxable"] is product["taxable"]
+    assert line["quantity"] == "2.0"
+    assert line["position"] == len(before["line_items"]) + 1
+    after = client.get(f"/invoices/{invoice['id']}").json()["invoice"]
+    assert [li["id"] for li in after["line_items"]][-1] == line["id"]
+    added = float(line["price"]) * 2
+    assert float(after["subtotal"]) == pytest.approx(float(before["subtotal"]) + added)
+    (entry,) = sandbox.ledger.writes(vendor="syncro", method="POST")
+    assert entry.path == f"/invoices/{invoice['id']}/line_items"
+    assert entry.created("syncro.invoice_line_item") == [line["id"]]
+    assert_matches_spec(openapi, recorder)
+
+
+def test_invoice_line_item_explicit_fields_win_over_the_product(recorded, openapi):
+    client, recorder = recorded
+    invoice = unpaid_invoice(client)
+    line = client.post(
+        f"/invoices/{invoice['id']}/line_items",
+        json={
+            "product_id": 1190473,
+            "item": "Custom",
+            "name": "On site",
+            "price": 99.5,
+            "cost": 10,
+            "taxable": True,
+            "line_discount_percent": 5,
+        },
+    ).json()
+    assert (line["item"], line["name"], line["price"], line["cost"]) == (
+        "Custom",
+        "On site",
+        "99.5",
+        "10.0",
+    )
+    assert line["taxable"] is True and line["discount_percent"] == 5
+    assert_matches_spec(openapi, recorder)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"name": "no item"}, "Item can't be blank"),
+        ({"product_id": 424242}, "Product must exist"),
+        ({"item": "x", "price": "abc"}, "Price is not a number"),
+        ({"item": "x", "quantity": "NaN"}, "Quantity is not a number"),
+        ({"item": "x", "price": "1e999"}, "Price is too large"),
+    ],
+)
+def test_invoice_line_item_rejections_write_nothing(sandbox, syncro, body, error):
+    invoice = unpaid_invoice(syncro)
+    count = len(
+        syncro.get("/line_items", params={"invoice_id": invoice["id"]}).json()["line_items"]
+    )
+    r = syncro.post(f"/invoices/{invoice['id']}/line_items", json=body)
+    assert r.status_code == 422
+    assert r.json() == {"errors": error, "params": {}}
+    assert (
+        len(syncro.get("/line_items", params={"invoice_id": invoice["id"]}).json()["line_items"])
+        == count
+    )
+    assert not any(e.committed for e in sandbox.ledger.writes(vendor="syncro"))
+
+
+def test_invoice_line_item_on_a_paid_invoice_or_missing_invoice(syncro):
+    paid = syncro.get("/invoices", params={"paid": "true"}).json()["invoices"][0]
+    r = syncro.post(f"/invoices/{paid['id']}/line_items", json={"item": "Late"})
+    assert (r.status_code, r.json()["errors"]) == (422, "Invoice is already paid")
+    r = syncro.post("/invoices/99999999/line_items", json={"item": "x"})
+    assert (r.status_code, r.json()) == (404, {"message": "Not found"})
+
+
+def test_invoice_line_item_faults_apply(sandbox, syncro):
+    invoice = unpaid_invoice(syncro)
+    sandbox.faults.add("syncro POST /invoices/*/line_items error_before_commit status=503 times=1")
+    assert (
+        syncro.post(f"/invoices/{invoice['id']}/line_items", json={"item": "A"}).status_code == 503
+    )
+    sandbox.faults.add("syncro POST /invoices/*/line_items timeout_after_commit times=1")
+    with pytest.raises(httpx.ReadTimeout):
+        syncro.post(f"/invoices/{invoice['id']}/line_items", json={"item": "B"})
+    items = syncro.get("/line_items", params={"invoice_id": invoice["id"]}).json()["line_items"]
+    assert [li["item"] for li in items].count("A") == 0
+    assert [li["item"] for li in items].count("B") == 1
+    statuses = [(e.status, e.committed) for e in sandbox.ledger.writes(vendor="syncro")]
+    assert statuses == [(503, False), (200, True)]
+
+
+# --- Syncro: PUT and DELETE /contacts/{id} --------------------------------------------------
+def test_contact_update_matches_the_spec_example(sandbox, recorded, openapi):
+    client, recorder = recorded
+    contact = client.get("/contacts").json()["contacts"][0]
+    r = client.put(
+        f"/contacts/{contact['id']}", json={"name": "Boba Fett", "title": "CTO", "city": "Tuanside"}
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == set(example("/contacts/{id}", "put"))
+    assert (body["name"], body["city"], body["email"]) == (
+        "Boba Fett",
+        "Tuanside",
+        contact["email"],
+    )
+    assert client.get(f"/contacts/{contact['id']}").json()["name"] == "Boba Fett"
+    (entry,) = sandbox.ledger.writes(vendor="syncro", method="PUT")
+    assert entry.records == [{"kind": "syncro.contact", "id": contact["id"], "op": "updated"}]
+    assert_matches_spec(openapi, recorder)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [({"customer_id": 123}, "Customer can't be blank"), ({"name": "  "}, "Name can't be blank")],
+)
+def test_contact_update_422_is_the_spec_shape_and_keeps_the_record(recorded, openapi, body, error):
+    client, recorder = recorded
+    contact = client.get("/contacts").json()["contacts"][0]
+    r = client.put(f"/contacts/{contact['id']}", json=body)
+    assert r.status_code == 422
+    spec_422 = example("/contacts/{id}", "put", "422")
+    assert set(r.json()) == set(spec_422)
+    assert set(r.json()["record"]) == set(spec_422["record"])
+    assert r.json()["errors"] == error
+    assert client.get(f"/contacts/{contact['id']}").json() == contact
+    assert_matches_spec(openapi, recorder)
+
+
+def test_contact_delete_then_404(sandbox, recorded, openapi):
+    client, recorder = recorded
+    contact = client.get("/contacts").json()["contacts"][0]
+    r = client.delete(f"/contacts/{contact['id']}")
+    assert (r.status_code, r.json()) == (200, {"message": "Contact was successfully deleted."})
+    assert client.get(f"/contacts/{contact['id']}").status_code == 404
+    for again in (
+        client.delete(f"/contacts/{contact['id']}"),
+        client.put(f"/contacts/{contact['id']}", json={"name": "x"}),
+    ):
+        assert (again.status_code, again.json()) == (404, {"message": "Not found"})
+    deleted = [e for e in sandbox.ledger.writes(vendor="syncro", method="DELETE") if e.committed]
+    assert [e.records for e in deleted] == [
+        [{"kind": "syncro.contact", "id": contact["id"], "op": "deleted"}]
+    ]
+    assert_matches_spec(openapi, recorder)
+
+
+# --- Syncro: customers autocomplete / latest, search ----------------------------------------
+def test_autocomplete_matches_the_example_and_filters(recorded, openapi):
+    client, recorder = recorded
+    customer = client.get("/customers").json()["customers"][3]
+    word = (customer["business_name"] or customer["lastname"]).split()[0]
+    body = client.get("/customers/autocomplete", params={"query": word.upper()}).json()
+    assert set(body) == set(example("/customers/autocomplete", "get"))  # no meta
+    assert customer["id"] in [c["id"] for c in body["customers"]]
+    expected_keys = set(example("/customers/autocomplete", "get")["customers"][0])
+    for c in body["customers"]:
+        assert set(c) == expected_keys
+        text = " ".join(
+            str(c[k] or "") for k in ("business_name", "firstname", "lastname", "email")
+        )
+        assert word.lower() in text.lower()
+    none = client.get("/customers/autocomplete", params={"query": "%zz_no_such%"}).json()
+    assert none == {"customers": []}
+    assert_matches_spec(openapi, recorder)
+
+
+def test_autocomplete_pages(syncro, sandbox):
+    sandbox.configure(
+        syncro_page_sizes={**sandbox.config.syncro_page_sizes, "customers_autocomplete": 2}
+    )
+    first = syncro.get("/customers/autocomplete").json()["customers"]
+    second = syncro.get("/customers/autocomplete", params={"page": 2}).json()["customers"]
+    assert len(first) == len(second) == 2
+    assert {c["id"] for c in first}.isdisjoint(c["id"] for c in second)
+
+
+def test_latest_customer_is_the_newest_one(recorded, openapi):
+    client, recorder = recorded
+    body = client.get("/customers/latest").json()
+    assert set(body) == {"customer"}
+    assert set(body["customer"]) == set(example("/customers/latest", "get")["customer"])
+    created = client.post("/customers", json={"business_name": "Newest LLC"}).json()["customer"]
+    latest = client.get("/customers/latest").json()["customer"]
+    assert (latest["id"], latest["business_name"], latest["contacts"]) == (
+        created["id"],
+        "Newest LLC",
+        [],
+    )
+    assert_matches_spec(openapi, recorder)
+
+
+def test_search_matches_the_example(recorded, openapi):
+    client, recorder = recorded
+    customer = client.get("/customers").json()["customers"][0]
+    ticket = client.get("/tickets").json()["tickets"][0]
+    spec = example("/search", "get")
+    body = client.get("/search", params={"query": customer["email"]}).json()
+    assert set(body) == set(spec) and body["quick_result"] is None and body["error"] is None
+    hit = next(h for h in body["results"] if h["table"]["_type"] == "customer")
+    spec_hit = spec["results"][0]
+    assert set(hit) == set(spec_hit) and set(hit["table"]) == set(spec_hit["table"])
+    assert set(hit["table"]["_source"]["table"]) == set(spec_hit["table"]["_source"]["table"])
+    phone = hit["table"]["_source"]["table"]["phones"][0]
+    assert set(phone) == set(spec_hit["table"]["_source"]["table"]["phones"][0])
+    assert hit["table"]["_id"] == customer["id"] and hit["table"]["_index"] == "customers"
+    by_number = client.get("/search", params={"query": str(ticket["number"])}).json()["results"]
+    assert ticket["id"] in [h["table"]["_id"] for h in by_number if h["table"]["_type"] == "ticket"]
+    assert client.get("/search").json() == {"quick_result": None, "results": [], "error": None}
+    assert_matches_spec(openapi, recorder)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/customers/autocomplete"),
+        ("GET", "/customers/latest"),
+        ("GET", "/search?query=a"),
+        ("PUT", "/contacts/1"),
+        ("DELETE", "/contacts/1"),
+        ("POST", "/invoices/1/line_items"),
+    ],
+)
+def test_new_syncro_routes_need_a_token(sandbox, method, path):
+    with httpx.Client(
+        base_url="http://sandbox.invalid/syncro/demo/api/v1",
+        transport=SandboxTransport(sandbox.app),
+    ) as c:
+        r = c.request(method, path)
+    assert (r.status_code, r.json()) == (401, {"error": "Not authorized"})
+
+
+def test_the_new_syncro_routes_are_exercised_only_through_spec_paths():
+    """Guard: every new route is an operation of the official spec."""
+    ops = {
+        ("post", "/invoices/{id}/line_items"),
+        ("put", "/contacts/{id}"),
+        ("delete", "/contacts/{id}"),
+        ("get", "/customers/autocomplete"),
+        ("get", "/customers/latest"),
+        ("get", "/search"),
+    }
+    assert all(m in RAW_SPEC["paths"][p] for m, p in ops)
+
+
+# --- Synchroteam: job/photos, jobReport/details ---------------------------------------------
+PHOTOS_SCHEMA = {  # vendor-apis.md §2.3: {"jobPhoto": [{..., "comment"}]}
+    "type": "object",
+    "required": ["jobPhoto"],
+    "properties": {
+        "jobPhoto": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "comment", "url", "name", "dateTaken"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "comment": {"type": "string"},
+                    "url": {"type": "string"},
+                    "dateTaken": {
+                        "type": ["string", "null"],
+                        "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$",
+                    },
+                },
+            },
+        }
+    },
+}
+REPORT_SCHEMA = {  # vendor-apis.md §2.3: report items {"name", ...}
+    "type": "object",
+    "required": ["id", "job", "items"],
+    "properties": {
+        "job": {"type": "object", "required": ["id", "num", "myId"]},
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "type", "value"],
+                "properties": {"name": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def jobs_in(st, status: str) -> list[dict]:
+    return st.get("/job/list", params={"status": status, "pageSize": 100}).json()["data"]
+
+
+def test_job_photos_shape_and_files(sandbox):
+    st = sandbox.client("synchroteam")
+    photos = []
+    for job in jobs_in(st, "completed"):
+        r = st.get("/Job/Photos", params={"id": job["id"]})  # paths are case-insensitive
+        assert r.status_code == 200
+        Draft202012Validator(PHOTOS_SCHEMA).validate(r.json())
+        photos += r.json()["jobPhoto"]
+    assert photos, "some completed job has photos"
+    image = st.get(photos[0]["url"])
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n") and len(image.content) < 200
+    assert st.get("/job/photos/file", params={"id": photos[0]["id"] + 50}).status_code == 404
+    assert st.get("/job/photos/file", params={"id": "x"}).status_code == 404
+
+
+def test_job_photos_are_stable_and_empty_before_work(sandbox):
+    st = sandbox.client("synchroteam")
+    job = jobs_in(st, "completed")[0]
+    by_id = st.get("/job/photos", params={"id": job["id"]}).json()
+    by_num = st.get("/job/photos", params={"num": job["num"]}).json()
+    assert by_id == by_num
+    created = jobs_in(st, "created")[0]
+    assert st.get("/job/photos", params={"id": created["id"]}).json() == {"jobPhoto": []}
+    r = st.get("/job/photos", params={"id": 1})
+    assert (r.status_code, r.json()) == (404, {"message": "Job not found."})
+    assert st.get("/job/photos").status_code == 400
+
+
+def test_job_report_fields_follow_the_job_type(sandbox):
+    st = sandbox.client("synchroteam")
+    names_by_template = {}
+    for job in jobs_in(st, "completed") + jobs_in(st, "validated"):
+        r = st.get("/jobReport/details", params={"id": job["id"]})
+        assert r.status_code == 200
+        report = r.json()
+        Draft202012Validator(REPORT_SCHEMA).validate(report)
+        assert report["job"] == {"id": job["id"], "num": job["num"], "myId": job["myId"]}
+        assert report["reportTemplate"] == job["reportTemplate"]
+        assert all(item["value"] is not None for item in report["items"])
+        names_by_template.setdefault(job["reportTemplate"]["name"], set()).add(
+            tuple(i["name"] for i in report["items"])
+        )
+    assert len(names_by_template) >= 2  # different trades, different fields
+    assert all(len(v) == 1 for v in names_by_template.values())  # same trade, same fields
+
+
+def test_job_report_404_without_a_report(sandbox):
+    st = sandbox.client("synchroteam")
+    for status in ("created", "scheduled", "cancelled"):
+        for job in jobs_in(st, status)[:2]:
+            r = st.get(
+                "/jobreport/details",
+                params={"myId": job["myId"]} if job["myId"] else {"id": job["id"]},
+            )
+            assert (r.status_code, r.json()) == (404, {"message": "Job report not found."})
+    assert st.get("/jobReport/details", params={"id": "abc"}).status_code == 404
+    assert st.get("/jobReport/details").status_code == 400
+
+
+def test_synchroteam_new_routes_need_basic_auth(sandbox):
+    with httpx.Client(
+        base_url="http://sandbox.invalid/synchroteam/api/v3",
+        transport=SandboxTransport(sandbox.app),
+    ) as c:
+        for path in ("/job/photos?id=1", "/jobReport/details?id=1"):
+            assert c.get(path).status_code == 401
+
+
+# --- FieldCamp: POST /jobs with jobNumber, payment links ------------------------------------
+ENVELOPE_OK = {
+    "type": "object",
+    "required": ["success", "data"],
+    "properties": {"success": {"const": True}},
+}
+ENVELOPE_ERROR = {  # vendor-apis.md §3.3: "error" is a string or an object
+    "type": "object",
+    "required": ["success", "error"],
+    "properties": {"success": {"const": False}, "error": {"type": ["string", "object"]}},
+}
+JOB_SCHEMA = {
+    "type": "object",
+    "required": [
+        "id",
+        "jobNumber",
+        "clientId",
+        "jobStatus",
+        "startDateTime",
+        "endDateTime",
+        "assignedToTeams",
+        "visits",
+    ],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+        "visits": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "jobId", "scheduledStart", "scheduledEnd", "visitStatus"],
+            },
+        },
+    },
+}
+
+
+def a_client_and_tech(fc) -> tuple[str, str]:
+    visit = next(v for v in fc.get("/visits").json()["data"] if v["technicianId"])
+    return visit["clientId"], visit["technicianId"]
+
+
+def job_body(fc, number: str = "ACME-5512-MOVE", **extra) -> dict:
+    client_id, tech = a_client_and_tech(fc)
+    return {
+        "jobNumber": number,
+        "clientId": client_id,
+        "title": "Boiler check",
+        "startDateTime": "2026-05-03T14:00:00Z",
+        "endDateTime": "2026-05-03T15:30:00Z",
+        "assignedToTeams": [tech],
+        "visits": [],
+        **extra,
+    }
+
+
+def test_job_create_auto_generates_one_visit(sandbox):
+    fc = sandbox.client("fieldcamp")
+    body = job_body(fc)
+    r = fc.post("/jobs", json=body)
+    assert r.status_code == 200
+    Draft202012Validator(ENVELOPE_OK).validate(r.json())
+    job = r.json()["data"]
+    Draft202012Validator(JOB_SCHEMA).validate(job)
+    (visit,) = job["visits"]
+    assert (visit["jobId"], visit["jobNumber"], visit["technicianId"]) == (
+        job["id"],
+        body["jobNumber"],
+        body["assignedToTeams"][0],
+    )
+    assert (visit["scheduledStart"], visit["scheduledEnd"], visit["serviceDuration"]) == (
+        body["startDateTime"],
+        body["endDateTime"],
+        90,
+    )
+    assert fc.get(f"/visits/{visit['id']}").json()["data"]["jobNumber"] == body["jobNumber"]
+    assert fc.get(f"/jobs/{job['id']}").json()["data"]["visitIds"] == [visit["id"]]
+    (entry,) = sandbox.ledger.writes(vendor="fieldcamp", method="POST", path="/jobs")
+    assert sorted(r["kind"] for r in entry.records) == ["fieldcamp.job", "fieldcamp.visit"]
+
+
+def test_job_create_with_explicit_visits(sandbox):
+    fc = sandbox.client("fieldcamp")
+    visits = [
+        {"scheduledStart": "2026-05-04T08:00:00Z", "scheduledEnd": "2026-05-04T09:00:00Z"},
+        {"scheduledStart": None, "scheduledEnd": None},
+    ]
+    job = fc.post("/jobs", json=job_body(fc, "BOOKING-7-MULTI", visits=visits)).json()["data"]
+    assert [v["visitStatus"] for v in job["visits"]] == ["scheduled", "unscheduled"]
+
+
+def test_same_job_number_twice_is_409_with_the_existing_job_and_writes_once(sandbox):
+    fc = sandbox.client("fieldcamp")
+    body = job_body(fc)
+    first = fc.post("/jobs", json=body).json()["data"]
+    again = fc.post("/jobs", json={**body, "title": "retry"}, headers={"Idempotency-Key": "k1"})
+    assert again.status_code == 409
+    Draft202012Validator(ENVELOPE_ERROR).validate(again.json())
+    assert again.json()["error"]["code"] == "DUPLICATE_JOB_NUMBER"
+    assert again.json()["error"]["jobId"] == first["id"]
+    found = fc.get("/jobs", params={"jobNumber": body["jobNumber"]}).json()["data"]
+    assert [j["id"] for j in found] == [first["id"]] and found[0]["title"] == "Boiler check"
+    writes = sandbox.ledger.writes(vendor="fieldcamp", method="POST", path="/jobs")
+    assert [(e.status, e.committed) for e in writes] == [(200, True), (409, False)]
+
+
+def test_a_generated_job_number_is_taken_too(sandbox):
+    fc = sandbox.client("fieldcamp")
+    visit = fc.get("/visits").json()["data"][0]
+    r = fc.post("/jobs", json=job_body(fc, visit["jobNumber"]))
+    assert r.status_code == 409 and r.json()["error"]["jobId"] == visit["jobId"]
+    (summary,) = fc.get("/jobs", params={"jobNumber": visit["jobNumber"]}).json()["data"]
+    assert summary["id"] == visit["jobId"] and visit["id"] in summary["visitIds"]
+
+
+def test_job_create_after_a_timeout_retries_into_409(sandbox):
+    """The documented recovery: the first POST committed but the answer was lost; the retry
+    with the same jobNumber gets 409 naming the job that exists, so exactly one job exists."""
+    fc = sandbox.client("fieldcamp")
+    body = job_body(fc, "ACME-TIMEOUT-1")
+    sandbox.faults.add("fieldcamp POST /jobs timeout_after_commit times=1")
+    with pytest.raises(httpx.ReadTimeout):
+        fc.post("/jobs", json=body)
+    retry = fc.post("/jobs", json=body)
+    assert retry.status_code == 409
+    (job,) = fc.get("/jobs", params={"jobNumber": "ACME-TIMEOUT-1"}).json()["data"]
+    assert retry.json()["error"]["jobId"] == job["id"]
+    assert len(fc.get("/jobs").json()["data"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("patch", "status", "error"),
+    [
+        ({"jobNumber": None}, 400, "jobNumber is required"),
+        ({"jobNumber": "  "}, 400, "jobNumber is required"),
+        ({"jobNumber": 17}, 400, "jobNumber is required"),
+        ({"jobNumber": "x" * 101}, 400, "jobNumber must be at most 100 characters"),
+        ({"clientId": None}, 400, "clientId is required"),
+        ({"clientId": "665d0c22ffffffffffffffff"}, 404, "Client not found"),
+        ({"clientId": "nope"}, 404, "Client not found"),
+        ({"endDateTime": None}, 400, "startDateTime and endDateTime must be given together"),
+        ({"endDateTime": "2026-05-03T13:00:00Z"}, 400, "endDateTime must be after startDateTime"),
+        ({"startDateTime": "31/02/2026"}, 400, "startDateTime must be an ISO-8601 UTC timestamp"),
+        ({"assignedToTeams": "abc"}, 400, "assignedToTeams must be a list of user ids"),
+        ({"visits": [1]}, 400, "visits must be a list of objects"),
+        (
+            {"jobStatus": "lost"},
+            400,
+            "jobStatus must be one of unscheduled, scheduled, in_progress, on_hold, completed, cancelled",
+        ),
+    ],
+)
+def test_job_create_validation(sandbox, patch, status, error):
+    fc = sandbox.client("fieldcamp")
+    r = fc.post("/jobs", json={**job_body(fc, "VALID-1"), **patch})
+    assert (r.status_code, r.json()) == (status, {"success": False, "error": error})
+    assert fc.get("/jobs").json()["data"] == []
+
+
+def test_job_create_rejects_a_non_object_body(sandbox):
+    fc = sandbox.client("fieldcamp")
+    for content in (b"[1, 2]", b"\xff\xfe garbage"):
+        r = fc.post("/jobs", content=content, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["success"] is False
+
+
+def test_job_lookups(sandbox):
+    fc = sandbox.client("fieldcamp")
+    job = fc.post("/jobs", json=job_body(fc)).json()["data"]
+    assert fc.get("/jobs", params={"jobNumber": "NOPE"}).json()["data"] == []
+    assert (
+        fc.get(
+            "/jobs", params={"jobNumber": job["jobNumber"], "clientId": "665d0c22000000000000ffff"}
+        ).json()["data"]
+        == []
+    )
+    assert [
+        j["id"] for j in fc.get("/jobs", params={"clientId": job["clientId"]}).json()["data"]
+    ] == [job["id"]]
+    for bad in ("zzz", "665e0b11ffffffffffffffff", "665f1c0a0000000000000001"):
+        r = fc.get(f"/jobs/{bad}")
+        assert (r.status_code, r.json()) == (404, {"success": False, "error": "Job not found"})
+
+
+PAYMENT_LINK_SCHEMA = {
+    "type": "object",
+    "required": ["success", "data"],
+    "properties": {
+        "success": {"const": True},
+        "data": {
+            "type": "object",
+            "required": ["invoiceId", "url", "amount", "currency", "expiresAt"],
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "pattern": r"^https://checkout\.stripe\.com/c/pay/cs_live_[0-9a-f]+$",
+                }
+            },
+        },
+    },
+}
+
+
+def test_payment_link_for_an_open_invoice(sandbox):
+    fc = sandbox.client("fieldcamp")
+    invoice = next(
+        i for i in fc.get("/invoices", params={"limit": 100}).json()["data"] if i["balance"] > 0
+    )
+    r = fc.get(f"/invoices/{invoice['id']}/payment-link")
+    assert r.status_code == 200
+    Draft202012Validator(PAYMENT_LINK_SCHEMA).validate(r.json())
+    data = r.json()["data"]
+    assert (data["invoiceId"], data["amount"], data["currency"]) == (
+        invoice["id"],
+        invoice["balance"],
+        "USD",
+    )
+    assert data["expiresAt"] == "2026-05-02T09:00:00Z"
+    assert fc.get(f"/invoices/{invoice['id']}/payment-link").json() == r.json()  # stable
+    assert sandbox.ledger.writes(vendor="fieldcamp") == []  # a GET writes nothing
+
+
+def test_payment_link_refusals(sandbox):
+    fc = sandbox.client("fieldcamp")
+    paid = fc.get("/invoices", params={"status": "paid"}).json()["data"][0]
+    r = fc.get(f"/invoices/{paid['id']}/payment-link")
+    assert (r.status_code, r.json()) == (
+        400,
+        {"success": False, "error": "Invoice is already paid"},
+    )
+    for bad in ("x", "6660aa01ffffffffffffffff"):
+        r = fc.get(f"/invoices/{bad}/payment-link")
+        assert (r.status_code, r.json()) == (404, {"success": False, "error": "Invoice not found"})
+
+
+def test_fieldcamp_new_routes_need_a_key(sandbox):
+    with httpx.Client(
+        base_url="http://sandbox.invalid/fieldcamp/api/v1", transport=SandboxTransport(sandbox.app)
+    ) as c:
+        assert c.post("/jobs", json={}).status_code == 401
+        assert c.get("/invoices/x/payment-link").status_code == 401
+        assert c.get("/jobs").status_code == 401
