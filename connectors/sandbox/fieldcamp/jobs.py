@@ -30,6 +30,9 @@ JOB_STATUSES = ("unscheduled", "scheduled", "in_progress", "on_hold", "completed
 #: Longest ``jobNumber`` accepted (docs silent; keeps a pasted document out of an index).
 MAX_JOB_NUMBER = 100
 
+#: A visit to create: ``(scheduledStart, scheduledEnd, technicianId)``, times None if unscheduled.
+Window = tuple[datetime | None, datetime | None, str | None]
+
 #: A Stripe Checkout Session expires 24 hours after creation by default.
 PAYMENT_LINK_TTL = timedelta(hours=24)
 
@@ -127,6 +130,29 @@ class JobRoutes(CursorPaging):
         body = ctx.req.json_body()
         if not isinstance(body, dict):
             raise fc_error("Request body must be a JSON object", 400)
+        job, windows, client_n = self._validated_job(ctx, body)
+        existing = self._existing_job_id(ctx, job["jobNumber"])
+        if existing is not None:
+            raise fc_error(
+                f"A job with jobNumber '{job['jobNumber']}' already exists",
+                409,
+                "DUPLICATE_JOB_NUMBER",
+                jobId=existing,
+            )
+        now = ctx.now()
+        job_n = ctx.store.next_id("fieldcamp.job")
+        job.update(id=oid("job", job_n), createdAt=iso_z(now), updatedAt=iso_z(now))
+        visits = [self._new_visit(ctx, job, job_n, client_n, window, now) for window in windows]
+        job["visitIds"] = [v["id"] for v in visits]
+        ctx.store.put(K_JOB, job)
+        ctx.touch(K_JOB, job_n, "created")
+        return json_response({"success": True, "data": {**job, "visits": visits}})
+
+    def _validated_job(
+        self, ctx: Ctx, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Window], int]:
+        """The job's fields (without id and times), its visit windows and client number from
+        a POST /jobs body; 400/404 :func:`fc_error` on the first invalid field."""
         number = body.get("jobNumber")
         if not isinstance(number, str) or not number.strip():
             raise fc_error("jobNumber is required", 400)
@@ -148,24 +174,17 @@ class JobRoutes(CursorPaging):
         status = body.get("jobStatus") or ("scheduled" if start else "unscheduled")
         if status not in JOB_STATUSES:
             raise fc_error(f"jobStatus must be one of {', '.join(JOB_STATUSES)}", 400)
-        existing = self._existing_job_id(ctx, number)
-        if existing is not None:
-            raise fc_error(
-                f"A job with jobNumber '{number}' already exists",
-                409,
-                "DUPLICATE_JOB_NUMBER",
-                jobId=existing,
-            )
-        now = ctx.now()
-        job_n = ctx.store.next_id("fieldcamp.job")
-        windows = [(start, end, teams[0] if teams else None)] if start and not visits_in else []
+        windows: list[Window] = (
+            [(start, end, teams[0] if teams else None)] if start and not visits_in else []
+        )
         for v in visits_in:
             v_start, v_end = _instant(v, "scheduledStart"), _instant(v, "scheduledEnd")
             if v_start and v_end and v_end <= v_start:
                 raise fc_error("visit scheduledEnd must be after scheduledStart", 400)
-            windows.append((v_start, v_end, v.get("technicianId")))
+            tech = v.get("technicianId")
+            windows.append((v_start, v_end, tech if isinstance(tech, str) else None))
         job = {
-            "id": oid("job", job_n),
+            "id": None,
             "jobNumber": number,
             "clientId": oid("client", client_n),
             "title": str(body.get("title") or ""),
@@ -177,36 +196,43 @@ class JobRoutes(CursorPaging):
             "assignedToTeams": teams,
             "address": str(body.get("address") or ""),
             "visitIds": [],
-            "createdAt": iso_z(now),
-            "updatedAt": iso_z(now),
+            "createdAt": None,
+            "updatedAt": None,
         }
-        visits = []
-        for v_start, v_end, tech in windows:
-            n = ctx.store.next_id(K_VISIT)
-            minutes = int((v_end - v_start).total_seconds() // 60) if v_start and v_end else 60
-            visit = visit_record(
-                n,
-                job_n=job_n,
-                job_number=number,
-                client_n=client_n,
-                tech_n=None,
-                title=job["title"],
-                start=v_start,
-                minutes=minutes,
-                status="scheduled" if v_start else "unscheduled",
-                created=now,
-                updated=now,
-                address=job["address"],
-                event=None,
-            )
-            visit["technicianId"] = tech if isinstance(tech, str) else None
-            ctx.store.put(K_VISIT, visit)
-            ctx.touch(K_VISIT, n, "created")
-            visits.append(visit)
-            job["visitIds"].append(visit["id"])
-        ctx.store.put(K_JOB, job)
-        ctx.touch(K_JOB, job_n, "created")
-        return json_response({"success": True, "data": {**job, "visits": visits}})
+        return job, windows, client_n
+
+    @staticmethod
+    def _new_visit(
+        ctx: Ctx,
+        job: dict[str, Any],
+        job_n: int,
+        client_n: int,
+        window: Window,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Store and report one visit of ``job`` for ``window`` (start, end, technician id)."""
+        v_start, v_end, tech = window
+        n = ctx.store.next_id(K_VISIT)
+        minutes = int((v_end - v_start).total_seconds() // 60) if v_start and v_end else 60
+        visit = visit_record(
+            n,
+            job_n=job_n,
+            job_number=job["jobNumber"],
+            client_n=client_n,
+            tech_n=None,
+            title=job["title"],
+            start=v_start,
+            minutes=minutes,
+            status="scheduled" if v_start else "unscheduled",
+            created=now,
+            updated=now,
+            address=job["address"],
+            event=None,
+        )
+        visit["technicianId"] = tech
+        ctx.store.put(K_VISIT, visit)
+        ctx.touch(K_VISIT, n, "created")
+        return visit
 
     @route("GET", "/jobs")
     def jobs(self, ctx: Ctx) -> Response:

@@ -35,6 +35,18 @@ class InvoiceItemRoutes(SyncroParams):
     """Mixin of :class:`~.emulator.SyncroSandbox`: adding a line item to an invoice. Uses
     :meth:`~.invoices.InvoiceRoutes._invoice` and ``total_invoice`` of the invoice mixin."""
 
+    @staticmethod
+    def _item_and_name(p: dict[str, Any], product: dict[str, Any] | None) -> tuple[str, str | None]:
+        """``item`` (else the product's name; 422 when neither) and ``name`` (else the
+        product's description)."""
+        item = p.get("item") if p.get("item") not in (None, "") else None
+        if item is None and product is not None:
+            item = product["name"]
+        if not str(item or "").strip():
+            raise Reply(json_response({"errors": "Item can't be blank", "params": {}}, 422))
+        name = p.get("name") if p.get("name") is not None else (product or {}).get("description")
+        return str(item), None if name is None else str(name)
+
     @route("POST", "/invoices/{id}/line_items")
     def invoice_line_item_add(self, ctx: Ctx) -> Response:
         """POST /invoices/{id}/line_items (spec request body ``LineItem2``: ``item``, ``name``,
@@ -61,12 +73,7 @@ class InvoiceItemRoutes(SyncroParams):
                 raise Reply(json_response({"errors": "Product must exist", "params": {}}, 422))
         if invoice.get("is_paid"):
             raise Reply(json_response({"errors": "Invoice is already paid", "params": {}}, 422))
-        item = p.get("item") if p.get("item") not in (None, "") else None
-        if item is None and product is not None:
-            item = product["name"]
-        if not str(item or "").strip():
-            raise Reply(json_response({"errors": "Item can't be blank", "params": {}}, 422))
-        name = p.get("name") if p.get("name") is not None else (product or {}).get("description")
+        item, name = self._item_and_name(p, product)
         price = _decimal(
             p["price"] if "price" in p else (product or {}).get("price_retail", 0), "Price"
         )
@@ -80,8 +87,8 @@ class InvoiceItemRoutes(SyncroParams):
             "created_at": now,
             "updated_at": now,
             "invoice_id": invoice["id"],
-            "item": str(item),
-            "name": None if name is None else str(name),
+            "item": item,
+            "name": name,
             "cost": money(cost),
             "price": money(price),
             "quantity": qty_str(quantity),
