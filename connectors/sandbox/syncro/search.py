@@ -11,6 +11,9 @@ from connectors.sandbox.web import Response, json_response
 from .params import SyncroParams
 from .records import K_CONTACT, K_CUSTOMER, K_TICKET, not_found
 
+#: Highest page served; beyond it every page is empty anyway (keeps offsets within 64 bits).
+MAX_PAGE = 2**31
+
 #: Hits per result type in ``GET /search`` (spec silent; a typical Elasticsearch page of 10).
 SEARCH_HITS_PER_TYPE = 10
 
@@ -55,7 +58,8 @@ class SearchRoutes(SyncroParams):
         if query:
             where.append(Where("search LIKE ? ESCAPE '\\'", (like(query),)))
         size = self.page_size("customers_autocomplete")
-        page = self.page_of(ctx)
+        # A page past SQLite's 64-bit offsets is simply empty (no OverflowError).
+        page = min(self.page_of(ctx), MAX_PAGE)
         rows = ctx.store.select(K_CUSTOMER, where, limit=size, offset=(page - 1) * size)
         return json_response({"customers": self._with_contacts(ctx, rows)})
 
