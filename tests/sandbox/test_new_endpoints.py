@@ -378,3 +378,21 @@ def test_the_new_syncro_routes_are_exercised_only_through_spec_paths():
         ("get", "/search"),
     }
     assert all(m in RAW_SPEC["paths"][p] for m, p in ops)
+
+
+def test_the_request_bodies_the_sandbox_accepted_match_the_spec(recorded, openapi):
+    """What a spec-following client sends is accepted: each 2xx write's request validates
+    against the spec's request schema (``LineItem2``, the contact PUT schema)."""
+    client, recorder = recorded
+    invoice = unpaid_invoice(client)
+    contact = client.get("/contacts").json()["contacts"][0]
+    client.post(
+        f"/invoices/{invoice['id']}/line_items",
+        json={"item": "Cable", "name": "CAT6", "price": 6.5, "cost": 2, "taxable": False},
+    )
+    client.put(f"/contacts/{contact['id']}", json={"name": "Boba Fett", "zip": "02293"})
+    client.delete(f"/contacts/{contact['id']}")
+    writes = [(q, r) for q, r in recorder.exchanges if q.method != "GET"]
+    assert [r.status_code for _, r in writes] == [200, 200, 200]
+    for request, response in writes:
+        openapi.validate_request(to_spec(request, response)[0])
