@@ -396,3 +396,12 @@ def test_the_request_bodies_the_sandbox_accepted_match_the_spec(recorded, openap
     assert [r.status_code for _, r in writes] == [200, 200, 200]
     for request, response in writes:
         openapi.validate_request(to_spec(request, response)[0])
+
+
+def test_a_ticket_of_a_deleted_contact_still_loads(syncro):
+    ticket = next(t for t in syncro.get("/tickets").json()["tickets"] if t.get("contact_id"))
+    assert syncro.delete(f"/contacts/{ticket['contact_id']}").status_code == 200
+    detail = syncro.get(f"/tickets/{ticket['id']}")
+    assert detail.status_code == 200
+    assert detail.json()["ticket"]["contact_id"] == ticket["contact_id"]  # kept (spec silent)
+    assert detail.json()["ticket"]["contact"] is None
