@@ -19,11 +19,12 @@ from .datagen import (
     generate_fieldcamp,
 )
 from .integrations import IntegrationRoutes
+from .jobs import JobRoutes
 from .resources import ResourceRoutes
 
 
 @register
-class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
+class FieldCampSandbox(JobRoutes, ResourceRoutes, IntegrationRoutes, Vendor):
     """The FieldCamp emulator. Python API: :meth:`set_connected`, :meth:`integration_states`,
     :meth:`sync_jobs`."""
 

@@ -26,10 +26,11 @@ from .jobs import JobRoutes
 from .records import (
     K,
 )
+from .reports import ReportRoutes
 
 
 @register
-class SynchroteamSandbox(JobRoutes, Vendor):
+class SynchroteamSandbox(ReportRoutes, JobRoutes, Vendor):
     """The Synchroteam emulator. Python inspection: :meth:`job_records`, :meth:`find`."""
 
     name = "synchroteam"

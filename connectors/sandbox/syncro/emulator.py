@@ -24,10 +24,12 @@ from .churn import (
     churn_syncro,
 )
 from .comments import CommentRoutes
+from .contacts import ContactRoutes
 from .customers import CustomerRoutes
 from .datagen import (
     generate_syncro,
 )
+from .invoice_items import InvoiceItemRoutes
 from .invoices import InvoiceRoutes
 from .line_items import LineItemRoutes
 from .products import ProductRoutes
@@ -39,6 +41,7 @@ from .records import (
     K_TICKET,
     K_TIMER,
 )
+from .search import SearchRoutes
 from .tickets import TicketRoutes
 from .timers import TimerRoutes
 from .users import UserRoutes
@@ -62,7 +65,10 @@ class SyncroSandbox(
     LineItemRoutes,
     TimerRoutes,
     InvoiceRoutes,
+    InvoiceItemRoutes,
     CustomerRoutes,
+    ContactRoutes,
+    SearchRoutes,
     ProductRoutes,
     Vendor,
 ):
