@@ -162,12 +162,14 @@ class CustomerRoutes(SyncroParams):
 
     @route("PUT", "/customers/{id}")
     def customer_update(self, ctx: Ctx) -> Response:
-        """PUT /customers/{id}: the given fields, validated as on create."""
+        """PUT /customers/{id}: the given fields, validated as on create; answers
+        ``{"customer": {...}}`` with its ``contacts``, as GET does (the spec's PUT example)."""
         customer = self._customer(ctx, ctx.req.view_args["id"])
         self._customer_fields(ctx, customer, self.params(ctx))
         ctx.store.put(K_CUSTOMER, customer)
         ctx.touch(K_CUSTOMER, customer["id"], "updated")
-        return json_response({"customer": customer})
+        contacts = ctx.store.select(K_CONTACT, [Where("parent_id = ?", (customer["id"],))])
+        return json_response({"customer": {**customer, "contacts": contacts}})
 
     @route("GET", "/contacts")
     def contacts(self, ctx: Ctx) -> Response:
