@@ -132,9 +132,12 @@ def _id_for(path: str, param: str, ids: dict[str, list[int]]) -> list[int]:
     return ids.get(path.strip("/").split("/")[0], [])
 
 
-def run(sandbox: Any, *, examples: int, vendor_class: Any) -> dict[tuple[str, str], OpResult]:
+def run(
+    sandbox: Any, *, examples: int, vendor_class: Any, server_url: str | None = None
+) -> dict[tuple[str, str], OpResult]:
     """Run schemathesis over every GET and :data:`PORTAL_WRITES` of the patched spec against
-    ``sandbox`` (in process); ``{(METHOD, spec path): OpResult}``."""
+    ``sandbox``, in process, or over loopback HTTP when ``server_url`` (``http://host:port``
+    of ``connectors.sandbox.server``) is given; ``{(METHOD, spec path): OpResult}``."""
     spec, _applied = patched_spec()
     from .test_contract import schema_from_example
 
@@ -171,13 +174,13 @@ def run(sandbox: Any, *, examples: int, vendor_class: Any) -> dict[tuple[str, st
                 derandomize=True,
                 suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.generate],
-            )(_case_runner(sandbox, token, result))
+            )(_case_runner(sandbox, token, result, server_url))
         )
         runner()
     return results
 
 
-def _case_runner(sandbox: Any, token: str, result: OpResult) -> Any:
+def _case_runner(sandbox: Any, token: str, result: OpResult, server_url: str | None) -> Any:
     def one_case(drawn: tuple[Any, dict[str, int | None], dict[str, int | None]]) -> None:
         case, real, body_ids = drawn
         for name, value in real.items():
@@ -187,16 +190,22 @@ def _case_runner(sandbox: Any, token: str, result: OpResult) -> Any:
             for name, value in body_ids.items():
                 if value is not None and name in case.body:
                     case.body[name] = value
-        _send(sandbox, case, token, result)
+        _send(sandbox, case, token, result, server_url)
 
     return one_case
 
 
-def _send(sandbox: Any, case: Any, token: str, result: OpResult) -> None:
+def _send(sandbox: Any, case: Any, token: str, result: OpResult, server_url: str | None) -> None:
     result.cases += 1
+    where: dict[str, Any] = {"app": sandbox.app}
+    if server_url:
+        where = {"base_url": server_url + BASE_URL.split("sandbox.invalid", 1)[1], "timeout": 10}
     try:
-        response = case.call(app=sandbox.app, params={"api_key": token})
-    except Exception as exc:  # the app raised: a socket client sees a dropped connection
+        # the security scheme is the api_key query key (spec_patches): replace what
+        # schemathesis generated for it with the demo token
+        case.query = {**(case.query or {}), "api_key": token}
+        response = case.call(**where)
+    except Exception as exc:  # in process: the app raised; loopback: the socket was dropped
         result.statuses["dropped"] += 1
         result.fail("dropped_connection", _describe(case, "no answer", repr(exc)))
         return
