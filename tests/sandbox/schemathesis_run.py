@@ -28,6 +28,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
@@ -92,26 +93,31 @@ def emulated_routes(vendor_class: Any) -> set[tuple[str, str]]:
 
 @dataclass
 class OpResult:
-    """One operation's run: cases sent, status codes seen, failures by check name
-    (the first case's description kept per check) and whether the sandbox emulates it."""
+    """One operation's run: cases sent, status codes seen, every failure's description by
+    check name, and whether the sandbox emulates it."""
 
     method: str
     path: str
     emulated: bool
     cases: int = 0
     statuses: Counter = field(default_factory=Counter)
-    failures: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
     failure_counts: Counter = field(default_factory=Counter)
 
     def fail(self, check: str, detail: str) -> None:
+        """Record one failed ``check`` with the case's description."""
         self.failure_counts[check] += 1
-        self.failures.setdefault(check, detail)
+        self.failures.setdefault(check, []).append(detail)
+
+
+def _body(case: Any) -> str:
+    return "-" if isinstance(case.body, NotSet) else str(case.body)[:120]
 
 
 def _describe(case: Any, status: int | str, text: str) -> str:
     return (
         f"{case.method} {case.formatted_path} query={case.query or {}} "
-        f"body={str(case.body)[:120]!s} -> {status}: {text.strip()[:3000]}"
+        f"body={_body(case)} -> {status}: {text.strip()[:3000]}"
     )
 
 
