@@ -40,7 +40,7 @@ def test_a_route_added_to_an_emulator_changes_the_table(fidelity, monkeypatch):
     before = fidelity.vendor_rows("fieldcamp", fidelity.FIELDCAMP)[1]["emulated"]
     from connectors.sandbox.vendor import url_map
 
-    table = [*cls._route_table, ("POST", "/jobs", "visits")]
+    table = [*cls._route_table, ("POST", "/visits", "visits")]  # not emulated (yet)
     monkeypatch.setattr(cls, "_route_table", table)
     monkeypatch.setattr(cls, "_url_map", url_map(table))
     assert fidelity.vendor_rows("fieldcamp", fidelity.FIELDCAMP)[1]["emulated"] == before + 1

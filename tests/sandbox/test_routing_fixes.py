@@ -68,6 +68,17 @@ def test_syncro_unknown_route_differs_from_a_missing_record(sandbox, syncro):
     assert unknown.json() != missing.json()
 
 
+def test_a_real_syncro_route_not_emulated_is_not_a_record_of_the_show_route(sandbox, syncro):
+    """GET /products/categories is Syncro's own action (in the spec), not GET /products/{id}
+    of a record named "categories": the sandbox says it has no such route."""
+    unknown = syncro.get("/products/categories")
+    assert unknown.status_code == 404 and unknown.headers[ROUTE_HEADER] == "unknown"
+    missing = syncro.get("/products/999999999")
+    assert missing.json() == {"message": "Not found"} and ROUTE_HEADER not in missing.headers
+    found = syncro.get("/products/barcode", params={"barcode": "no-such-barcode"})
+    assert found.status_code == 404 and ROUTE_HEADER not in found.headers  # emulated route
+
+
 def test_syncro_unknown_route_for_a_browser_is_the_rails_html_page(sandbox, syncro):
     response = syncro.get("/no_such_resource", headers={"Accept": "text/html"})
     assert response.status_code == 404

@@ -4,6 +4,9 @@ per-resource mixins."""
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from connectors.sandbox import accounts
@@ -85,6 +88,16 @@ class SyncroSandbox(
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
         self._window: SlidingWindow | None = None
+
+    def match(self, method: str, path: str):
+        """As :meth:`Vendor.match`, except that a literal path of the official spec that the
+        sandbox does not emulate (``GET /products/categories``) is an unknown route, not the
+        ``/products/{id}`` show of a record named "categories": Syncro's router sends it to its
+        own action, so answering "no such record" would mislead a client (issue 15 item 5)."""
+        handler, params, exists = super().match(method, path)
+        if params and (method.upper(), path.rstrip("/")) in spec_literal_paths():
+            return None, {}, False
+        return handler, params, exists
 
     @classmethod
     def base_path(cls) -> str:
@@ -220,3 +233,18 @@ class SyncroSandbox(
     def churn(self, count: int, rng: Any) -> dict[str, Any]:
         """See :func:`~.churn.churn_syncro`."""
         return churn_syncro(self, count, rng)
+
+
+@functools.cache
+def spec_literal_paths() -> frozenset[tuple[str, str]]:
+    """``(METHOD, path)`` of every operation of the bundled official spec
+    (``connectors/sandbox/specs/syncro-openapi.json``) whose path has no parameter."""
+    spec_file = Path(__file__).resolve().parents[1] / "specs" / "syncro-openapi.json"
+    paths = json.loads(spec_file.read_text())["paths"]
+    return frozenset(
+        (method.upper(), path.rstrip("/"))
+        for path, ops in paths.items()
+        if "{" not in path
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    )

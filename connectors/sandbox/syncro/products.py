@@ -37,6 +37,20 @@ class ProductRoutes(SyncroParams):
             where.append(cond)
         return self._paged(ctx, K_PRODUCT, "products", where, full_meta=False, meta=False)
 
+    @route("GET", "/products/barcode")
+    def product_by_barcode(self, ctx: Ctx) -> Response:
+        """GET /products/barcode?barcode=: ``{"product": {...}}`` for the product whose
+        ``upc_code`` is the barcode (compared case-insensitively, as the ``upc_code`` filter);
+        404 ``{"message": "Not found"}`` when none has it or no barcode is given (spec:
+        "Returns a Product by Barcode", one ``barcode`` query parameter, the 200 example only)."""
+        barcode = (ctx.req.args.get("barcode") or "").strip().lower()
+        rows = (
+            ctx.store.select(K_PRODUCT, [Where("ext = ?", (barcode,))], limit=1) if barcode else []
+        )
+        if not rows:
+            raise not_found()
+        return json_response({"product": rows[0]})
+
     @route("GET", "/products/{id}")
     def product_get(self, ctx: Ctx) -> Response:
         """GET /products/{id}: ``{"product": {...}}``; 404 ``{"message": "Not found"}``."""
