@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from accounts.forms import CredentialAdminForm
 from accounts.models import MANAGER_ROLES, Credential, CredentialEvent, Membership, Tenant, User
@@ -180,6 +182,12 @@ class CredentialAdmin(TenantScopedAdmin):
     def masked(self, obj: Credential) -> str:
         return f"••••{obj.fingerprint}" if obj.pk else "—"
 
+    @method_decorator(sensitive_post_parameters("new_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The add/change form; the typed secret is hidden from error reports."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @sensitive_variables("new_secret")
     def save_model(self, request, obj: Credential, form, change):
         new_secret = form.cleaned_data.get("new_secret")
         with transaction.atomic():

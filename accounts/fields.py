@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 
 class DecryptionError(Exception):
@@ -46,11 +47,13 @@ def primary_fernet() -> Fernet:
     return _fernets(tuple(settings.FIELD_ENCRYPTION_KEYS))[1]
 
 
+@sensitive_variables()
 def encrypt(plaintext: str) -> str:
     """Encrypt `plaintext` under the newest key and return the token as ASCII text."""
     return vault().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     """Decrypt a token made by `encrypt`.
 
@@ -75,6 +78,7 @@ def needs_rotation(token: str) -> bool:
     return False
 
 
+@sensitive_variables()
 def rotate_token(token: str) -> str:
     """Re-encrypt `token` under the newest key, keeping its timestamp (MultiFernet.rotate).
 
@@ -101,12 +105,14 @@ class EncryptedTextField(models.TextField):
 
     description = "Text encrypted with MultiFernet"
 
+    @sensitive_variables("value")
     def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)
         if value is None:
             return None
         return encrypt(str(value))
 
+    @sensitive_variables("value", "plaintext")
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if value is None:
             return None

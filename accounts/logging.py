@@ -59,6 +59,12 @@ def register_secret(value: str | None) -> None:
         _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+def registered_secrets() -> frozenset[str]:
+    """A snapshot of every secret registered so far (for `accounts.debug`'s error pages)."""
+    with _lock:
+        return frozenset(_secrets)
+
+
 def redact(text: str) -> str:
     """Return `text` with registered secrets and credential-looking substrings replaced."""
     pattern = _secret_pattern

@@ -24,6 +24,9 @@ class TenantMiddleware:
         if request.user.is_authenticated and "text/html" in response.get("Content-Type", ""):
             # Pages of a signed-in person hold tenant data: never keep them in shared caches.
             response.setdefault("Cache-Control", "no-store, private")
+        elif "attachment" in response.get("Content-Disposition", ""):
+            # A download (CSV, Markdown) is a copy of company data: never stored by a cache.
+            response.setdefault("Cache-Control", "no-store, private")
         return response
 
 

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.fields import EncryptedTextField
 from accounts.localtime import validate_time_zone
@@ -338,6 +339,7 @@ class Credential(models.Model):
     def fingerprint_of(secret: str) -> str:
         return secret[-4:] if len(secret) >= 8 else "****"
 
+    @sensitive_variables("secret")
     def set_secret(self, secret: str) -> None:
         """Replace the in-memory secret and its fingerprint (not saved)."""
         secret = secret.strip()
@@ -347,6 +349,7 @@ class Credential(models.Model):
         self.fingerprint = self.fingerprint_of(secret)
 
     @classmethod
+    @sensitive_variables("secret")
     def create(
         cls,
         *,
@@ -375,6 +378,7 @@ class Credential(models.Model):
             )
         return cred
 
+    @sensitive_variables("new_secret")
     def rotate(self, new_secret: str, *, by) -> None:
         """Replace the secret; saves and writes a `rotated` CredentialEvent in one transaction.
 

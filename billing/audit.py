@@ -9,7 +9,6 @@ audit page and the CSV download.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import heapq
 import io
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accounts.downloads import csv_writer
 from accounts.models import Tenant
 from billing.models import ApprovalEvent, BillingDraft
 from connectors.outbox.models import VendorWriteAttempt
@@ -142,7 +142,7 @@ def audit_entries(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[A
 def events_csv(*, tenant: Tenant, start: dt.date, end: dt.date) -> Iterator[str]:
     """`audit_entries` as CSV lines (stdlib `csv`), header first. JSON columns are compact JSON."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
 
     def flush() -> str:
         value = buffer.getvalue()

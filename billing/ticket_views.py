@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.downloads import as_download
 from accounts.models import NoCredential
 from billing import draft_plan, lists, selectors, ticket_actions, timers
 from billing import forms as billing_forms
@@ -342,7 +343,4 @@ def session_log(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ticket=ticket, comments=selectors.ticket_comments(ticket, limit=None), resolution=resolution
     )
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="session-log-{ticket.number or ticket.vendor_id}.md"'
-    )
-    return response
+    return as_download(response, f"session-log-{ticket.number or ticket.vendor_id}.md")

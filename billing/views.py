@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.downloads import as_download
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
 from billing import approval, corrections, money, selectors, services, timers
 from billing import audit as audit_trail
@@ -482,10 +483,7 @@ def audit(request: HttpRequest) -> HttpResponse:
                 audit_trail.events_csv(tenant=tenant, start=start, end=end),
                 content_type="text/csv; charset=utf-8",
             )
-            response["Content-Disposition"] = (
-                f'attachment; filename="billing-audit-{start}-{end}.csv"'
-            )
-            return response
+            return as_download(response, f"billing-audit-{start}-{end}.csv")
     # newest first on the page; the CSV streams oldest first
     events = list(audit_trail.audit_entries(tenant=tenant, start=start, end=end))[::-1]
     page = Paginator(events, 100).get_page(request.GET.get("page"))

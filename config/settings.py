@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "django_q",
     "axes",
     "csp",
     "django_otp",
@@ -102,6 +101,8 @@ INSTALLED_APPS = [
     "connectors.fieldcamp",
     "connectors.outbox",
     "connectors.webhooks",
+    # After connectors: its `qcluster` (bounded shutdown) replaces django-q2's command.
+    "django_q",
     "billing",
     "dispatch",
 ]
@@ -406,6 +407,11 @@ LOGGING = {
     },
 }
 
+# Error pages and error e-mails scrub decrypted credentials and key-shaped strings whatever the
+# variable's name, with DEBUG on too (accounts/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.debug.SecretScrubbingFilter"
+DEFAULT_EXCEPTION_REPORTER = "accounts.debug.SecretScrubbingReporter"
+
 # --- dispatch and webhooks ---
 # Portal changes (a job rescheduled, visits moved) are batched into one FieldCamp calendar sync
 # once no further change has come for this many seconds (seed 002 "Batch related changes").
@@ -416,6 +422,14 @@ DISPATCH_CALENDAR_SYNC_DEBOUNCE_SECONDS = env.int(
 DISPATCH_SYNC_POLL_SECONDS = env.int("DISPATCH_SYNC_POLL_SECONDS", default=3)
 # Inbound webhook bodies above this size are refused (bytes).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Inbound webhook JSON nested deeper than this (arrays/objects) is refused before parsing.
+WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
+# A FieldCamp event whose envelope `created_at` is older than this is refused (seconds; the
+# window must outlast FieldCamp's retry schedule, which is not published).
+FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS = env.int("FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS", default=86400)
+# Alert when a connection's refused webhook signatures reach this many in this many minutes.
+WEBHOOK_SIGNATURE_ALERT_THRESHOLD = env.int("WEBHOOK_SIGNATURE_ALERT_THRESHOLD", default=20)
+WEBHOOK_SIGNATURE_ALERT_MINUTES = env.int("WEBHOOK_SIGNATURE_ALERT_MINUTES", default=10)
 
 # --- alerts (connectors/alerts/) ---
 # A stream alert opens after this many failed runs in a row, or this many hours without success.

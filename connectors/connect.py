@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Credential, CredentialPurpose, Membership, Tenant
 from connectors.errors import AuthError, NotFound, RateLimited, VendorError, parse_retry_after
@@ -82,6 +83,7 @@ class InteractiveGate(ConnectionGate):
     `BudgetBusy`; a vendor 429 is recorded (it pauses the scope for every worker) and
     becomes `BudgetBusy` instead of a sleep in the web request."""
 
+    @sensitive_variables("secret")
     def __init__(self, connection: Connection, secret: str) -> None:
         super().__init__(connection, secret, max_wait=settings.CONNECTORS_VERIFY_MAX_WAIT_SECONDS)
 
@@ -111,6 +113,7 @@ def _answer(exc: VendorError) -> str:
     return f"{status}{text[:300]}"
 
 
+@sensitive_variables("secret")
 def secret_check(
     connection: Connection, secret: str, *, transport: httpx.BaseTransport | None = None
 ) -> Check:
@@ -223,6 +226,7 @@ def _has_mirror(connection: Connection) -> bool:
     return SyncStream.objects.filter(connection=connection, last_success_at__isnull=False).exists()
 
 
+@sensitive_variables("secret")
 def _store_secret(connection, *, purpose, label, secret, by) -> Credential:
     """Create the company credential of `purpose`, or rotate the live one (events by the
     model methods)."""
@@ -247,6 +251,7 @@ def _store_secret(connection, *, purpose, label, secret, by) -> Credential:
     return live
 
 
+@sensitive_variables("secret", "webhook_secret")
 def vendor_connect(
     *,
     tenant: Tenant,
@@ -292,6 +297,7 @@ def vendor_connect(
     return Connected(check, connection, credential, len(first.runs))
 
 
+@sensitive_variables("secret", "webhook_secret")
 def _save(candidate, existing, check: Check, secret: str, webhook_secret: str, by):
     if existing is None:
         connection = candidate
@@ -324,6 +330,7 @@ def _save(candidate, existing, check: Check, secret: str, webhook_secret: str, b
 # --- a person's own keys ---------------------------------------------------------------------
 
 
+@sensitive_variables("secret")
 def personal_key_save(
     *,
     connection: Connection,

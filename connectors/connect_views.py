@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from accounts import access
 from accounts.models import MANAGER_ROLES
@@ -50,6 +50,7 @@ def _connected(descriptor: Vendor, result: Connected) -> str:
 
 @sensitive_post_parameters("secret", "webhook_secret")
 @access.tenant_member_required(roles=MANAGER_ROLES)
+@sensitive_variables("data")
 def vendor_connect_view(request: HttpRequest, vendor: str) -> HttpResponse:
     """GET: the "Connect <vendor>" form. POST: verify, then save and start the first sync."""
     descriptor = connectable(vendor)

@@ -21,6 +21,7 @@ import httpx
 import stamina
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.logging import register_secret
 from connectors.errors import (
@@ -56,6 +57,7 @@ def configured_transport() -> httpx.BaseTransport | None:
     return factory() if callable(factory) else factory
 
 
+@sensitive_variables("headers", "auth", "params", "value")
 def make_http_client(
     base_url: str,
     *,

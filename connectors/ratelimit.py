@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from pyrate_limiter import Rate, RateItem
 from pyrate_limiter.abstracts import AbstractBucket
 
@@ -252,6 +253,7 @@ class ConnectionGate:
     ``quota_remaining``.
     """
 
+    @sensitive_variables("secret")
     def __init__(self, connection: Connection, secret: str, *, max_wait: float | None = None):
         self.connection = connection
         self.policy = connection.vendor_descriptor.limits

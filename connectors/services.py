@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import ActorCredential, Credential, NoCredential
 from connectors import schedules
@@ -51,6 +52,7 @@ def connection_credential(connection: Connection, *, user=None) -> ActorCredenti
     return Credential.objects.for_actor(connection.tenant, connection.vendor, user)
 
 
+@sensitive_variables("secret")
 def client_for_secret(
     connection: Connection,
     secret: str,
@@ -63,6 +65,7 @@ def client_for_secret(
     return connection.vendor_descriptor.client(secret, connection, gate, transport)
 
 
+@sensitive_variables("secret")
 def connection_client(
     connection: Connection,
     *,

@@ -21,7 +21,6 @@ counted on the day they start, split on/off a job; overtime above the tenant's
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.downloads import csv_writer
 from accounts.models import Tenant, Vendor
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
@@ -326,7 +326,7 @@ def timesheet_csv(*, tenant: Tenant, week_start: dt.date) -> str:
     weekly total row per technician. Columns: technician_id, technician, date, hours_on_jobs,
     hours_not_on_a_job, hours_total, overtime_hours (weekly rows only)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "technician_id",

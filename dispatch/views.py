@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.downloads import as_download
 from accounts.inputs import htmx_refusal
 from accounts.models import APPROVER_ROLES, DISPATCH_ROLES, MANAGER_ROLES, NoCredential
 from billing.money import labor_rates
@@ -368,8 +369,7 @@ def timesheet(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(
             selectors.timesheet_csv(tenant=request.tenant, week_start=week), content_type="text/csv"
         )
-        response["Content-Disposition"] = f'attachment; filename="timesheet-{week.isoformat()}.csv"'
-        return response
+        return as_download(response, f"timesheet-{week.isoformat()}.csv")
     rows = selectors.timesheet_week(tenant=request.tenant, week_start=week)
     span = forms.DaySpan(week, 7)
     threshold = request.tenant.overtime_hours_per_week

@@ -4,9 +4,10 @@
 An `Alert` is one open problem of a tenant, found by a condition of `connectors.alerts.conditions`
 and identified by a server-made dedup `key` (``stream:<connection uuid>:<resource>``,
 ``quota:<connection uuid>``, ``credential:<credential uuid>``, ``write:<write uuid>``,
-``integration:<connection uuid>:<slug>``). At most one open row per (tenant, key): a repeated
-evaluation updates ``last_seen``; the row closes itself (``cleared_at``) when the condition is
-no longer found. A later occurrence opens a new row, so closed rows are the history.
+``integration:<connection uuid>:<slug>``, ``webhook_signatures:<connection uuid>``). At most one
+open row per (tenant, key): a repeated evaluation updates ``last_seen``; the row closes itself
+(``cleared_at``) when the condition is no longer found. A later occurrence opens a new row, so
+closed rows are the history.
 
 Peers: Airbyte's "repeated failures" notification, Merge's and Kombo's *issues* (ongoing until
 the condition clears, snoozable in the UI); reference/peers.md §1.2-§1.3.
@@ -33,6 +34,10 @@ class AlertKind(models.TextChoices):
     CREDENTIAL_FAILING = "credential_failing", "A vendor key was refused"
     WRITE_WAITING = "write_waiting", "A vendor write waits for a person"
     INTEGRATION_DISCONNECTED = "integration_disconnected", "A FieldCamp integration is disconnected"
+    WEBHOOK_SIGNATURE_FAILURES = (
+        "webhook_signature_failures",
+        "Webhook signature failures are spiking",
+    )
 
 
 _MANAGERS = (Role.OWNER, Role.ADMIN)
@@ -44,6 +49,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     AlertKind.CREDENTIAL_FAILING: _MANAGERS,
     AlertKind.WRITE_WAITING: (*_MANAGERS, Role.BILLING),
     AlertKind.INTEGRATION_DISCONNECTED: (*_MANAGERS, Role.DISPATCHER),
+    AlertKind.WEBHOOK_SIGNATURE_FAILURES: _MANAGERS,
 }
 
 #: Kinds that can be about one person (`Alert.user`), and what a member outside `KIND_ROLES`

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.http import Page, RequestGate, VendorClient, make_http_client
 
@@ -34,6 +35,7 @@ class FieldCampClient(VendorClient):
     retry_after_default = 2.0  # errors page: retry 5xx/429 at 1 s, 2 s, 4 s
 
     @classmethod
+    @sensitive_variables("api_key")
     def build(
         cls,
         base_url: str,

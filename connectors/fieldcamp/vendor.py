@@ -12,6 +12,7 @@ import datetime as dt
 import httpx
 from django.conf import settings
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from pyrate_limiter import Duration, Rate
 
 from accounts.models import Vendor as VendorName
@@ -68,6 +69,7 @@ class FieldCampLimits(LimitPolicy):
             block_scope(gate.vendor_scope, reset)
 
 
+@sensitive_variables("secret")
 def build_client(secret: str, connection: Connection, gate, transport) -> FieldCampClient:
     """A `FieldCampClient` with ``Authorization: Bearer <key>`` (vendor-apis.md §3.1)."""
     return FieldCampClient.build(connection.api_base_url, secret, gate=gate, transport=transport)

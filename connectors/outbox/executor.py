@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.errors import (
     AmbiguousError,
@@ -466,6 +467,7 @@ def sweep() -> dict[str, int]:
     }
 
 
+@sensitive_variables("secret")
 def client_for_write(write: VendorWrite):
     """The vendor client for this write: its connection, with the credential chosen at approval,
     behind the shared rate limiter (writes are served before sync reads).

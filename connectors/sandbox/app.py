@@ -23,7 +23,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from .control import ControlPlane
 from .faults import BEFORE_COMMIT, FAULT_HEADER, FaultDecision
 from .vendor import Ctx, Vendor
-from .web import BadJSON, Reply, Request, Response, text_response
+from .web import BadJSON, Reply, Request, Response, UnsupportedMediaType, text_response
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -102,6 +102,7 @@ class SandboxApp:
         in the ledger (in the same store transaction as the records it touched)."""
         sb = self.sandbox
         sb.count_request(vendor.name)
+        req.body_policy = vendor.body_policy
         match_path = req.vendor_path.lower() if vendor.case_insensitive else req.vendor_path
         decision = sb.faults.decide(vendor.name, req.method, match_path)
         principal_label: str | None = None
@@ -146,7 +147,7 @@ class SandboxApp:
             return limited, label, []
         handler, params, exists = vendor.match(req.method, req.vendor_path)
         if handler is None:
-            resp = vendor.method_not_allowed(req) if exists else vendor.not_found(req)
+            resp = vendor.wrong_method(req) if exists else vendor.unknown_route(req)
             resp.headers.extend(limit_headers)
             return resp, label, []
         req.view_args.update(params)
@@ -159,6 +160,9 @@ class SandboxApp:
             ctx.touched.clear()
         except BadJSON:
             resp = vendor.bad_json(req)
+            ctx.touched.clear()
+        except UnsupportedMediaType as exc:
+            resp = vendor.unsupported_media_type(req, exc.mimetype)
             ctx.touched.clear()
         resp.headers.extend(limit_headers)
         return resp, label, ctx.touched

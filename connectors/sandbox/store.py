@@ -99,6 +99,20 @@ def register_kind(kind: str, columns: ColumnsFn) -> None:
     _KINDS[kind] = columns
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def fits_int64(value: Any) -> bool:
+    """False only for a Python ``int`` outside SQLite's 64-bit INTEGER (``-2**63 ..
+    2**63 - 1``), which sqlite3 refuses with ``OverflowError``; True for anything else.
+
+    The store never passes such a value to SQLite (issue 15 item 2): no record can have that
+    id (:meth:`Store.get` -> None), and a :class:`Where` naming one matches nothing, as
+    ActiveRecord (Rails >= 6.1) turns an out-of-range integer predicate into ``1=0``.
+    """
+    return not isinstance(value, int) or INT64_MIN <= value <= INT64_MAX
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON text of ``obj`` (how records are stored)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
@@ -242,7 +256,9 @@ class Store:
     # --- records -----------------------------------------------------------------------------
     def _row(self, kind: str, data: dict[str, Any]) -> tuple[Any, ...]:
         cols = _KINDS[kind](data)
-        return (kind, cols["id"], *(cols.get(c) for c in COLUMNS), dumps(data))
+        # an index column cannot hold an out-of-range int (the JSON body keeps it)
+        values = (v if fits_int64(v) else None for v in (cols.get(c) for c in COLUMNS))
+        return (kind, cols["id"], *values, dumps(data))
 
     def put(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace one record (its ``id`` comes from the kind's columns function)."""
@@ -273,7 +289,9 @@ class Store:
         return len(rows)
 
     def get(self, kind: str, id: int) -> dict[str, Any] | None:
-        """The record ``id`` of ``kind``, or None."""
+        """The record ``id`` of ``kind``, or None (always None for an ``id`` no row can have)."""
+        if not fits_int64(id):
+            return None
         with self.lock:
             row = self.conn.execute(
                 "SELECT data FROM rec WHERE kind=? AND id=?", (kind, id)
@@ -282,6 +300,8 @@ class Store:
 
     def delete(self, kind: str, id: int) -> bool:
         """Delete one record; False when it did not exist."""
+        if not fits_int64(id):
+            return False
         with self.lock:
             self._counts.pop(kind, None)
             cur = self.conn.execute("DELETE FROM rec WHERE kind=? AND id=?", (kind, id))
@@ -300,8 +320,11 @@ class Store:
         parts = ["kind=?"]
         params: list[Any] = [kind]
         for w in where:
-            parts.append(f"({w.sql})")
-            params.extend(w.params)
+            if all(fits_int64(p) for p in w.params):
+                parts.append(f"({w.sql})")
+                params.extend(w.params)
+            else:  # an integer no row can hold: the condition matches nothing
+                parts.append("0")
         return " AND ".join(parts), params
 
     def select_raw(
@@ -314,7 +337,8 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[str]:
-        """Raw JSON bodies, ordered by ``order`` (a column name; ``id`` breaks ties)."""
+        """Raw JSON bodies, ordered by ``order`` (a column name; ``id`` breaks ties). A
+        ``limit`` or ``offset`` beyond 64 bits is clamped (an offset that far is past every row)."""
         if order not in ("id", *COLUMNS):
             raise ValueError(f"cannot order by {order!r}")
         sql, params = self._where(kind, where)
@@ -322,8 +346,10 @@ class Store:
         order_sql = f"{order} {direction}" + (f", id {direction}" if order != "id" else "")
         query = f"SELECT data FROM rec WHERE {sql} ORDER BY {order_sql}"  # noqa: S608
         if limit is not None:
+            if offset > INT64_MAX:
+                return []
             query += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
+            params += [min(limit, INT64_MAX), offset]
         with self.lock:
             return [r[0] for r in self.conn.execute(query, params)]
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 
-from .web import Request, Response, json_response, text_response
+from .web import BodyPolicy, Request, Response, json_response, text_response
 
 if TYPE_CHECKING:
     from .config import SandboxConfig
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .store import Store
 
 Handler = Callable[["Ctx"], Response]
+
+#: Header on every answer the sandbox gives for a path no route serves: ``unknown`` (no route
+#: has that path) or ``method-not-allowed`` (a route has it for another method). A missing
+#: record never carries it, so a client can tell "not emulated" from "no such record".
+ROUTE_HEADER = "X-Sandbox-Route"
 
 
 def route(
@@ -86,7 +91,8 @@ class Vendor:
     Class attributes a subclass sets: ``name`` (the vendor key, ``"syncro"``), ``mount`` (a
     werkzeug rule for the URL prefix, ``"/syncro/<sub>/api/v1"``; captured values land in
     ``view_args``), ``case_insensitive`` (paths matched lowercased, as Synchroteam's IIS does)
-    and ``control_routes``: ``(method, pattern, method name)`` rows served under
+    ``body_policy`` (which request media types its framework parses, ``bodies.BodyPolicy``;
+    the default parses every body as JSON) and ``control_routes``: ``(method, pattern, method name)`` rows served under
     ``/_sandbox/<name>`` for the vendor's inspection endpoints (handler: ``(req, **args) ->
     Response``).
     """
@@ -95,6 +101,7 @@ class Vendor:
     mount: ClassVar[str] = ""
     case_insensitive: ClassVar[bool] = False
     control_routes: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    body_policy: ClassVar[BodyPolicy] = BodyPolicy()
     _route_table: ClassVar[list[tuple[str, str, str]]] = []
     _url_map: ClassVar[Map]
 
@@ -146,16 +153,35 @@ class Vendor:
         return text_response("Too Many Requests", 429)
 
     def not_found(self, req: Request) -> Response:
-        """The vendor's answer to an unknown path."""
+        """The vendor's framework's answer to an unknown path (it must differ from the
+        vendor's missing-record answer; the app adds ``X-Sandbox-Route``)."""
         return json_response({"error": "Not found"}, 404)
 
     def method_not_allowed(self, req: Request) -> Response:
         """The vendor's answer to a known path with another method."""
         return json_response({"error": "Method not allowed"}, 405)
 
+    def unknown_route(self, req: Request) -> Response:
+        """:meth:`not_found` marked ``X-Sandbox-Route: unknown``: what the app answers for a
+        path no route serves, and what a generic route raises for a resource it does not know
+        (so it declines like a missing route, not like a missing record)."""
+        resp = self.not_found(req)
+        resp.headers[ROUTE_HEADER] = "unknown"
+        return resp
+
+    def wrong_method(self, req: Request) -> Response:
+        """:meth:`method_not_allowed` marked ``X-Sandbox-Route: method-not-allowed``."""
+        resp = self.method_not_allowed(req)
+        resp.headers[ROUTE_HEADER] = "method-not-allowed"
+        return resp
+
     def bad_json(self, req: Request) -> Response:
         """The vendor's answer to a body that is not JSON."""
         return json_response({"error": "Invalid JSON"}, 400)
+
+    def unsupported_media_type(self, req: Request, mimetype: str) -> Response:
+        """The vendor's answer to a body of a media type its ``body_policy`` refuses."""
+        return json_response({"error": f"Unsupported media type {mimetype!r}"}, 415)
 
     def error_page(self, status: int) -> Response:
         """What an injected 5xx looks like: a JSON 500 from the app, HTML 502/503/504 from the

@@ -3,8 +3,9 @@ emulators need, the response helpers, and the ``Reply`` / ``BadJSON`` exceptions
 
 werkzeug (the WSGI toolkit Flask is built on) parses the environ, query string, headers and
 body, and writes the response (status line, ``Content-Length``, empty body for ``HEAD``); the
-sandbox only adds what routing fills in (``vendor_path``, ``view_args``) and its JSON rule
-(an empty body is ``{}``, anything else must be JSON or the vendor's 400 is answered).
+sandbox only adds what routing fills in (``vendor_path``, ``view_args``, ``body_policy``) and its body
+rule (an empty body is ``{}``; the vendor's ``BodyPolicy`` says which media types are JSON,
+forms or refused, see ``bodies.py``; JSON that does not parse is the vendor's 400).
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any, NoReturn
+from urllib.parse import parse_qsl
 
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response
 
+from .bodies import FORM_TYPES, BodyPolicy, UnsupportedMediaType, rails_params
+
 __all__ = [
     "BadJSON",
+    "BodyPolicy",
     "Reply",
     "Request",
     "Response",
@@ -26,6 +31,7 @@ __all__ = [
     "raw_json_response",
     "reason",
     "text_response",
+    "UnsupportedMediaType",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,11 +51,13 @@ class Request(_WerkzeugRequest):
 
     vendor_path: str
     view_args: dict[str, str]
+    body_policy: BodyPolicy
 
     def __init__(self, environ: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(environ, **kwargs)
         self.vendor_path = self.path
         self.view_args = {}
+        self.body_policy = BodyPolicy()
 
     @property
     def client(self) -> str:
@@ -67,11 +75,31 @@ class Request(_WerkzeugRequest):
         return self.get_data(cache=True)
 
     def json_body(self) -> Any:
-        """The JSON body; ``{}`` when the body is empty or blank. Raises :class:`BadJSON` when it
-        is not JSON (whatever the ``Content-Type`` says, as the vendors' frameworks do)."""
+        """The body's parameters as the vendor's framework reads them (``body_policy``, set by
+        the app from the vendor class; see ``bodies.py``): JSON when no ``Content-Type`` or a
+        JSON one is sent (:class:`BadJSON` when it does not parse), a dict of Rails nested
+        params for a form or multipart body when the policy takes forms, and for any other
+        type the JSON anyway, ``{}`` (body not read) or :class:`UnsupportedMediaType`.
+        ``{}`` when the body is empty or blank."""
+        policy = self.body_policy
+        mimetype = self.mimetype
+        if not policy.is_json(mimetype):
+            if policy.forms and mimetype in FORM_TYPES:
+                return self._form_params(mimetype)
+            if policy.other == "reject":
+                raise UnsupportedMediaType(mimetype)
+            if policy.other == "ignore":
+                return {}
         if not self.body.strip():
             return {}
         return self.get_json(force=True, cache=True)
+
+    def _form_params(self, mimetype: str) -> dict[str, Any]:
+        if mimetype == "multipart/form-data":
+            self.body  # noqa: B018 - cache the raw body first (the ledger records it)
+            return rails_params(self.form.items(multi=True))
+        text = self.body.decode(self.mimetype_params.get("charset") or "utf-8", "replace")
+        return rails_params(parse_qsl(text, keep_blank_values=True))
 
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
         """werkzeug's hook for an unparseable body: raise :class:`BadJSON` (not a 400 page)."""

@@ -10,6 +10,7 @@ daily quota header; limits ~1000/min and ~15 000/day per token, seed 000).
 from __future__ import annotations
 
 import httpx
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.http import Page, RequestGate, VendorClient, iter_numbered_pages, make_http_client
 
@@ -36,6 +37,7 @@ class SynchroteamClient(VendorClient):
     retry_after_default = 5.0
 
     @classmethod
+    @sensitive_variables("api_key")
     def build(
         cls,
         base_url: str,

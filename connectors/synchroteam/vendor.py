@@ -15,6 +15,7 @@ import re
 import httpx
 from django.conf import settings
 from django.db.models import Sum
+from django.views.decorators.debug import sensitive_variables
 from pyrate_limiter import Duration, Rate
 
 from accounts.models import Vendor as VendorName
@@ -110,6 +111,7 @@ class SynchroteamLimits(LimitPolicy):
             )
 
 
+@sensitive_variables("secret")
 def build_client(secret: str, connection: Connection, gate, transport) -> SynchroteamClient:
     """A `SynchroteamClient` with HTTP Basic ``domain:api_key`` (vendor-apis.md §2.2)."""
     return SynchroteamClient.build(

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
+from django.views.decorators.debug import sensitive_variables
+
 from connectors.synchroteam.writes import job_details
-from connectors.webhooks.services import Refresh
+from connectors.webhooks.services import Refresh, header_bytes
 
 
 def synchroteam_job_id(payload: dict) -> int | None:
@@ -46,10 +48,21 @@ class SynchroteamWebhook:
     delivery_header = "X-Delivery-Id"
     fetch_record = staticmethod(fetch_job)
 
+    @sensitive_variables()
     def verify(self, *, secret: str, body: bytes, headers: Mapping, path_token: str) -> bool:
-        """The ``X-Webhook-Token`` header (or the path token) equals the secret (constant time)."""
-        given = (headers.get("X-Webhook-Token") or path_token or "").strip()
-        return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
+        """The ``X-Webhook-Token`` header (or the path token) equals the secret; compared as
+        bytes in constant time, so any header value is just "no match"."""
+        given = header_bytes(headers.get("X-Webhook-Token") or path_token).strip()
+        return bool(given) and hmac.compare_digest(given, secret.encode())
+
+    def event_id(self, *, payload: dict, body: bytes) -> str:
+        """ "" : Synchroteam has no envelope (a top-level ``id`` may be the job's), so only the
+        delivery id deduplicates."""
+        return ""
+
+    def stale_reason(self, *, payload: dict, now) -> str:
+        """ "" : no published timestamp field to check."""
+        return ""
 
     def refresh_for(self, *, payload: dict, event_type: str) -> Refresh:
         """The job the event names, else a ``webhook`` run of the jobs stream."""

@@ -11,6 +11,7 @@ cannot starve another. A 429 without ``Retry-After`` waits 60 s (seed ``/syncro`
 from __future__ import annotations
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from pyrate_limiter import Duration, Rate
 
 from accounts.models import Credential
@@ -86,6 +87,7 @@ class SyncroSummary(StatusSummary):
         )
 
 
+@sensitive_variables("secret")
 def build_client(secret: str, connection: Connection, gate, transport) -> SyncroClient:
     """A `SyncroClient` for `connection` with the user token `secret` (Bearer header, or the
     ``api_key`` query parameter when the connection says so; vendor-apis.md §1.2)."""

@@ -2,21 +2,28 @@
 
 Per connection, the endpoint's secret is the tenant's shared vault credential of purpose
 ``webhook`` for that vendor (``accounts.models.CredentialPurpose.WEBHOOK``). Secrets are compared
-with `hmac.compare_digest` and registered for log redaction; they are never logged.
+as bytes with `hmac.compare_digest` (any header value, non-ASCII or random bytes, is a plain
+mismatch), registered for log redaction, never logged; every function holding one is marked
+``sensitive_variables`` so a debug page or error e-mail does not show it.
 
-What differs per vendor (how a delivery is authenticated, its delivery-id header, what an event
-refreshes) is the vendor descriptor's `WebhookSpec` (``connectors/<vendor>/webhooks.py``):
-FieldCamp signs the raw body (HMAC-SHA256, vendor-apis.md §3.7), Synchroteam sends a
-per-connection token (no published contract, seed 000). A vendor without a spec has no endpoint.
+What differs per vendor (how a delivery is authenticated, its delivery-id header, its event id,
+its age check, what an event refreshes) is the vendor descriptor's `WebhookSpec`
+(``connectors/<vendor>/webhooks.py``): FieldCamp signs the raw body (HMAC-SHA256,
+vendor-apis.md §3.7), Synchroteam sends a per-connection token (no published contract, seed
+000). A vendor without a spec has no endpoint.
 
 Outcomes: unknown connection → 404 (nothing stored: there is no tenant to store it under); bad
-signature or token → 403 and an ``bad_signature`` event without the body; not a JSON object →
-400 and a ``malformed`` event; a delivery id already accepted → 200 and ignored (``replays`` + 1);
-otherwise 200, the event is stored and a targeted refresh is enqueued on commit.
+signature or token → 403, counted in the minute's `WebhookFailureWindow` and, for the first of
+that minute only, an ``bad_signature`` event without the body; JSON nested deeper than
+``WEBHOOK_MAX_JSON_DEPTH`` or not a JSON object → 400 and a ``malformed`` event; too old
+(`WebhookSpec.stale_reason`) → 400 and a ``stale`` event; a delivery id or event id already
+accepted → 200 and ignored (``replays`` + 1); otherwise 200, the event is stored and a targeted
+refresh is enqueued on commit. Body size is bounded by the view (`connectors.webhooks.guards`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -26,8 +33,9 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.logging import register_secret
 from accounts.models import Credential, CredentialPurpose, NoCredential
@@ -36,6 +44,7 @@ from connectors.mapping import MappingError
 from connectors.models import Connection, SyncRun
 from connectors.services import connection_client, sync_request
 from connectors.sync import ensure_streams
+from connectors.webhooks.guards import count_bad_signature, json_depth_exceeds, max_json_depth
 from connectors.webhooks.models import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -70,7 +79,17 @@ class WebhookSpec(Protocol):
     fetch_record: Callable[[Any, int], dict | None] | None
 
     def verify(self, *, secret: str, body: bytes, headers: Mapping, path_token: str) -> bool:
-        """True when the delivery is authentic (constant-time comparison)."""
+        """True when the delivery is authentic (constant-time comparison of bytes; never raises
+        on a header value). Marked ``sensitive_variables``."""
+        ...
+
+    def event_id(self, *, payload: dict, body: bytes) -> str:
+        """The event's own id (signed, in the body) for deduplication beside the delivery id;
+        "" when the vendor's events have none."""
+        ...
+
+    def stale_reason(self, *, payload: dict, now: dt.datetime) -> str:
+        """Why the event is refused as too old or undated ("" when it is not)."""
         ...
 
     def refresh_for(self, *, payload: dict, event_type: str) -> Refresh:
@@ -87,6 +106,16 @@ class Receipt:
     event: InboundEvent | None = None
 
 
+def header_bytes(value: object) -> bytes:
+    """A header value as bytes for a constant-time comparison: a WSGI header is text decoded as
+    latin-1, but a test client or ASGI server may hand over any text, so UTF-8 with
+    ``surrogatepass`` (encodes every Python string); None -> b""."""
+    if value is None:
+        return b""
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+@sensitive_variables()
 def webhook_secret(connection: Connection) -> str | None:
     """The connection's inbound webhook secret from the vault, or None when not set."""
     try:
@@ -100,17 +129,42 @@ def webhook_secret(connection: Connection) -> str | None:
     return secret
 
 
+def storable(value: object, limit: int) -> str:
+    """`value` as text for a CharField: NUL characters dropped (PostgreSQL refuses them in
+    text), surrounding space stripped, at most `limit` characters; None -> ""."""
+    return str(value if value is not None else "").replace("\x00", "").strip()[:limit]
+
+
+def holds_nul(payload: object) -> bool:
+    """True when a string (key or value) anywhere in the parsed JSON holds a NUL character,
+    which PostgreSQL's jsonb cannot store. Iterative (an explicit stack), no recursion."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def delivery_id(spec: WebhookSpec, headers: Mapping, payload: dict, body: bytes) -> str:
     """The delivery's id: the vendor's delivery-id header, else the body's ``id``, else the
-    body's SHA-256 (``sha256:<hex>``); at most 120 characters."""
-    value = (headers.get(spec.delivery_header) or "").strip() or str(payload.get("id") or "")
-    return (value or "sha256:" + hashlib.sha256(body).hexdigest())[:120]
+    body's SHA-256 (``sha256:<hex>``); at most 120 characters, no NUL."""
+    value = storable(headers.get(spec.delivery_header), 120) or storable(payload.get("id"), 120)
+    return value or "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def _event_type(payload: dict) -> str:
-    return str(payload.get("type") or payload.get("event") or payload.get("eventType") or "")[:80]
+    value = payload.get("type") or payload.get("event") or payload.get("eventType")
+    return storable(value, 80)
 
 
+@sensitive_variables("secret", "headers", "path_token")
 def webhook_receive(
     *,
     vendor: str,
@@ -124,7 +178,7 @@ def webhook_receive(
 
     Args:
         vendor: the `accounts.models.Vendor` value of the endpoint.
-        body: the raw request body (signatures are computed over it).
+        body: the raw request body, already bounded by the view (signatures cover it).
         headers: the request headers (case-insensitive mapping).
         path_token: a token given in the URL path (Synchroteam), else "".
     """
@@ -147,34 +201,30 @@ def webhook_receive(
     if secret is None or not spec.verify(
         secret=secret, body=body, headers=headers, path_token=path_token
     ):
-        reason = (
-            "no webhook secret in the vault"
-            if secret is None
-            else "signature or token does not match"
-        )
+        reason = "no webhook secret in the vault" if secret is None else "signature does not match"
+        return _bad_signature(connection, base, reason, headers.get(spec.delivery_header))
+    del secret
+    if json_depth_exceeds(body, max_json_depth()):
+        payload = None
+    else:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            payload = None
+    if not isinstance(payload, dict) or holds_nul(payload):
         event = InboundEvent.objects.create(
             **base,
-            status=Status.BAD_SIGNATURE,
-            reason=reason,
-            delivery_id=(headers.get(spec.delivery_header) or "")[:120],
-        )
-        log.warning(
-            "webhook: refused %s delivery on connection %s: %s", vendor, connection.pk, reason
-        )
-        return Receipt(403, "Signature refused.", event)
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        payload = None
-    if not isinstance(payload, dict):
-        event = InboundEvent.objects.create(
-            **base, status=Status.MALFORMED, reason="the body is not a JSON object"
+            status=Status.MALFORMED,
+            reason="the body is not a JSON object (too deep, or holds NUL characters)",
         )
         return Receipt(400, "The body must be a JSON object.", event)
+    stale = spec.stale_reason(payload=payload, now=timezone.now())
+    if stale:
+        event = InboundEvent.objects.create(**base, status=Status.STALE, reason=stale[:300])
+        return Receipt(400, f"Refused: {stale}.", event)
     delivery = delivery_id(spec, headers, payload, body)
-    existing = InboundEvent.objects.filter(
-        connection=connection, delivery_id=delivery, status=Status.ACCEPTED
-    ).first()
+    event_id = storable(spec.event_id(payload=payload, body=body), 120)
+    existing = _accepted(connection, delivery, event_id)
     if existing is not None:
         return _replayed(existing)
     try:
@@ -183,16 +233,48 @@ def webhook_receive(
                 **base,
                 status=Status.ACCEPTED,
                 delivery_id=delivery,
+                event_id=event_id,
                 event_type=_event_type(payload),
                 payload=payload,
             )
             transaction.on_commit(lambda: schedule_event_processing(event.pk))
-    except IntegrityError:  # the same delivery arrived twice at the same moment
-        existing = InboundEvent.objects.get(
-            connection=connection, delivery_id=delivery, status=Status.ACCEPTED
-        )
+    except IntegrityError:  # the same delivery or event arrived twice at the same moment
+        existing = _accepted(connection, delivery, event_id)
+        if existing is None:  # not a duplicate (the connection went away meanwhile)
+            raise
         return _replayed(existing)
     return Receipt(200, "Accepted.", event)
+
+
+def _accepted(connection: Connection, delivery: str, event_id: str) -> InboundEvent | None:
+    """The accepted event of this delivery id or event id, if any."""
+    same = Q(delivery_id=delivery) | (Q(event_id=event_id) if event_id else Q(pk__in=[]))
+    return (
+        InboundEvent.objects.filter(connection=connection, status=Status.ACCEPTED)
+        .filter(same)
+        .order_by("id")
+        .first()
+    )
+
+
+def _bad_signature(connection: Connection, base: dict, reason: str, delivery) -> Receipt:
+    """Count a refused delivery in its minute; only the minute's first is stored (without its
+    body), so a flood of forgeries writes one row a minute (`guards.count_bad_signature`)."""
+    event = None
+    if count_bad_signature(connection):
+        event = InboundEvent.objects.create(
+            **base,
+            status=Status.BAD_SIGNATURE,
+            reason=f"{reason} (later refusals this minute are only counted)",
+            delivery_id=storable(delivery, 120),
+        )
+        log.warning(
+            "webhook: refused %s delivery on connection %s: %s",
+            connection.vendor,
+            connection.pk,
+            reason,
+        )
+    return Receipt(403, "Signature refused.", event)
 
 
 def _replayed(event: InboundEvent) -> Receipt:

@@ -8,6 +8,7 @@ import json
 import uuid
 
 from django.urls import reverse
+from django.utils import timezone
 
 from connectors.models import SyncRun
 from connectors.sandbox import accounts as demo
@@ -20,7 +21,7 @@ from .conftest import WEBHOOK_TOKEN
 EVENT = {
     "id": "evt_01HZX9V0Q7K6F3JNYG6Q8E1P2A",
     "type": "visit.updated",
-    "created_at": "2026-11-02T09:10:31.812Z",
+    "created_at": timezone.now().isoformat(),  # within FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS
     "api_version": "2024-10-01",
     "data": {"object": {"id": "665f1c0a0000000000000001"}, "previous_attributes": {}},
 }

@@ -10,7 +10,7 @@ from connectors.sandbox.datagen import Gen
 from connectors.sandbox.ratelimit import SlidingWindow
 from connectors.sandbox.registry import register
 from connectors.sandbox.vendor import Vendor
-from connectors.sandbox.web import Request, Response, json_response
+from connectors.sandbox.web import BodyPolicy, Request, Response, json_response
 
 from .churn import (
     churn_fieldcamp,
@@ -19,16 +19,21 @@ from .datagen import (
     generate_fieldcamp,
 )
 from .integrations import IntegrationRoutes
+from .jobs import JobRoutes
 from .resources import ResourceRoutes
 
 
 @register
-class FieldCampSandbox(ResourceRoutes, IntegrationRoutes, Vendor):
+class FieldCampSandbox(JobRoutes, ResourceRoutes, IntegrationRoutes, Vendor):
     """The FieldCamp emulator. Python API: :meth:`set_connected`, :meth:`integration_states`,
     :meth:`sync_jobs`."""
 
     name = "fieldcamp"
     mount = "/fieldcamp/api/v1"
+    #: JSON everywhere (vendor-apis.md §3.1); a body of another type is not parsed, as
+    #: Express's ``express.json()`` leaves it (§3.3: the legacy multipart route "never parsed
+    #: the body" of a JSON post and answered its validation 400).
+    body_policy = BodyPolicy(json_types=frozenset({"application/json"}), other="ignore")
     control_routes = (("*", "/integrations", "control_integrations"),)
 
     def __init__(self, sandbox: Any) -> None:

@@ -88,7 +88,7 @@ class IntegrationRoutes(CursorPaging):
     def _slug(self, ctx: Ctx) -> str:
         slug = ctx.req.view_args["integration"]
         if slug not in INTEGRATIONS:
-            raise Reply(self.not_found(ctx.req))
+            raise Reply(self.unknown_route(ctx.req))
         return slug
 
     @route("POST", "/integrations/{integration}/sync")

@@ -12,6 +12,7 @@ from connectors.sandbox.web import Response, json_response
 
 from .records import (
     K_INVOICE,
+    K_JOB,
     K_VISIT,
     _s,
     decode_cursor,
@@ -72,6 +73,8 @@ class CursorPaging:
     def _int_id(kind: str, row: dict[str, Any]) -> int:
         if kind in (K_VISIT, K_INVOICE):
             return from_oid(kind, row["id"]) or 0
+        if kind == K_JOB:
+            return from_oid("job", row["id"]) or 0
         return row["_seq"]
 
     def _list(self, ctx: Ctx, kind: str, where: list[Where]) -> Response:

@@ -23,6 +23,9 @@ K_SYNC_JOB = "fieldcamp.sync_job"
 K_CHANGE = "fieldcamp.calendar_change"
 
 
+K_JOB = "fieldcamp.job"
+
+
 INTEGRATIONS = {
     "google-calendar": "google_calendar",
     "outlook-calendar": "outlook_calendar",
@@ -97,6 +100,19 @@ register_kind(
         "id": from_oid(K_INVOICE, d["id"]),
         "status": d["status"],
         "ref": d.get("clientId"),
+        "created_at": _s(d["createdAt"]),
+        "updated_at": _s(d["updatedAt"]),
+    },
+)
+
+
+register_kind(
+    K_JOB,
+    lambda d: {
+        "id": from_oid("job", d["id"]),
+        "status": d["jobStatus"],
+        "ref": d["jobNumber"],
+        "customer_id": from_oid("client", d["clientId"]),
         "created_at": _s(d["createdAt"]),
         "updated_at": _s(d["updatedAt"]),
     },

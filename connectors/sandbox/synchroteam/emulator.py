@@ -14,7 +14,7 @@ from connectors.sandbox.ratelimit import DailyQuota, SlidingWindow
 from connectors.sandbox.registry import register
 from connectors.sandbox.store import Where
 from connectors.sandbox.vendor import Vendor
-from connectors.sandbox.web import Request, Response, json_response
+from connectors.sandbox.web import BodyPolicy, Request, Response, json_response
 
 from .churn import (
     churn_synchroteam,
@@ -26,15 +26,21 @@ from .jobs import JobRoutes
 from .records import (
     K,
 )
+from .reports import ReportRoutes
 
 
 @register
-class SynchroteamSandbox(JobRoutes, Vendor):
+class SynchroteamSandbox(ReportRoutes, JobRoutes, Vendor):
     """The Synchroteam emulator. Python inspection: :meth:`job_records`, :meth:`find`."""
 
     name = "synchroteam"
     mount = "/synchroteam/api/v3"
     case_insensitive = True
+    #: "Content-Type: application/json or text/json" (vendor-apis.md §2.1, the official doc);
+    #: anything else is ASP.NET Web API's 415 (see :meth:`unsupported_media_type`).
+    body_policy = BodyPolicy(
+        json_types=frozenset({"application/json", "text/json"}), other="reject"
+    )
     control_routes = (("GET", "/jobs/<int:id>", "control_job"),)
 
     def __init__(self, sandbox: Any) -> None:
@@ -128,6 +134,16 @@ class SynchroteamSandbox(JobRoutes, Vendor):
         """ASP.NET Web API's 405 "The requested resource does not support http method '...'"."""
         return json_response(
             {"message": f"The requested resource does not support http method '{req.method}'."}, 405
+        )
+
+    def unsupported_media_type(self, req: Request, mimetype: str) -> Response:
+        """ASP.NET Web API's 415 for a body no media-type formatter reads."""
+        return json_response(
+            {
+                "message": f"The request entity's media type '{mimetype}' is not supported "
+                "for this resource."
+            },
+            415,
         )
 
     def bad_json(self, req: Request) -> Response:

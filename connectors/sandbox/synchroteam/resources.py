@@ -123,7 +123,7 @@ class ResourceRoutes:
     def _resource(self, ctx: Ctx) -> Resource:
         res = RESOURCES.get(ctx.req.view_args["resource"].lower())
         if res is None:
-            raise Reply(self.not_found(ctx.req))
+            raise Reply(self.unknown_route(ctx.req))
         return res
 
     def _paging(self, ctx: Ctx, body: dict[str, Any] | None = None) -> tuple[int, int]:
@@ -148,7 +148,7 @@ class ResourceRoutes:
         ``dateFrom``/``dateTo`` (on ``scheduledStart``), ``validatedSince``, ``customerId``,
         ``technicianId``."""
         if ctx.req.view_args["resource"].lower() == "customfield":
-            raise Reply(self.method_not_allowed(ctx.req))
+            raise Reply(self.wrong_method(ctx.req))
         res = self._resource(ctx)
         where: list[Where] = []
         for name, build in res.filters.items():

@@ -36,7 +36,9 @@ class CommentRoutes(SyncroParams):
     def comments(self, ctx: Ctx) -> Response:
         """GET /tickets/{id}/comments: filters ``created_after/before``,
         ``updated_after/before``, ``sort_by`` (created_at|updated_at), ``sort_direction``
-        (ASC|DESC, default ASC); ``per_page`` (default 10); meta ``{total_pages, page, per_page}``."""
+        (ASC|DESC; default and anything but ASC: DESC, newest first, as a live observation
+        recorded by a public client's test log shows, issue 15 item 4; the spec states no
+        default); ``per_page`` (default 10); meta ``{total_pages, page, per_page}``."""
         ticket = self._ticket(ctx, ctx.req.view_args["id"])
         q = ctx.req
         where = [Where("parent_id = ?", (ticket["id"],))]
@@ -51,7 +53,8 @@ class CommentRoutes(SyncroParams):
         order = (
             q.args.get("sort_by") if q.args.get("sort_by") in ("created_at", "updated_at") else "id"
         )
-        desc = (q.args.get("sort_direction") or "ASC").upper() == "DESC"
+        # newest first unless ASC is asked for (issue 15 item 4: live observation)
+        desc = (q.args.get("sort_direction") or "DESC").upper() != "ASC"
         per_page = min(
             max(to_int(q.args.get("per_page")) or self.page_size("comments"), 1),
             self.sandbox.config.syncro_comments_max_per_page,

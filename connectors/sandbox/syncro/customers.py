@@ -14,7 +14,7 @@ from connectors.sandbox.web import (
     json_response,
 )
 
-from .params import SyncroParams
+from .params import SyncroParams, id_list_where
 from .records import (
     K_CONTACT,
     K_CUSTOMER,
@@ -49,12 +49,10 @@ class CustomerRoutes(SyncroParams):
                 )
         if q.args.get("email"):
             where.append(Where("ext = ?", (q.args.get("email", "").lower(),)))
-        ids = [i for i in (to_int(v) for v in q.args_list("id")) if i is not None]
-        if ids:
-            where.append(Where(f"id IN ({','.join('?' * len(ids))})", tuple(ids)))
-        not_ids = [i for i in (to_int(v) for v in q.args_list("not_id")) if i is not None]
-        if not_ids:
-            where.append(Where(f"id NOT IN ({','.join('?' * len(not_ids))})", tuple(not_ids)))
+        for name, negate in (("id", False), ("not_id", True)):
+            cond = id_list_where(q.args_list(name), negate=negate)
+            if cond is not None:
+                where.append(cond)
         if not to_bool(q.args.get("include_disabled"), False):
             where.append(Where("status = 'active'"))
         size = self.page_size("customers")
@@ -129,7 +127,7 @@ class CustomerRoutes(SyncroParams):
     @route("POST", "/customers")
     def customer_create(self, ctx: Ctx) -> Response:
         """POST /customers; 422 ``{"success": false, "message": [...], "params": {...}}`` (spec)."""
-        p = self.params(ctx)
+        p = self.params(ctx, "customer")
         if not (p.get("business_name") or p.get("firstname") or p.get("lastname")):
             raise Reply(
                 json_response(
@@ -162,12 +160,15 @@ class CustomerRoutes(SyncroParams):
 
     @route("PUT", "/customers/{id}")
     def customer_update(self, ctx: Ctx) -> Response:
-        """PUT /customers/{id}: the given fields, validated as on create."""
+        """PUT /customers/{id}: the given fields, validated as on create; answers
+        ``{"customer": {...}}`` with its ``contacts`` like GET (the spec's PUT example carries
+        ``"contacts": []``; issue 15 item 6)."""
         customer = self._customer(ctx, ctx.req.view_args["id"])
-        self._customer_fields(ctx, customer, self.params(ctx))
+        self._customer_fields(ctx, customer, self.params(ctx, "customer"))
         ctx.store.put(K_CUSTOMER, customer)
         ctx.touch(K_CUSTOMER, customer["id"], "updated")
-        return json_response({"customer": customer})
+        contacts = ctx.store.select(K_CONTACT, [Where("parent_id = ?", (customer["id"],))])
+        return json_response({"customer": {**customer, "contacts": contacts}})
 
     @route("GET", "/contacts")
     def contacts(self, ctx: Ctx) -> Response:
@@ -190,7 +191,7 @@ class CustomerRoutes(SyncroParams):
         """POST /contacts (``customer_id`` required): flat contact; 404 ``{"message": "Not
         found"}`` for an unknown customer; 422 ``{"record": {...}, "errors": "Name can't be
         blank"}`` (spec examples)."""
-        p = self.params(ctx)
+        p = self.params(ctx, "contact")
         customer = self._customer(ctx, p.get("customer_id"))
         cid = ctx.store.next_id(K_CONTACT)
         contact = contact_record(

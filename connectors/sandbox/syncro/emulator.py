@@ -4,6 +4,9 @@ per-resource mixins."""
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from connectors.sandbox import accounts
@@ -13,6 +16,7 @@ from connectors.sandbox.registry import register
 from connectors.sandbox.store import Where
 from connectors.sandbox.vendor import Vendor
 from connectors.sandbox.web import (
+    BodyPolicy,
     Request,
     Response,
     json_response,
@@ -23,10 +27,12 @@ from .churn import (
     churn_syncro,
 )
 from .comments import CommentRoutes
+from .contacts import ContactRoutes
 from .customers import CustomerRoutes
 from .datagen import (
     generate_syncro,
 )
+from .invoice_items import InvoiceItemRoutes
 from .invoices import InvoiceRoutes
 from .line_items import LineItemRoutes
 from .products import ProductRoutes
@@ -38,11 +44,19 @@ from .records import (
     K_TICKET,
     K_TIMER,
 )
+from .search import SearchRoutes
 from .tickets import TicketRoutes
 from .timers import TimerRoutes
 from .users import UserRoutes
 from .vocab import (
     LABOR_PRODUCT_IDS,
+)
+
+RAILS_404_HTML = (
+    "<!DOCTYPE html>\n<html>\n<head>\n  <title>The page you were looking for doesn't exist "
+    '(404)</title>\n</head>\n<body>\n  <div class="dialog">\n    <h1>The page you were looking '
+    "for doesn't exist.</h1>\n    <p>You may have mistyped the address or the page may have "
+    "moved.</p>\n  </div>\n</body>\n</html>\n"
 )
 
 
@@ -54,7 +68,10 @@ class SyncroSandbox(
     LineItemRoutes,
     TimerRoutes,
     InvoiceRoutes,
+    InvoiceItemRoutes,
     CustomerRoutes,
+    ContactRoutes,
+    SearchRoutes,
     ProductRoutes,
     Vendor,
 ):
@@ -63,11 +80,24 @@ class SyncroSandbox(
 
     name = "syncro"
     mount = "/syncro/<sub>/api/v1"
+    #: Rails: JSON, form-encoded and multipart bodies become params (nested ``a[b]`` names
+    #: included); a body of another type is not read (issue 15 item 3, docs/sandbox.md).
+    body_policy = BodyPolicy(forms=True, other="ignore")
     control_routes = (("GET", "/tickets/<int:id>", "control_ticket"),)
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
         self._window: SlidingWindow | None = None
+
+    def match(self, method: str, path: str):
+        """As :meth:`Vendor.match`, except that a literal path of the official spec that the
+        sandbox does not emulate (``GET /products/categories``) is an unknown route, not the
+        ``/products/{id}`` show of a record named "categories": Syncro's router sends it to its
+        own action, so answering "no such record" would mislead a client (issue 15 item 5)."""
+        handler, params, exists = super().match(method, path)
+        if params and (method.upper(), path.rstrip("/")) in spec_literal_paths():
+            return None, {}, False
+        return handler, params, exists
 
     @classmethod
     def base_path(cls) -> str:
@@ -95,16 +125,24 @@ class SyncroSandbox(
 
     # --- auth and limits ---------------------------------------------------------------------
     def authenticate(self, req: Request) -> tuple[Any, str] | Response:
-        """The account subdomain must be ``demo`` (else an HTML 404); token from ``Authorization: Bearer`` (or bare) or ``?api_key=``; else 401 ``{"error": "Not authorized"}``."""
+        """The account subdomain must be ``demo`` (else an HTML 404); token from ``Authorization: Bearer`` (or bare) or ``?api_key=``; else 401 ``{"error": "Not authorized"}``.
+
+        Both sent (issue 15 item 6; undocumented, so the strict rule): each must be a valid
+        token and both the same user, else 401 -- a bad header never passes on the strength of
+        a good ``api_key`` nor the reverse (docs/sandbox.md "Decided behaviours")."""
         if req.view_args.get("sub") != accounts.SYNCRO_SUBDOMAIN:
             return text_response("Account not found", 404, "text/html")
-        token = req.args.get("api_key")
+        tokens = []
+        if req.args.get("api_key"):  # an empty api_key= is no credential
+            tokens.append(req.args["api_key"])
         header = req.headers.get("authorization", "")
         if header:
-            token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
-        user = accounts.syncro_user_by_token(token or "")
-        if user is None:
+            bearer = header.lower().startswith("bearer ")
+            tokens.append(header[7:].strip() if bearer else header.strip())
+        users = {accounts.syncro_user_by_token(t or "") for t in tokens}
+        if len(users) != 1 or None in users:
             return json_response({"error": "Not authorized"}, 401)
+        user = users.pop()
         return user, f"user:{user.user_id}"
 
     def check_limits(
@@ -138,12 +176,18 @@ class SyncroSandbox(
             self._window.clear()
 
     def not_found(self, req: Request) -> Response:
-        """404 ``{"message": "Not found"}``."""
-        return json_response({"message": "Not found"}, 404)
+        """An unknown route: Rails' ``ActionDispatch::PublicExceptions`` 404, JSON
+        ``{"status": 404, "error": "Not Found"}`` when the client accepts JSON (the format
+        Rails picks from ``Accept``), else the stock ``public/404.html`` page. A missing
+        *record* is the controllers' ``{"message": "Not found"}`` (``records.not_found``)."""
+        if "json" in req.headers.get("Accept", ""):  # no Accept or */* is Rails' HTML format
+            return json_response({"status": 404, "error": "Not Found"}, 404)
+        return text_response(RAILS_404_HTML, 404, "text/html; charset=utf-8")
 
     def method_not_allowed(self, req: Request) -> Response:
-        """Rails answers a wrong method with the same 404."""
-        return json_response({"message": "Not found"}, 404)
+        """Rails has no 405: a known path with another verb is a routing error, the same 404
+        as an unknown route."""
+        return self.not_found(req)
 
     def bad_json(self, req: Request) -> Response:
         """Rails' 400 ``{"status": 400, "error": "Bad Request"}``."""
@@ -189,3 +233,18 @@ class SyncroSandbox(
     def churn(self, count: int, rng: Any) -> dict[str, Any]:
         """See :func:`~.churn.churn_syncro`."""
         return churn_syncro(self, count, rng)
+
+
+@functools.cache
+def spec_literal_paths() -> frozenset[tuple[str, str]]:
+    """``(METHOD, path)`` of every operation of the bundled official spec
+    (``connectors/sandbox/specs/syncro-openapi.json``) whose path has no parameter."""
+    spec_file = Path(__file__).resolve().parents[1] / "specs" / "syncro-openapi.json"
+    paths = json.loads(spec_file.read_text())["paths"]
+    return frozenset(
+        (method.upper(), path.rstrip("/"))
+        for path, ops in paths.items()
+        if "{" not in path
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    )

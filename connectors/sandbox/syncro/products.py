@@ -9,7 +9,7 @@ from connectors.sandbox.web import (
     json_response,
 )
 
-from .params import SyncroParams
+from .params import SyncroParams, id_list_where
 from .records import (
     K_PRODUCT,
     not_found,
@@ -32,10 +32,24 @@ class ProductRoutes(SyncroParams):
             where.append(Where("ext = ?", (q.args.get("upc_code", "").lower(),)))
         if q.args.get("query"):
             where.append(Where("search LIKE ?", (f"%{q.args.get('query', '').lower()}%",)))
-        ids = [i for i in (to_int(v) for v in q.args_list("id")) if i is not None]
-        if ids:
-            where.append(Where(f"id IN ({','.join('?' * len(ids))})", tuple(ids)))
+        cond = id_list_where(q.args_list("id"))
+        if cond is not None:
+            where.append(cond)
         return self._paged(ctx, K_PRODUCT, "products", where, full_meta=False, meta=False)
+
+    @route("GET", "/products/barcode")
+    def product_by_barcode(self, ctx: Ctx) -> Response:
+        """GET /products/barcode?barcode=: ``{"product": {...}}`` for the product whose
+        ``upc_code`` is the barcode (compared case-insensitively, as the ``upc_code`` filter);
+        404 ``{"message": "Not found"}`` when none has it or no barcode is given (spec:
+        "Returns a Product by Barcode", one ``barcode`` query parameter, the 200 example only)."""
+        barcode = (ctx.req.args.get("barcode") or "").strip().lower()
+        rows = (
+            ctx.store.select(K_PRODUCT, [Where("ext = ?", (barcode,))], limit=1) if barcode else []
+        )
+        if not rows:
+            raise not_found()
+        return json_response({"product": rows[0]})
 
     @route("GET", "/products/{id}")
     def product_get(self, ctx: Ctx) -> Response:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0004_alerts'),
+        ('connectors', '0005_alert_kind_webhook_signature_failures'),
     ]
 
     operations = [
