@@ -6,6 +6,7 @@ outsider sees none of it."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 from django.core import mail
@@ -13,6 +14,7 @@ from django.core import mail
 from accounts.demo import seed_accounts
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox
+from tests.e2e import browser
 
 PASSWORD = "browser-test-password-1"
 
@@ -54,12 +56,7 @@ def make_problems(sandbox, connections) -> None:
     assert not connection_verify(connections["syncro"]).ok
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+sign_in = partial(browser.sign_in, password=PASSWORD)
 
 
 def bell(page) -> str:

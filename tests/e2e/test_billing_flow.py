@@ -3,12 +3,15 @@ reach Syncro once; and an outsider sees none of it."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django_q.conf import Conf
 
 from accounts.demo import seed_accounts
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox
+from tests.e2e import browser
 
 PASSWORD = "browser-test-password-1"
 
@@ -43,12 +46,7 @@ def _sync_runs() -> int:
     return SyncRun.objects.count()
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+sign_in = partial(browser.sign_in, password=PASSWORD)
 
 
 def test_sync_bill_approve_and_invoice_in_the_browser(live_server, browser, office, shots):

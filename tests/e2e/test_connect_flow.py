@@ -6,6 +6,7 @@ the first sync runs and the tickets are there. Then My vendor keys."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django_q.conf import Conf
 from connectors.sandbox import accounts as demo
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox
+from tests.e2e import browser
 
 PASSWORD = "browser-test-password-2"
 WRONG = "sx-wrong-token-00000000"
@@ -52,12 +54,7 @@ def new_company(settings, monkeypatch):
     sandbox.close()
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+sign_in = partial(browser.sign_in, password=PASSWORD)
 
 
 def test_a_new_companys_owner_connects_syncro_and_reads_tickets(

@@ -4,9 +4,12 @@ wider than the window, and every preview step stays visible."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from tests.conftest import PASSWORD, syncro_on_sandbox
+from tests.e2e import browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -67,12 +70,7 @@ def long_texts(world, settings, tmp_path):
     sandbox.close()
 
 
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+_sign_in = partial(browser.sign_in, password=PASSWORD)
 
 
 def _widths(page) -> dict:

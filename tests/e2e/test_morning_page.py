@@ -5,12 +5,14 @@ Los Angeles time, and a time the clocks skip is refused on the schedule form."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 
 from accounts.localtime import load_zone
 from tests.accounts.test_home import morning  # noqa: F401  (the fixture: a small mirror in LA)
 from tests.conftest import PASSWORD
+from tests.e2e import browser
 
 pytestmark = [
     pytest.mark.e2e,
@@ -19,12 +21,7 @@ pytestmark = [
 ]
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+sign_in = partial(browser.sign_in, password=PASSWORD)
 
 
 def test_each_role_sees_its_morning_and_a_new_company_its_checklist(
