@@ -38,7 +38,7 @@ def long_texts(world, settings, tmp_path):
         .order_by("vendor_id")
         .first()
     )
-    commented.filter(ticket_vendor_id=ticket.vendor_id).update(body=LONG, subject="y" * 400)
+    commented.filter(ticket_vendor_id=ticket.vendor_id).update(body=LONG, subject="y" * 400)  # subject is varchar(500)
     draft = services.draft_create(
         tenant=world.tenant,
         connection=connection,
@@ -59,7 +59,7 @@ def long_texts(world, settings, tmp_path):
         by=world.tech,
         minutes=30,
         labor_type="onsite",
-        comment_subject="z" * 250,
+        comment_subject="z" * 200,  # the column's max_length (PostgreSQL enforces it)
         comment_body="Short.",
         comment_hidden=False,
         comment_do_not_email=True,
