@@ -38,7 +38,9 @@ def long_texts(world, settings, tmp_path):
         .order_by("vendor_id")
         .first()
     )
-    commented.filter(ticket_vendor_id=ticket.vendor_id).update(body=LONG, subject="y" * 400)  # subject is varchar(500)
+    commented.filter(ticket_vendor_id=ticket.vendor_id).update(
+        body=LONG, subject="y" * 400
+    )  # subject is varchar(500)
     draft = services.draft_create(
         tenant=world.tenant,
         connection=connection,
