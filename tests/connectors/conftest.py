@@ -46,3 +46,21 @@ def syncro_connection(world):
         base_url="https://demo.syncromsp.com/api/v1",
         secret="sx-test-shared-token-1",
     )
+
+
+@pytest.fixture
+def sandbox():
+    """The three emulators in-process: seed 7, small scale, a frozen clock at 2026-05-01 09:00 UTC,
+    no limits (a module may define its own)."""
+    from connectors.sandbox.config import SandboxConfig
+    from connectors.sandbox.core import Sandbox
+
+    sb = Sandbox.create(
+        seed=7,
+        scale="small",
+        clock_start="2026-05-01T09:00:00Z",
+        frozen=True,
+        config=SandboxConfig.unlimited(),
+    )
+    yield sb
+    sb.close()

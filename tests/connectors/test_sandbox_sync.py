@@ -16,7 +16,6 @@ import pytest
 from accounts.models import Vendor
 from connectors.demo import seed_connections
 from connectors.models import LimitState, SyncRun, SyncStream
-from connectors.sandbox import Sandbox, SandboxConfig
 from connectors.services import connection_sync_now
 from connectors.vendors import vendor_for
 
@@ -45,19 +44,6 @@ KINDS = {
     ("fieldcamp", "invoices"): "fieldcamp.invoice",
     ("fieldcamp", "calendar_changes"): "fieldcamp.calendar_change",
 }
-
-
-@pytest.fixture
-def sandbox():
-    sb = Sandbox.create(
-        seed=7,
-        scale="small",
-        clock_start="2026-05-01T09:00:00Z",
-        frozen=True,
-        config=SandboxConfig.unlimited(),
-    )
-    yield sb
-    sb.close()
 
 
 @pytest.fixture

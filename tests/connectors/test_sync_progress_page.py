@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +14,6 @@ from accounts.models import Vendor
 from connectors.models import LimitState, SyncRun
 from connectors.progress import run_progress
 from connectors.ratelimit import record_usage
-from connectors.sandbox import Sandbox, SandboxConfig
 from connectors.services import connection_sync_now, sync_request
 from tests.connectors.conftest import make_connection
 
@@ -114,19 +112,6 @@ def test_another_tenants_runs_never_show_on_the_page(world, syncro_connection):
     _running(syncro_connection, "tickets", progress_done=1, progress_total=2)
     body = world.client_for(world.outsider).get(URL).content.decode()
     assert "sync-progress" not in body
-
-
-@pytest.fixture
-def sandbox():
-    sb = Sandbox.create(
-        seed=7,
-        scale="small",
-        clock_start="2026-05-01T09:00:00Z",
-        frozen=True,
-        config=SandboxConfig.unlimited(),
-    )
-    yield sb
-    sb.close()
 
 
 def test_ticket_comments_count_tickets_against_the_ticket_count(world, sandbox):
