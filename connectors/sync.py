@@ -37,13 +37,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from connectors.errors import QuotaExhausted, RateLimited, VendorError
 from connectors.http import Page
 from connectors.mapping import MappingError, StreamSpec
-from connectors.models import Connection, MirrorModel, QuarantinedRecord, SyncRun, SyncStream
+from connectors.models import Connection, QuarantinedRecord, SyncRun, SyncStream
 from connectors.progress import pages_total_of, record_sweep_start
+from connectors.upsert import UpsertCounts, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,7 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
         SyncRun.objects.filter(pk=run.pk).update(mode=cp["mode"])
         run.mode = cp["mode"]
     record_sweep_start(run, stream, spec, cp)
+    run.refresh_from_db()  # once per run: pages then keep the in-memory run current
     full = cp["mode"] == SyncRun.Mode.FULL
     try:
         if spec.parents is not None and cp.get("parent") is None:
@@ -258,7 +261,6 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
             )
             cp = next_cp
             pages_this_run += 1
-            run.refresh_from_db()
             if on_page:
                 on_page(run)
             log.debug("%s page done: %s", stream, counters)
@@ -343,15 +345,6 @@ class MappedPage:
     bad: list[QuarantinedRecord]
 
 
-@dataclass(frozen=True)
-class UpsertCounts:
-    """What `upsert_rows` did: rows created and updated, and the vendor ids left unchanged."""
-
-    created: int
-    updated: int
-    unchanged_ids: list
-
-
 def map_page(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, page: Page) -> MappedPage:
     """Map every record of `page` with ``spec.map``; a `MappingError` quarantines the record
     with its message as the reason and its raw JSON (no database access)."""
@@ -389,68 +382,6 @@ def advance_checkpoint(checkpoint: dict, mapped: MappedPage) -> dict:
     return {**checkpoint, "max_seen": _iso(max_seen)}
 
 
-def upsert_rows(
-    *,
-    spec: StreamSpec,
-    connection: Connection,
-    mapped: MappedPage,
-    generation: int,
-    full: bool,
-    now: dt.datetime,
-) -> UpsertCounts:
-    """Bulk upsert the page's good rows (``INSERT … ON CONFLICT``, no per-row queries).
-
-    A row whose ``vendor_updated_at`` is unchanged (and that is not soft-deleted) is not
-    rewritten; in a full sweep it still gets ``seen_generation = generation``. Call inside the
-    page's transaction.
-    """
-    model = spec.model
-    good = mapped.good
-    existing = {
-        vid: (updated, deleted)
-        for vid, updated, deleted in model.objects.filter(
-            connection=connection, vendor_id__in=list(good)
-        ).values_list("vendor_id", "vendor_updated_at", "is_deleted")
-    }
-    to_write, unchanged_ids = [], []
-    created = updated = 0
-    for vid, (values, record) in good.items():
-        if vid in existing:
-            old_updated, deleted = existing[vid]
-            new_updated = values.get("vendor_updated_at")
-            if not deleted and new_updated is not None and old_updated == new_updated:
-                unchanged_ids.append(vid)
-                continue
-            updated += 1
-        else:
-            created += 1
-        to_write.append(
-            model(
-                tenant_id=connection.tenant_id,
-                connection=connection,
-                raw=record,
-                synced_at=now,
-                is_deleted=False,
-                deleted_at=None,
-                seen_generation=generation,
-                **values,
-            )
-        )
-    if to_write:
-        model.objects.bulk_create(
-            to_write,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["connection", "vendor_id"],
-            update_fields=_update_fields(model, full),
-        )
-    if full and unchanged_ids:
-        model.objects.filter(connection=connection, vendor_id__in=unchanged_ids).update(
-            seen_generation=generation
-        )
-    return UpsertCounts(created, updated, unchanged_ids)
-
-
 def record_page(
     *,
     run: SyncRun,
@@ -464,21 +395,27 @@ def record_page(
     now: dt.datetime,
     checkpoint: dict | None = None,
     waited: float = 0.0,
-) -> None:
+) -> Callable[[], None]:
     """Store the page's quarantined records and add its counts to the run (heartbeat, totals
     for the progress bar, the sweep's progress from `checkpoint` (``done``, ``total``), gate
-    counters, `waited` seconds for budget). Call inside the page's transaction."""
+    counters, `waited` seconds for budget) in one UPDATE. Call inside the page's transaction.
+
+    Returns a function that applies the same changes to the in-memory `run` (call it once the
+    transaction committed: the engine reads no run back from the database per page).
+    """
     if mapped.bad:
         QuarantinedRecord.objects.bulk_create(mapped.bad)
     pages_total = pages_total_of(spec, page)
     checkpoint = checkpoint or {}
-    run_updates: dict[str, Any] = {
-        "pages": models.F("pages") + 1,
-        "records_seen": models.F("records_seen") + len(page.records),
-        "created": models.F("created") + counts.created,
-        "updated": models.F("updated") + counts.updated,
-        "unchanged": models.F("unchanged") + len(counts.unchanged_ids),
-        "quarantined": models.F("quarantined") + len(mapped.bad),
+    added = {
+        "pages": 1,
+        "records_seen": len(page.records),
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "quarantined": len(mapped.bad),
+    }
+    assigned: dict[str, Any] = {
         "requests": requests,
         "throttled": throttled,
         "wait_seconds": waited,
@@ -486,15 +423,25 @@ def record_page(
         "progress_done": checkpoint.get("done", 0),
     }
     if checkpoint.get("total") is not None:
-        run_updates["progress_total"] = checkpoint["total"]
+        assigned["progress_total"] = checkpoint["total"]
     if spec.parents is None:
         if pages_total is not None:
-            run_updates["pages_total"] = pages_total
+            assigned["pages_total"] = pages_total
         if page.total_records is not None:
-            run_updates["records_total"] = page.total_records
+            assigned["records_total"] = page.total_records
     if quota_remaining is not None:
-        run_updates["quota_remaining"] = quota_remaining
-    SyncRun.objects.filter(pk=run.pk).update(**run_updates)
+        assigned["quota_remaining"] = quota_remaining
+    SyncRun.objects.filter(pk=run.pk).update(
+        **{name: models.F(name) + n for name, n in added.items()}, **assigned
+    )
+
+    def apply() -> None:
+        for name, n in added.items():
+            setattr(run, name, getattr(run, name) + n)
+        for name, value in assigned.items():
+            setattr(run, name, value)
+
+    return apply
 
 
 def write_page(
@@ -534,7 +481,7 @@ def write_page(
             full=full,
             now=now,
         )
-        record_page(
+        apply_to_run = record_page(
             run=run,
             spec=spec,
             page=page,
@@ -547,27 +494,14 @@ def write_page(
             checkpoint=checkpoint,
             waited=waited,
         )
+    apply_to_run()
     summary = {
         "created": counts.created,
         "updated": counts.updated,
-        "unchanged": len(counts.unchanged_ids),
+        "unchanged": counts.unchanged,
         "quarantined": len(mapped.bad),
     }
     return summary, checkpoint
-
-
-_NEVER_UPDATE = {"id", "tenant", "connection", "vendor_id"}
-
-
-def _update_fields(model: type[MirrorModel], full: bool) -> list[str]:
-    names = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.name in _NEVER_UPDATE:
-            continue
-        if f.name == "seen_generation" and not full:
-            continue
-        names.append(f.name)
-    return names
 
 
 def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoint: dict):
@@ -598,9 +532,16 @@ def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoi
             if parents_since is not None and spec.parent_field:
                 # A windowed sweep did not visit live parents outside the window: their children
                 # were not seen but are not gone. Children of deleted parents are still judged.
-                visited = spec.parents(connection, parents_since).values("vendor_id")
-                skipped = spec.parents(connection, None).exclude(vendor_id__in=visited)
-                judged = alive.exclude(**{f"{spec.parent_field}__in": skipped.values("vendor_id")})
+                # Correlated NOT EXISTS (anti-joins), not NOT IN: NOT IN over a subquery is
+                # hashed only while it fits in PostgreSQL's work_mem and is quadratic beyond
+                # (1 000 000 tickets: over 30 s).
+                visited = spec.parents(connection, parents_since)
+                skipped = spec.parents(connection, None).filter(
+                    ~Exists(visited.filter(vendor_id=OuterRef("vendor_id")))
+                )
+                judged = alive.filter(
+                    ~Exists(skipped.filter(vendor_id=OuterRef(spec.parent_field)))
+                )
             missing = judged.filter(seen_generation__lt=generation)
             n_alive, n_missing = alive.count(), missing.count()
             if n_missing and n_missing > settings.SYNC_DELETE_MAX_FRACTION * n_alive:
