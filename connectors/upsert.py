@@ -170,7 +170,7 @@ def statement_for(model: type[MirrorModel], using: str = "default") -> UpsertSta
             per_row.append(i)
             defaults.append(None)
         else:
-            defaults.append(converters[i](f.get_default()) if f.has_default() else None)
+            defaults.append(converters[i](f.get_default()))  # "" for text, else None
     table = q(model._meta.db_table)
     columns = ", ".join(q(f.column) for f in fields)
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
@@ -228,7 +228,10 @@ def build_rows(
         template[slots[name]] = conv[slots[name]](value)
     raw_slot = slots["raw"]
     raw_conv = conv[raw_slot]
-    per_row = [(i, statement.fields[i]) for i in statement.per_row_defaults]
+    engine_slots = {slots[name] for name in engine_values}
+    per_row = [
+        (i, statement.fields[i]) for i in statement.per_row_defaults if i not in engine_slots
+    ]
     rows = []
     for values, record in good.values():
         row = template.copy()
@@ -286,8 +289,8 @@ def _stamp_generation(cursor, statement, connection_id: int, ids: list, generati
 def _copy_merge(cursor, statement: UpsertStatement, model, rows: Sequence[tuple], full: bool):
     stage = _quote_pg(_stage_name(model))
     cursor.execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
-        f"(LIKE {statement.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "  # noqa: S608
+        f"AS SELECT {statement.columns} FROM {statement.table} WITH NO DATA"
     )
     with cursor.copy(f"COPY {stage} ({statement.columns}) FROM STDIN") as copy:
         for row in rows:
