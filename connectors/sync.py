@@ -10,8 +10,9 @@ row values. The engine does the rest, the same way for every vendor:
    run is marked ``stale`` and the lock is taken over. Every page re-checks the lock (fencing),
    so a run that lost it stops without writing.
 2. **Resume.** An unfinished checkpoint is always continued first, whatever the new run asked.
-3. **One transaction per page**: bulk upsert of the page's rows (``INSERT … ON CONFLICT``, no
-   per-row queries), quarantined records, the next checkpoint, heartbeat and run counters.
+3. **One transaction per page** (`connectors.sync_page.write_page`): the fixed upsert of the
+   page's rows (`connectors.upsert`: one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` changed,
+   no per-row queries), quarantined records, the next checkpoint, heartbeat and run counters.
    At-least-once fetching plus idempotent upserts make a replayed page harmless
    (reliability.md §2.1 Airbyte/Nango).
 4. **Incremental** streams use the vendor's filter with ``since = high_water - overlap``
@@ -32,7 +33,6 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -41,11 +41,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from connectors.errors import QuotaExhausted, RateLimited, VendorError
-from connectors.http import Page
-from connectors.mapping import MappingError, StreamSpec
-from connectors.models import Connection, QuarantinedRecord, SyncRun, SyncStream
+from connectors.mapping import StreamSpec
+from connectors.models import Connection, SyncRun, SyncStream
 from connectors.progress import pages_total_of, record_sweep_start
-from connectors.upsert import UpsertCounts, upsert_rows
+from connectors.sync_page import LostLock, write_page
+from connectors.sync_page import from_iso as _from_iso
+from connectors.sync_page import to_iso as _iso
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,6 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 # --- the engine -----------------------------------------------------------------------
-
-
-class LostLock(Exception):
-    """Another run took this stream over (our heartbeat went stale)."""
 
 
 def _owner_is_dead(owner: str) -> bool:
@@ -153,14 +150,6 @@ def release_stale_runs() -> int:
         )
     )
     return count
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _from_iso(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
 
 
 def new_checkpoint(stream: SyncStream, spec: StreamSpec, mode: str) -> dict:
@@ -325,190 +314,33 @@ def _fail(run: SyncRun, kind: str, message: str) -> SyncRun:
     return run
 
 
-def _engine_values(spec: StreamSpec, record: dict) -> dict:
-    values = spec.map(record)
-    if "vendor_id" not in values:
-        raise MappingError("mapping produced no vendor_id")
-    return values
+def deletion_candidates(
+    spec: StreamSpec, connection: Connection, generation: int, parents_since: dt.datetime | None
+) -> tuple[models.QuerySet, models.QuerySet]:
+    """``(alive, missing)`` querysets of a completed full sweep of generation `generation`:
+    the live rows, and those of them the sweep did not see (``seen_generation`` older).
 
-
-@dataclass
-class MappedPage:
-    """One page after mapping, before anything is written.
-
-    Attributes:
-        good: ``{vendor_id: (values, raw record)}``; a page that repeats an id keeps the last.
-        bad: unsaved `QuarantinedRecord` rows, one per record the mapping refused.
+    A windowed sweep of a fan-out stream (`parents_since` set) did not visit live parents
+    outside the window: their children were not seen but are not gone, so they are not judged;
+    children of deleted parents still are. Both filters are correlated ``NOT EXISTS``
+    (anti-joins), not ``NOT IN``: PostgreSQL hashes a ``NOT IN`` subquery only while it fits
+    in ``work_mem`` and is quadratic beyond (1 000 000 tickets: over 30 s).
     """
-
-    good: dict[Any, tuple[dict, dict]]
-    bad: list[QuarantinedRecord]
-
-
-def map_page(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, page: Page) -> MappedPage:
-    """Map every record of `page` with ``spec.map``; a `MappingError` quarantines the record
-    with its message as the reason and its raw JSON (no database access)."""
-    connection = stream.connection
-    good: dict[Any, tuple[dict, dict]] = {}
-    bad: list[QuarantinedRecord] = []
-    for record in page.records:
-        try:
-            values = _engine_values(spec, record)
-        except MappingError as exc:
-            vid = record.get("id") if isinstance(record, dict) else None
-            bad.append(
-                QuarantinedRecord(
-                    tenant_id=connection.tenant_id,
-                    connection=connection,
-                    resource=spec.resource,
-                    run=run,
-                    vendor_id=str(vid or "")[:64],
-                    reason=str(exc),
-                    raw=record if isinstance(record, dict | list) else {"value": repr(record)},
-                )
-            )
-            continue
-        good[values["vendor_id"]] = (values, record)  # a page can repeat an id: last wins
-    return MappedPage(good, bad)
-
-
-def advance_checkpoint(checkpoint: dict, mapped: MappedPage) -> dict:
-    """`checkpoint` with ``max_seen`` raised to the newest ``vendor_updated_at`` of the page."""
-    max_seen = _from_iso(checkpoint.get("max_seen"))
-    for values, _ in mapped.good.values():
-        seen = values.get("vendor_updated_at")
-        if seen and (max_seen is None or seen > max_seen):
-            max_seen = seen
-    return {**checkpoint, "max_seen": _iso(max_seen)}
-
-
-def record_page(
-    *,
-    run: SyncRun,
-    spec: StreamSpec,
-    page: Page,
-    mapped: MappedPage,
-    counts: UpsertCounts,
-    requests: int,
-    throttled: int,
-    quota_remaining: int | None,
-    now: dt.datetime,
-    checkpoint: dict | None = None,
-    waited: float = 0.0,
-) -> Callable[[], None]:
-    """Store the page's quarantined records and add its counts to the run (heartbeat, totals
-    for the progress bar, the sweep's progress from `checkpoint` (``done``, ``total``), gate
-    counters, `waited` seconds for budget) in one UPDATE. Call inside the page's transaction.
-
-    Returns a function that applies the same changes to the in-memory `run` (call it once the
-    transaction committed: the engine reads no run back from the database per page).
-    """
-    if mapped.bad:
-        QuarantinedRecord.objects.bulk_create(mapped.bad)
-    pages_total = pages_total_of(spec, page)
-    checkpoint = checkpoint or {}
-    added = {
-        "pages": 1,
-        "records_seen": len(page.records),
-        "created": counts.created,
-        "updated": counts.updated,
-        "unchanged": counts.unchanged,
-        "quarantined": len(mapped.bad),
-    }
-    assigned: dict[str, Any] = {
-        "requests": requests,
-        "throttled": throttled,
-        "wait_seconds": waited,
-        "heartbeat_at": now,
-        "progress_done": checkpoint.get("done", 0),
-    }
-    if checkpoint.get("total") is not None:
-        assigned["progress_total"] = checkpoint["total"]
-    if spec.parents is None:
-        if pages_total is not None:
-            assigned["pages_total"] = pages_total
-        if page.total_records is not None:
-            assigned["records_total"] = page.total_records
-    if quota_remaining is not None:
-        assigned["quota_remaining"] = quota_remaining
-    SyncRun.objects.filter(pk=run.pk).update(
-        **{name: models.F(name) + n for name, n in added.items()}, **assigned
-    )
-
-    def apply() -> None:
-        for name, n in added.items():
-            setattr(run, name, getattr(run, name) + n)
-        for name, value in assigned.items():
-            setattr(run, name, value)
-
-    return apply
-
-
-def write_page(
-    *,
-    stream: SyncStream,
-    run: SyncRun,
-    spec: StreamSpec,
-    page: Page,
-    checkpoint: dict,
-    full: bool,
-    requests: int,
-    throttled: int,
-    quota_remaining: int | None,
-    waited: float = 0.0,
-) -> tuple[dict, dict]:
-    """Map one page, then upsert it, quarantine its bad records and advance the checkpoint in
-    one transaction (`map_page`, `advance_checkpoint`, `upsert_rows`, `record_page`).
-
-    Returns ``({"created", "updated", "unchanged", "quarantined"}, checkpoint)``: this page's
-    counts and the checkpoint as stored (with ``max_seen`` advanced).
-    Raises LostLock (nothing written) when the stream's lock is no longer ours.
-    """
-    now = timezone.now()
-    mapped = map_page(stream=stream, run=run, spec=spec, page=page)
-    checkpoint = advance_checkpoint(checkpoint, mapped)
-    with transaction.atomic():
-        fenced = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
-            checkpoint=checkpoint, lock_heartbeat_at=now
+    alive = spec.model.objects.filter(connection=connection, is_deleted=False)
+    judged = alive
+    if parents_since is not None and spec.parent_field:
+        visited = spec.parents(connection, parents_since)
+        skipped = spec.parents(connection, None).filter(
+            ~Exists(visited.filter(vendor_id=OuterRef("vendor_id")))
         )
-        if not fenced:
-            raise LostLock(str(stream))
-        counts = upsert_rows(
-            spec=spec,
-            connection=stream.connection,
-            mapped=mapped,
-            generation=checkpoint["generation"],
-            full=full,
-            now=now,
-        )
-        apply_to_run = record_page(
-            run=run,
-            spec=spec,
-            page=page,
-            mapped=mapped,
-            counts=counts,
-            requests=requests,
-            throttled=throttled,
-            quota_remaining=quota_remaining,
-            now=now,
-            checkpoint=checkpoint,
-            waited=waited,
-        )
-    apply_to_run()
-    summary = {
-        "created": counts.created,
-        "updated": counts.updated,
-        "unchanged": counts.unchanged,
-        "quarantined": len(mapped.bad),
-    }
-    return summary, checkpoint
+        judged = alive.filter(~Exists(skipped.filter(vendor_id=OuterRef(spec.parent_field))))
+    return alive, judged.filter(seen_generation__lt=generation)
 
 
 def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoint: dict):
     """Close a completed sweep: deletion detection (full only), high-water mark, release."""
     now = timezone.now()
     full = checkpoint["mode"] == SyncRun.Mode.FULL
-    model = spec.model
     connection = stream.connection
     max_seen = _from_iso(checkpoint.get("max_seen"))
     started = _from_iso(checkpoint.get("started_at")) or now
@@ -526,23 +358,9 @@ def finish_sweep(*, stream: SyncStream, run: SyncRun, spec: StreamSpec, checkpoi
             hw = min(max_seen, started) if max_seen else started
         elif full:
             generation = checkpoint["generation"]
-            alive = model.objects.filter(connection=connection, is_deleted=False)
-            judged = alive
-            parents_since = _from_iso(checkpoint.get("parents_since"))
-            if parents_since is not None and spec.parent_field:
-                # A windowed sweep did not visit live parents outside the window: their children
-                # were not seen but are not gone. Children of deleted parents are still judged.
-                # Correlated NOT EXISTS (anti-joins), not NOT IN: NOT IN over a subquery is
-                # hashed only while it fits in PostgreSQL's work_mem and is quadratic beyond
-                # (1 000 000 tickets: over 30 s).
-                visited = spec.parents(connection, parents_since)
-                skipped = spec.parents(connection, None).filter(
-                    ~Exists(visited.filter(vendor_id=OuterRef("vendor_id")))
-                )
-                judged = alive.filter(
-                    ~Exists(skipped.filter(vendor_id=OuterRef(spec.parent_field)))
-                )
-            missing = judged.filter(seen_generation__lt=generation)
+            alive, missing = deletion_candidates(
+                spec, connection, generation, _from_iso(checkpoint.get("parents_since"))
+            )
             n_alive, n_missing = alive.count(), missing.count()
             if n_missing and n_missing > settings.SYNC_DELETE_MAX_FRACTION * n_alive:
                 status = SyncRun.Status.REFUSED

@@ -306,7 +306,9 @@ def _quote_pg(name: str) -> str:
 
 
 def pg_method() -> str:
-    """``SYNC_PG_UPSERT``: "executemany" (default) or "copy"."""
+    """``SYNC_PG_UPSERT``: "executemany" (default: server-side binding, pipelined), "copy"
+    (``COPY`` to a temporary table, one merge) or "client" (Django's own cursor, client-side
+    binding; for comparison in `benchmarks/upsert_bench.py`)."""
     return getattr(settings, "SYNC_PG_UPSERT", "executemany")
 
 
@@ -354,10 +356,11 @@ def upsert_rows(
     )
     ids = list(good)
     pg = db.vendor == "postgresql"
-    cursor = _pg_cursor(db) if pg else db.cursor()
+    method = pg_method() if pg else "client"
+    cursor = db.cursor() if method == "client" else _pg_cursor(db)
     with cursor:
         existing = _count_existing(cursor, statement, connection.pk, ids, pg)
-        if pg and pg_method() == "copy":
+        if method == "copy":
             changed = _copy_merge(cursor, statement, model, rows, full)
         else:
             cursor.executemany(statement.sql[full], rows)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection as db
 
-from connectors.sync import MappedPage
+from connectors.sync_page import MappedPage
 from connectors.syncro.models import SyncroContact, SyncroProduct
 from connectors.upsert import UpsertCounts, upsert_rows
 
