@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from connectors.http import Page
 from connectors.mapping import MappingError, StreamSpec
 from connectors.models import QuarantinedRecord, SyncRun, SyncStream
 from connectors.progress import pages_total_of
-from connectors.upsert import UpsertCounts, upsert_rows
+from connectors.upsert import UpsertCounts, update_by_pk, upsert_rows
 
 
 class LostLock(Exception):
@@ -115,7 +115,8 @@ def record_page(
 ) -> Callable[[], None]:
     """Store the page's quarantined records and add its counts to the run (heartbeat, totals
     for the progress bar, the sweep's progress from `checkpoint` (``done``, ``total``), gate
-    counters, `waited` seconds for budget) in one UPDATE. Call inside the page's transaction.
+    counters, `waited` seconds for budget) in one UPDATE (``pages = pages + 1`` …, so the
+    database adds to what it holds). Call inside the page's transaction.
 
     Returns a function that applies the same changes to the in-memory `run` (call it once the
     transaction committed: the engine reads no run back from the database per page).
@@ -148,9 +149,7 @@ def record_page(
             assigned["records_total"] = page.total_records
     if quota_remaining is not None:
         assigned["quota_remaining"] = quota_remaining
-    SyncRun.objects.filter(pk=run.pk).update(
-        **{name: models.F(name) + n for name, n in added.items()}, **assigned
-    )
+    update_by_pk(SyncRun, run.pk, add=added, assign=assigned)
 
     def apply() -> None:
         for name, n in added.items():
@@ -185,8 +184,11 @@ def write_page(
     mapped = map_page(stream=stream, run=run, spec=spec, page=page)
     checkpoint = advance_checkpoint(checkpoint, mapped)
     with transaction.atomic():
-        fenced = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
-            checkpoint=checkpoint, lock_heartbeat_at=now
+        fenced = update_by_pk(
+            SyncStream,
+            stream.pk,
+            assign={"checkpoint": checkpoint, "lock_heartbeat_at": now},
+            where={"lock_run": run.pk},
         )
         if not fenced:
             raise LostLock(str(stream))

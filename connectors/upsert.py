@@ -113,6 +113,10 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any]:
         return convert_json
     if kind == "DateTimeField":
         adapt = ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite" and connection.timezone_name == "UTC":
+            # what SQLite's adapt_datetimefield_value makes of an aware value, without its checks
+            def adapt(value: dt.datetime) -> str:
+                return str(value.astimezone(dt.UTC).replace(tzinfo=None))
 
         def convert_datetime(value: Any) -> Any:
             if value is None:
@@ -209,6 +213,50 @@ def statement_for(model: type[MirrorModel], using: str = "default") -> UpsertSta
     )
     _CACHE[key] = statement
     return statement
+
+
+_UPDATES: dict[tuple, tuple[str, list[Callable[[Any], Any]]]] = {}
+
+
+def update_by_pk(
+    model: type[models.Model],
+    pk: int,
+    *,
+    add: dict[str, int] | None = None,
+    assign: dict[str, Any] | None = None,
+    where: dict[str, Any] | None = None,
+    using: str = "default",
+) -> int:
+    """``UPDATE model SET f = f + n …, g = value … WHERE pk = pk AND h = value …``: one
+    statement built once per model and set of names (cached), values converted by field type
+    as in `upsert_rows`. The engine's per-page updates (fence, run counters) use it instead
+    of compiling an ORM ``update()`` per page. Returns the row count (0: `where` no longer
+    holds). Raises FieldDoesNotExist for an unknown name."""
+    add, assign, where = add or {}, assign or {}, where or {}
+    db = connections[using]
+    key = (db.vendor, using, model._meta.label, tuple(add), tuple(assign), tuple(where))
+    if key not in _UPDATES:
+        q = db.ops.quote_name
+        fields = [model._meta.get_field(n) for n in (*add, *assign, *where)]
+        cols = [q(f.column) for f in fields]
+        n_add, n_assign = len(add), len(assign)
+        sets = [f"{c} = {c} + %s" for c in cols[:n_add]]
+        sets += [f"{c} = %s" for c in cols[n_add : n_add + n_assign]]
+        conds = [f"{q(model._meta.pk.column)} = %s"]
+        conds += [f"{c} = %s" for c in cols[n_add + n_assign :]]
+        sql = (
+            f"UPDATE {q(model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
+            f"WHERE {' AND '.join(conds)}"
+        )
+        _UPDATES[key] = (sql, [_converter(f, db) for f in fields])
+    sql, converters = _UPDATES[key]
+    values = (*add.values(), *assign.values())
+    params = [conv(v) for conv, v in zip(converters, values, strict=False)]
+    params.append(pk)
+    params += [conv(v) for conv, v in zip(converters[len(values) :], where.values(), strict=True)]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _stage_name(model: type[MirrorModel]) -> str:
@@ -372,4 +420,11 @@ def upsert_rows(
     return UpsertCounts(created, updated, existing - updated)
 
 
-__all__ = ["UpsertCounts", "UpsertStatement", "build_rows", "statement_for", "upsert_rows"]
+__all__ = [
+    "UpsertCounts",
+    "UpsertStatement",
+    "build_rows",
+    "statement_for",
+    "update_by_pk",
+    "upsert_rows",
+]
