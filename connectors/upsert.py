@@ -116,7 +116,9 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any]:
         if connection.vendor == "sqlite" and connection.timezone_name == "UTC":
             # what SQLite's adapt_datetimefield_value makes of an aware value, without its checks
             def adapt(value: dt.datetime) -> str:
-                return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+                if value.tzinfo is not dt.UTC:
+                    value = value.astimezone(dt.UTC)
+                return str(value)[:-6]  # without "+00:00"
 
         def convert_datetime(value: Any) -> Any:
             if value is None:
