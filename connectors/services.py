@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import ActorCredential, Credential, NoCredential
-from connectors import schedules
+from connectors import schedules, usage
 from connectors.alerts.services import refresh_on_commit as alerts_refresh
 from connectors.errors import AuthError, VendorError
 from connectors.models import Connection, SyncRun
@@ -234,7 +234,11 @@ def sync_execute(
                 schedules.resume_schedule(connection.pk, result.resume_at)
     finally:
         for client in clients.values():
+            flush = getattr(getattr(client, "gate", None), "flush", None)
+            if flush is not None:
+                flush()  # the usage and quota headers the runs counted in memory
             client.close()
+        usage.flush()
         for tenant_id in {run.tenant_id for run in done}:
             alerts_refresh(tenant_id)  # a run ended: stream, quota and key alerts may change
     return done
