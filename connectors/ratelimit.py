@@ -40,6 +40,9 @@ _stores: dict[str, SharedStore] = {}
 _stores_lock = threading.Lock()
 #: bumped whenever this process writes a `LimitState`: every gate of the process re-reads it
 _state_epoch = [0]
+#: requests recorded by this process; every LEAK_EVERY-th one cleans one bucket's old entries
+_acquired = [0]
+LEAK_EVERY = 100
 
 
 def _now_ms() -> int:
@@ -76,6 +79,7 @@ def reset_buckets() -> None:
     change limit settings)."""
     with _stores_lock:
         _stores.clear()
+    _acquired[0] = 0
     usage.discard()
 
 
@@ -98,8 +102,9 @@ def take_all(scopes: list[tuple[str, list[Rate]]], *, deadline: float) -> float:
         item = RateItem("fieldline", _now_ms())
         full = store.acquire(buckets, item)
         if full is None:
-            if random.random() < 0.01:  # noqa: S311 - occasional clean-up of old entries
-                random.choice(buckets).leak(_now_ms())  # noqa: S311
+            _acquired[0] += 1
+            if _acquired[0] % LEAK_EVERY == 0:  # clean-up of old entries, one bucket in turn
+                buckets[_acquired[0] // LEAK_EVERY % len(buckets)].leak(_now_ms())
             return waited
         wait_ms = full.waiting(item)
         wait = max(0.02, (wait_ms if wait_ms and wait_ms > 0 else 200) / 1000)
