@@ -7,8 +7,8 @@ charged to the first ones. `SharedStore.acquire` checks every bucket of the requ
 the request in all of them, or in none, in one step:
 
 * SQLite (``RATE_LIMIT_SQLITE_PATH``, every process of this host): the library's tables
-  (`pyrate_limiter.SQLiteBucket` schema, one table per scope) on one connection, under the
-  library's file lock (``<path>.lock``), one ``SELECT`` of every count and one commit.
+  (`pyrate_limiter.SQLiteBucket` schema, one table per scope) on one connection, one
+  ``BEGIN IMMEDIATE`` transaction with one ``SELECT`` of every count and one commit.
 * Redis (``RATE_LIMIT_REDIS_URL``, every host): one Lua script over the library's sorted sets
   (`pyrate_limiter.RedisBucket` layout), atomic on the server.
 
@@ -72,37 +72,45 @@ class SharedStore:
 
 
 class SQLiteStore(SharedStore):
-    """pyrate-limiter SQLite tables in one file, one connection, the library's file lock."""
+    """pyrate-limiter SQLite tables in one file, on one connection of this process.
+
+    Every process of the host opens the same file (WAL journal). A check is one ``BEGIN
+    IMMEDIATE`` transaction: SQLite's write lock makes the counts and the inserts one step
+    across processes, so no separate file lock is taken per request (the library's
+    ``SQLiteBucket`` guards its own check with a ``filelock`` file; this store's processes
+    exclude each other through the database itself). The library's bucket methods (``leak``,
+    ``waiting``, ``count``) run on the same connection under this store's thread lock.
+    """
+
+    BUSY_TIMEOUT_S = 30.0  # how long a process waits for another's check (a few ms each)
 
     def __init__(self, path: str) -> None:
-        from filelock import FileLock
-
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.file_lock = FileLock(path + ".lock")  # the lock SQLiteBucket.init_from_file takes
-        self.thread_lock = threading.Lock()
-        with self.file_lock:
-            self.conn = sqlite3.connect(path, isolation_level="DEFERRED", check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL;")
-            self.conn.execute("PRAGMA synchronous=NORMAL;")
+        self.lock = threading.RLock()
+        # autocommit mode: transactions are begun and committed explicitly below
+        self.conn = sqlite3.connect(
+            path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL;")
+        self.conn.execute("PRAGMA synchronous=NORMAL;")
         self._buckets: dict[str, SQLiteBucket] = {}
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
         """A `SQLiteBucket` on the shared connection (its table and index created if missing)."""
-        if table not in self._buckets:
-            with self.thread_lock, self.file_lock:
+        with self.lock:
+            if table not in self._buckets:
                 self.conn.execute(Queries.CREATE_BUCKET_TABLE.format(table=table))
                 self.conn.execute(
                     Queries.CREATE_INDEX_ON_TIMESTAMP.format(
                         index_name=f"idx_{table}_rate_item_timestamp", table_name=table
                     )
                 )
-                self.conn.commit()
-            self._buckets[table] = SQLiteBucket(rates, self.conn, table, lock=self.file_lock)
-        return self._buckets[table]
+                self._buckets[table] = SQLiteBucket(rates, self.conn, table, lock=self.lock)
+            return self._buckets[table]
 
     def acquire(self, buckets: list[AbstractBucket], item: RateItem) -> AbstractBucket | None:
-        """One ``SELECT`` of every (bucket, rate) count, then one INSERT per bucket and one
-        commit, under the file lock (every process of this host)."""
+        """One ``SELECT`` of every (bucket, rate) count, then one INSERT per bucket, in one
+        ``BEGIN IMMEDIATE`` transaction (every process of this host)."""
         checks = [(b, r) for b in buckets for r in b.rates]
         # table names are rl_<sha256 digits> (ratelimit._table_name), never user input
         counts = ", ".join(
@@ -110,20 +118,26 @@ class SQLiteStore(SharedStore):
             for b, _ in checks
         )
         params = [item.timestamp - r.interval for _, r in checks]
-        with self.thread_lock, self.file_lock:
-            row = self.conn.execute(f"SELECT {counts}", params).fetchone()  # noqa: S608
-            for (bucket, rate), used in zip(checks, row, strict=True):
-                if rate.limit - used < item.weight:
-                    bucket.failing_rate = rate
-                    self.conn.rollback()
-                    return bucket
-            for bucket in buckets:
-                self.conn.execute(
-                    f"INSERT INTO '{bucket.table}' (name, item_timestamp) VALUES (?, ?)",  # noqa: S608
-                    (item.name, item.timestamp),
-                )
-                bucket.failing_rate = None
-            self.conn.commit()
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self.conn.execute(f"SELECT {counts}", params).fetchone()  # noqa: S608
+                for (bucket, rate), used in zip(checks, row, strict=True):
+                    if rate.limit - used < item.weight:
+                        bucket.failing_rate = rate
+                        self.conn.execute("ROLLBACK")
+                        return bucket
+                for bucket in buckets:
+                    self.conn.execute(
+                        f"INSERT INTO '{bucket.table}' (name, item_timestamp) VALUES (?, ?)",  # noqa: S608
+                        (item.name, item.timestamp),
+                    )
+                    bucket.failing_rate = None
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
         return None
 
 
