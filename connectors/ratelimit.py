@@ -1,8 +1,10 @@
 """The shared rate limiter: every worker process on every host draws from the same budgets.
 
 Buckets are pyrate-limiter sliding-window logs (never more than N requests in any window), kept
-in a SQLite file guarded by a file lock (every process of this host; the embedded default) or in
-Redis when ``RATE_LIMIT_REDIS_URL`` is set (every host; atomic Lua script). Limits are settings.
+in a SQLite file (every process of this host; the embedded default) or in Redis when
+``RATE_LIMIT_REDIS_URL`` is set (every host). A request is checked against all of its buckets
+at once (`take_all`, `connectors.limitstore`: one SQLite transaction or one Lua script), and
+recorded in all of them or in none. Limits are settings.
 
 Scopes and budgets differ per vendor: each vendor's descriptor (``connectors/<vendor>/vendor.py``,
 see `connectors.vendors`) carries a `LimitPolicy` that names the buckets a request takes from,
@@ -10,7 +12,9 @@ the scope of the vendor's own limit, the wait after a 429 without ``Retry-After`
 vendor's quota headers are read (vendor-apis.md §1.3, §2.6, §3.4; reliability.md §2.2).
 `ConnectionGate` is the same for every vendor and asks the policy.
 
-A 429 blocks its scope for every worker until ``Retry-After`` has passed (`LimitState`).
+A 429 blocks its scope for every worker until ``Retry-After`` has passed (`LimitState`, which
+gates re-read at most every ``RATE_LIMIT_STATE_REFRESH_SECONDS``). Request usage is counted in
+memory and written in batches (`connectors.usage`).
 Scope keys carry a hash of the credential, never the credential (ASVS 16.2.5).
 """
 
@@ -235,20 +239,29 @@ class ConnectionGate:
     """The `RequestGate` of one connection and credential: shared buckets, vendor pauses,
     quota headers, usage rows, and counters for the running `SyncRun`.
 
-    Per request: one check of every budget of the request's kind (`take_all`), and no database
-    query in the common case: the vendor scope's `LimitState` is re-read at most every
-    ``RATE_LIMIT_STATE_REFRESH_SECONDS`` (at once after this process wrote it), usage is counted
-    in memory (`connectors.usage`) and quota headers are written every
-    ``RATE_LIMIT_USAGE_FLUSH_REQUESTS`` responses or ``RATE_LIMIT_USAGE_FLUSH_SECONDS`` (the
-    gate's own latest headers always count for its own checks). A 429 is written at once.
+    Per request: one check of every budget of the request's kind (`take_all`), and the vendor
+    scope's `LimitState` re-read at most every ``RATE_LIMIT_STATE_REFRESH_SECONDS`` (at once
+    after this process wrote it). With `batch_usage` (the sync engine's gates, which `flush` at
+    the end of their runs) background reads cost no database query: usage is counted in memory
+    (`connectors.usage`) and quota headers are written every ``RATE_LIMIT_USAGE_FLUSH_REQUESTS``
+    responses or ``RATE_LIMIT_USAGE_FLUSH_SECONDS`` (the gate's own latest headers always count
+    for its own checks). Writes, 429s and gates without `batch_usage` write at once.
 
     Attributes read by the sync engine: ``requests``, ``throttled``, ``waited`` (seconds),
     ``quota_remaining``.
     """
 
     @sensitive_variables("secret")
-    def __init__(self, connection: Connection, secret: str, *, max_wait: float | None = None):
+    def __init__(
+        self,
+        connection: Connection,
+        secret: str,
+        *,
+        max_wait: float | None = None,
+        batch_usage: bool = False,
+    ):
         self.connection = connection
+        self.batch_usage = batch_usage  # the sync engine's gates: it flushes at the end
         self.policy = connection.vendor_descriptor.limits
         self.budgets = self.policy.budgets(connection, secret)
         self.vendor_scope = self.budgets[-1].scope
@@ -330,14 +343,15 @@ class ConnectionGate:
 
     # after -----------------------------------------------------------------------------
     def after(self, response: httpx.Response | None, *, method: str, kind: str) -> None:
-        """Count the request (and a 429) in the usage tally (written at once for a write or a
-        429: a person may be looking); a 429 pauses the vendor scope for every worker until
+        """Count the request (and a 429) in the usage tally (written at once unless this is a
+        batched background read); a 429 pauses the vendor scope for every worker until
         ``Retry-After``; quota headers are read by the vendor's policy."""
         self.requests += 1
         throttled = response is not None and response.status_code == 429
         if throttled:
             self.throttled += 1
-        usage.count(self.vendor_scope, self.connection.pk, throttled=throttled, now=kind != "read")
+        batched = self.batch_usage and kind == "read"
+        usage.count(self.vendor_scope, self.connection.pk, throttled=throttled, now=not batched)
         if response is None:
             return
         if throttled:
@@ -361,9 +375,9 @@ class ConnectionGate:
         default_reset: dt.datetime,
     ) -> None:
         """Keep a vendor's quota headers in ``quota_remaining`` and for the vendor scope's
-        `LimitState` (shared by every worker: written on the gate's first headers, then every
-        ``RATE_LIMIT_USAGE_FLUSH_REQUESTS`` responses or ``RATE_LIMIT_USAGE_FLUSH_SECONDS``, and
-        by `flush`); `reset` as `reset_time` reads it, else `default_reset`. A missing or
+        `LimitState` (shared by every worker: written at once, or with `batch_usage` on the
+        gate's first headers, then every ``RATE_LIMIT_USAGE_FLUSH_REQUESTS`` responses or
+        ``RATE_LIMIT_USAGE_FLUSH_SECONDS``, and by `flush`); `reset` as `reset_time` reads it, else `default_reset`. A missing or
         unreadable `remaining` records nothing."""
         left = header_int(remaining)
         if left is None:
@@ -372,7 +386,8 @@ class ConnectionGate:
         self._quota = (left, header_int(limit), reset_time(reset, default=default_reset))
         written = self._quota_written
         if (
-            written is None
+            not self.batch_usage
+            or written is None
             or self.requests - written[1] >= settings.RATE_LIMIT_USAGE_FLUSH_REQUESTS
             or time.monotonic() - written[0] >= settings.RATE_LIMIT_USAGE_FLUSH_SECONDS
         ):

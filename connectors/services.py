@@ -72,10 +72,13 @@ def connection_client(
     user=None,
     gate: bool = True,
     transport: httpx.BaseTransport | None = None,
+    batch_usage: bool = False,
 ):
     """``(client, actor_credential)`` for `connection`.
 
-    The client's gate is the shared rate limiter (`ConnectionGate`) unless ``gate=False``.
+    The client's gate is the shared rate limiter (`ConnectionGate`) unless ``gate=False``;
+    `batch_usage` (the sync engine) counts background reads in memory until the gate's
+    ``flush()``.
     Writes made with a shared credential are attributed by the vendor to the shared key's
     owner: callers show ``actor.is_shared`` as a warning (seed ``/syncro`` attribution rule).
 
@@ -84,7 +87,7 @@ def connection_client(
     """
     actor = connection_credential(connection, user=user)
     secret = actor.credential.secret
-    the_gate = ConnectionGate(connection, secret) if gate else None
+    the_gate = ConnectionGate(connection, secret, batch_usage=batch_usage) if gate else None
     return client_for_secret(connection, secret, gate=the_gate, transport=transport), actor
 
 
@@ -215,7 +218,9 @@ def sync_execute(
             connection = run.connection
             if connection.pk not in clients:
                 try:
-                    clients[connection.pk], _ = connection_client(connection, transport=transport)
+                    clients[connection.pk], _ = connection_client(
+                        connection, transport=transport, batch_usage=True
+                    )
                 except NoCredential as exc:
                     SyncRun.objects.filter(pk=run.pk).update(
                         status=SyncRun.Status.FAILED,

@@ -25,7 +25,7 @@ from connectors import ratelimit, usage
 from connectors.demo import seed_connections
 from connectors.errors import RateLimited
 from connectors.limitstore import SQLiteStore
-from connectors.models import RequestUsage
+from connectors.models import LimitState, RequestUsage
 from connectors.ratelimit import ConnectionGate
 from connectors.services import connection_sync_now
 
@@ -56,7 +56,7 @@ def written(connection) -> tuple[int, int]:
 
 
 def test_background_reads_are_counted_in_memory_and_flushed_exactly(db, syncro_connection, batched):
-    gate = ConnectionGate(syncro_connection, "tok")
+    gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
     send(gate, 7)
     assert written(syncro_connection) == (0, 0)
     assert usage.pending() == 7
@@ -70,22 +70,25 @@ def test_background_reads_are_counted_in_memory_and_flushed_exactly(db, syncro_c
 
 def test_the_tally_is_written_every_n_requests(db, syncro_connection, batched):
     batched.RATE_LIMIT_USAGE_FLUSH_REQUESTS = 5
-    gate = ConnectionGate(syncro_connection, "tok")
+    gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
     send(gate, 12)
     assert written(syncro_connection) == (10, 0)
     assert usage.pending() == 2
 
 
-def test_a_429_and_a_write_are_written_at_once(db, syncro_connection, batched):
-    gate = ConnectionGate(syncro_connection, "tok")
+def test_a_429_a_write_and_an_unbatched_gate_are_written_at_once(db, syncro_connection, batched):
+    gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
     send(gate, 1, kind="write")
     assert written(syncro_connection) == (1, 0)
     gate.after(httpx.Response(429, headers={"Retry-After": "1"}), method="GET", kind="read")
     assert written(syncro_connection) == (2, 1)
+    LimitState.objects.all().delete()  # the pause of the 429
+    send(ConnectionGate(syncro_connection, "tok"), 2)  # a webhook refresh, a status check
+    assert written(syncro_connection) == (4, 1)
 
 
 def test_a_failed_flush_keeps_the_tally(db, syncro_connection, batched, monkeypatch):
-    send(ConnectionGate(syncro_connection, "tok"), 3)
+    send(ConnectionGate(syncro_connection, "tok", batch_usage=True), 3)
 
     def broken(*args):
         raise RuntimeError("database gone")
@@ -111,7 +114,7 @@ def test_nothing_counted_is_lost_at_the_end_of_a_sync(world, sandbox, batched):
 
 def test_a_fixed_number_of_queries_for_any_number_of_requests(db, syncro_connection, batched):
     def queries(n: int) -> int:
-        gate = ConnectionGate(syncro_connection, "tok")
+        gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
         with CaptureQueriesContext(database) as captured:
             send(gate, n)
             gate.flush()
@@ -125,7 +128,7 @@ def test_a_fixed_number_of_queries_for_any_number_of_requests(db, syncro_connect
 
 
 def test_one_check_of_the_store_per_request_for_three_buckets(db, syncro_connection, batched):
-    gate = ConnectionGate(syncro_connection, "tok")
+    gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
     assert len(gate.scopes("read")) == 3  # Syncro: tenant reads, all reads, egress
     store = ratelimit.shared_store()
     assert isinstance(store, SQLiteStore)
@@ -239,7 +242,7 @@ def test_with_no_refresh_interval_the_shared_state_is_read_before_every_request(
     db, syncro_connection, batched
 ):
     batched.RATE_LIMIT_STATE_REFRESH_SECONDS = 0
-    gate = ConnectionGate(syncro_connection, "tok")
+    gate = ConnectionGate(syncro_connection, "tok", batch_usage=True)
     with CaptureQueriesContext(database) as captured:
         send(gate, 3)
     assert len(captured.captured_queries) == 3  # the query the interval saves
