@@ -349,6 +349,14 @@ RATE_LIMIT_SQLITE_PATH = env.str(
     "RATE_LIMIT_SQLITE_PATH", default=str(VAR_DIR / "ratelimit.sqlite")
 )
 RATE_LIMIT_MAX_WAIT_SECONDS = env.float("RATE_LIMIT_MAX_WAIT_SECONDS", default=90.0)
+# Usage bookkeeping off the hot path: per-minute request counts (RequestUsage) are kept in memory
+# and written every N requests or T seconds, at a 429, after a write, at the end of a sync and at
+# exit; the shared LimitState (pauses, quota headers) is re-read at most every STATE seconds.
+RATE_LIMIT_USAGE_FLUSH_REQUESTS = env.int("RATE_LIMIT_USAGE_FLUSH_REQUESTS", default=100)
+RATE_LIMIT_USAGE_FLUSH_SECONDS = env.float("RATE_LIMIT_USAGE_FLUSH_SECONDS", default=5.0)
+RATE_LIMIT_STATE_REFRESH_SECONDS = env.float("RATE_LIMIT_STATE_REFRESH_SECONDS", default=1.0)
+# RequestUsage rows older than this are deleted nightly (schedule "usage:prune").
+REQUEST_USAGE_RETENTION_DAYS = env.int("REQUEST_USAGE_RETENTION_DAYS", default=30)
 SYNCRO_RATE_LIMIT_PER_MINUTE = env.int("SYNCRO_RATE_LIMIT_PER_MINUTE", default=180)  # vendor's
 SYNCRO_RATE_BUDGET_PER_MINUTE = env.int("SYNCRO_RATE_BUDGET_PER_MINUTE", default=150)
 SYNCRO_WRITE_RESERVE_PER_MINUTE = env.int("SYNCRO_WRITE_RESERVE_PER_MINUTE", default=30)

@@ -316,7 +316,10 @@ class QuarantinedRecord(models.Model):
 
 
 class RequestUsage(models.Model):
-    """Vendor requests per limit scope, connection and minute (for the budget bars and chart)."""
+    """Vendor requests per limit scope, connection and minute (for the budget bars and chart).
+
+    Written in batches by `connectors.usage` (a few seconds behind the requests); rows older
+    than ``REQUEST_USAGE_RETENTION_DAYS`` are pruned nightly."""
 
     scope = models.CharField(max_length=120)
     connection = models.ForeignKey(
@@ -332,7 +335,11 @@ class RequestUsage(models.Model):
                 fields=["scope", "connection", "minute"], name="usage_scope_conn_minute"
             )
         ]
-        indexes = [models.Index(fields=["scope", "minute"], name="usage_scope_minute")]
+        indexes = [
+            models.Index(fields=["scope", "minute"], name="usage_scope_minute"),
+            # the Integrations card, the forecast and the daily quota read one connection's rows
+            models.Index(fields=["connection", "minute"], name="usage_conn_minute"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.minute:%Y-%m-%d %H:%M}: {self.requests}"

@@ -6,8 +6,8 @@
 * After a pause: the one-off ``sync-resume:<connection id>`` calling
   ``connectors.tasks.resume_sync`` (`resume_schedule`, from the sync service).
 * Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
-  flush and the alerts evaluation, created idempotently by data migrations (outbox 0002,
-  connectors 0002, fieldcamp 0002, connectors 0004)
+  flush, the alerts evaluation and the usage prune, created idempotently by data migrations
+  (outbox 0002, connectors 0002, fieldcamp 0002, connectors 0004, connectors 0007)
   through `global_schedules_ensure`; never by a request or by ``seed_demo``.
 
 ``func`` values are dotted paths stored in the database: the task functions they name must keep
@@ -49,6 +49,12 @@ GLOBAL_SCHEDULES: dict[str, dict[str, Any]] = {
         "func": "connectors.alerts.tasks.evaluate",
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
+        "repeats": -1,
+    },
+    "usage:prune": {  # RequestUsage rows older than REQUEST_USAGE_RETENTION_DAYS
+        "func": "connectors.tasks.prune_usage",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 24 * 60,
         "repeats": -1,
     },
 }

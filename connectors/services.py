@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import ActorCredential, Credential, NoCredential
-from connectors import schedules
+from connectors import schedules, usage
 from connectors.alerts.services import refresh_on_commit as alerts_refresh
 from connectors.errors import AuthError, VendorError
 from connectors.models import Connection, SyncRun
@@ -72,10 +72,13 @@ def connection_client(
     user=None,
     gate: bool = True,
     transport: httpx.BaseTransport | None = None,
+    batch_usage: bool = False,
 ):
     """``(client, actor_credential)`` for `connection`.
 
-    The client's gate is the shared rate limiter (`ConnectionGate`) unless ``gate=False``.
+    The client's gate is the shared rate limiter (`ConnectionGate`) unless ``gate=False``;
+    `batch_usage` (the sync engine) counts background reads in memory until the gate's
+    ``flush()``.
     Writes made with a shared credential are attributed by the vendor to the shared key's
     owner: callers show ``actor.is_shared`` as a warning (seed ``/syncro`` attribution rule).
 
@@ -84,7 +87,7 @@ def connection_client(
     """
     actor = connection_credential(connection, user=user)
     secret = actor.credential.secret
-    the_gate = ConnectionGate(connection, secret) if gate else None
+    the_gate = ConnectionGate(connection, secret, batch_usage=batch_usage) if gate else None
     return client_for_secret(connection, secret, gate=the_gate, transport=transport), actor
 
 
@@ -215,7 +218,9 @@ def sync_execute(
             connection = run.connection
             if connection.pk not in clients:
                 try:
-                    clients[connection.pk], _ = connection_client(connection, transport=transport)
+                    clients[connection.pk], _ = connection_client(
+                        connection, transport=transport, batch_usage=True
+                    )
                 except NoCredential as exc:
                     SyncRun.objects.filter(pk=run.pk).update(
                         status=SyncRun.Status.FAILED,
@@ -234,7 +239,11 @@ def sync_execute(
                 schedules.resume_schedule(connection.pk, result.resume_at)
     finally:
         for client in clients.values():
+            flush = getattr(getattr(client, "gate", None), "flush", None)
+            if flush is not None:
+                flush()  # the usage and quota headers the runs counted in memory
             client.close()
+        usage.flush()
         for tenant_id in {run.tenant_id for run in done}:
             alerts_refresh(tenant_id)  # a run ended: stream, quota and key alerts may change
     return done

@@ -10,7 +10,7 @@ are these dotted paths: keep the names). Cluster settings that avoid duplicate r
 
 from __future__ import annotations
 
-from connectors import services
+from connectors import services, usage
 from connectors.sync import release_stale_runs
 
 
@@ -32,3 +32,9 @@ def resume_sync(connection_id: int) -> str:
 def release_stale() -> int:
     """Periodic sweeper (``sync:release-stale``): runs without heartbeat become stale."""
     return release_stale_runs()
+
+
+def prune_usage() -> int:
+    """Nightly (``usage:prune``): delete `RequestUsage` rows older than
+    ``REQUEST_USAGE_RETENTION_DAYS``. Returns how many were deleted."""
+    return usage.prune_usage()

@@ -18,6 +18,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_usage_left_over():
+    """Request usage counted in memory by one test is never written into the next one's
+    database (connectors.usage keeps a per-process tally)."""
+    from connectors import usage
+
+    usage.discard()
+    yield
+    usage.discard()
+
+
 @dataclass
 class World:
     """Demo Field Services with an owner, a billing clerk, a dispatcher and a technician, and
