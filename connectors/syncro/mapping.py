@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from connectors.errors import NotFound
 from connectors.http import Page
 from connectors.mapping import (
     Changes,
@@ -243,11 +244,18 @@ def map_ticket_settings(r: dict) -> dict:
 
 
 def fetch_comments(client, cursor: dict) -> Page:
+    """One page of a ticket's comments (``updated_after`` the cursor's ``since``). A 404 means
+    the ticket was deleted at Syncro after the mirror last saw it (an incremental of tickets
+    does not detect deletions): no comments, the next ticket; the nightly sweep marks both
+    deleted."""
     # per_page: up to 100 (spec: "default is 10"), to spend fewer requests per ticket
     params = {"per_page": 100}
     if cursor.get("since"):
         params["updated_after"] = zulu(cursor["since"])
-    return client.ticket_comments_page(cursor["parent"], page=cursor["page"], params=params)
+    try:
+        return client.ticket_comments_page(cursor["parent"], page=cursor["page"], params=params)
+    except NotFound:
+        return Page(records=[], number=cursor["page"], next_page=None)
 
 
 def ticket_parents(connection, since: dt.datetime | None):
