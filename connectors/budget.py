@@ -93,6 +93,8 @@ class StreamCost:
     @property
     def schedule(self) -> str:
         """How the stream is kept fresh, in words ("every 10 min", "webhook events, nightly")."""
+        if self.in_incremental and self.changes == Changes.WEBHOOK:
+            return f"every {self.every_minutes} min (no webhook secret), nightly"
         if self.in_incremental:
             return f"every {self.every_minutes} min, nightly"
         if self.changes == Changes.WEBHOOK:
