@@ -136,6 +136,15 @@ class RequestPlan:
         return math.ceil(sum(s.per_incremental for s in self.streams))
 
     @property
+    def per_manual_sync(self) -> int:
+        """Requests of a person's "Sync now" (every stream, incremental mode): the incremental's
+        streams at their incremental cost, the others a whole listing (their last full sweep;
+        0 while not measured)."""
+        return math.ceil(
+            sum(s.per_incremental if s.in_incremental else (s.per_full or 0) for s in self.streams)
+        )
+
+    @property
     def limit_per_day(self) -> int:
         """What `per_day` is compared with: the daily quota, else the daily capacity."""
         return self.daily_quota or self.capacity_per_day

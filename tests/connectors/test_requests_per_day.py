@@ -63,6 +63,7 @@ def test_a_day_of_synchroteam_incrementals_fits_a_third_of_the_quota_once_jobs_f
     assert now.per_day < 15_000 / 3 and not now.over_quota
     jobs = next(s for s in now.streams if s.resource == "jobs")
     assert jobs.schedule == "webhook events, nightly" and jobs.per_day == 1300
+    assert now.per_manual_sync == sum(SWEEP.values())  # a whole listing of every stream
 
 
 def test_measured_incrementals_win_over_the_declared_floor(settings):
@@ -179,6 +180,7 @@ def test_the_integrations_page_shows_each_streams_requests_per_day_against_the_q
     body = world.client_for(world.owner).get(reverse("connectors:integrations")).content.decode()
     assert "Requests per day" in body
     assert "daily quota of 15,000" in body
+    assert "A manual sync runs every stream: about 3,770 requests" in body
     assert "Users (technicians)" in body and "nightly, manual syncs, portal writes" in body
     # jobs are polled while no webhook token is configured: 145 x 1 000 requests, a full bar
     assert 'aria-label="Jobs: 145000 of 15000 requests a day">100%' in body
