@@ -30,9 +30,11 @@ from django.conf import settings
 from django.db.models import Avg, Max, Q, Sum
 from django.utils import timezone
 
+from accounts.models import Credential, CredentialPurpose
 from connectors.mapping import Changes, StreamSpec
 from connectors.models import Connection, SyncRun
 from connectors.schedules import incremental_resources, webhooks_configured
+from connectors.vendors import UnknownVendor, vendor_for
 
 DAY_MINUTES = 24 * 60
 #: how far back the largest full sweep is looked for (a week of nightly sweeps, and a day)
@@ -243,15 +245,19 @@ def estimate(
     )
 
 
-def stream_history(connection: Connection, *, now: dt.datetime | None = None) -> dict:
-    """``{resource: StreamHistory}`` of the connection's runs (one grouped query)."""
+def stream_histories(
+    connections: Sequence[Connection], *, now: dt.datetime | None = None
+) -> dict[int, dict[str, StreamHistory]]:
+    """``{connection id: {resource: StreamHistory}}`` of the connections' runs of the last
+    `FULL_HISTORY_DAYS` days (one grouped query, on the ``syncrun_conn_created`` index)."""
     now = now or timezone.now()
     day = now - dt.timedelta(days=1)
     rows = (
         SyncRun.objects.filter(
-            connection=connection, created_at__gte=now - dt.timedelta(days=FULL_HISTORY_DAYS)
+            connection__in=[c.pk for c in connections],
+            created_at__gte=now - dt.timedelta(days=FULL_HISTORY_DAYS),
         )
-        .values("stream__resource")
+        .values("connection_id", "stream__resource")
         .annotate(
             inc=Avg(
                 "requests",
@@ -266,32 +272,87 @@ def stream_history(connection: Connection, *, now: dt.datetime | None = None) ->
             hooks=Sum("requests", filter=Q(trigger=SyncRun.Trigger.WEBHOOK, created_at__gte=day)),
         )
     )
-    return {
-        row["stream__resource"]: StreamHistory(row["inc"], row["full"], row["hooks"] or 0)
-        for row in rows
-    }
+    out: dict[int, dict[str, StreamHistory]] = {c.pk: {} for c in connections}
+    for row in rows:
+        out[row["connection_id"]][row["stream__resource"]] = StreamHistory(
+            row["inc"], row["full"], row["hooks"] or 0
+        )
+    return out
 
 
-def connection_budget(connection: Connection, *, now: dt.datetime | None = None) -> RequestPlan:
+def stream_history(connection: Connection, *, now: dt.datetime | None = None) -> dict:
+    """``{resource: StreamHistory}`` of one connection's runs (`stream_histories`)."""
+    return stream_histories([connection], now=now)[connection.pk]
+
+
+def connection_budget(
+    connection: Connection,
+    *,
+    now: dt.datetime | None = None,
+    history: dict[str, StreamHistory] | None = None,
+    webhooks: bool | None = None,
+) -> RequestPlan:
     """`estimate` for `connection` from its schedule, its streams' last runs and its vendor's
-    limits (two queries: the webhook secret, the run history)."""
+    limits. Two queries (the webhook secret, the run history) unless `webhooks`
+    (`connectors.schedules.webhooks_configured`) and `history` (`stream_history`) are given.
+
+    Raises:
+        connectors.vendors.UnknownVendor: the connection's vendor app is not installed.
+    """
     descriptor = connection.vendor_descriptor
-    hooks = webhooks_configured(connection)
+    hooks = webhooks_configured(connection) if webhooks is None else webhooks
     return estimate(
         descriptor.streams,
         incremental=set(incremental_resources(connection, webhooks=hooks)),
         incremental_every_minutes=int(connection.incremental_every.total_seconds() // 60),
-        history=stream_history(connection, now=now),
+        history=stream_history(connection, now=now) if history is None else history,
         daily_quota=descriptor.limits.daily_budget(),
         read_per_minute=descriptor.limits.read_budget_per_minute(connection),
     )
 
 
+def _installed(vendor: str) -> bool:
+    try:
+        vendor_for(vendor)
+    except UnknownVendor:
+        return False
+    return True
+
+
+def all_connection_budgets(
+    connections: Sequence[Connection],
+) -> list[tuple[Connection, RequestPlan]]:
+    """`connection_budget` of each connection whose vendor is installed, in three queries
+    whatever their number (the run history, the webhook secrets; the system check)."""
+    known = [c for c in connections if _installed(c.vendor)]
+    histories = stream_histories(known)
+    with_secret = set(
+        Credential.objects.usable()
+        .filter(purpose=CredentialPurpose.WEBHOOK, owner__isnull=True)
+        .filter(tenant_id__in={c.tenant_id for c in known})
+        .values_list("tenant_id", "vendor")
+    )
+    return [
+        (
+            c,
+            connection_budget(
+                c,
+                history=histories[c.pk],
+                webhooks=c.vendor_descriptor.webhook is not None
+                and (c.tenant_id, c.vendor) in with_secret,
+            ),
+        )
+        for c in known
+    ]
+
+
 __all__ = [
     "RequestPlan",
+    "all_connection_budgets",
     "StreamCost",
     "StreamHistory",
     "connection_budget",
     "estimate",
+    "stream_histories",
     "stream_history",
 ]

@@ -9,8 +9,8 @@ vendor-apis.md §2.6): the quota runs out and runs pause until its reset.
 interval, so incrementals run back to back (Syncro's 728-request incremental at 60/min was
 12 min against a 10-minute schedule).
 
-The figures are `connectors.budget.connection_budget`. A database that is not migrated yet is
-skipped.
+The figures are `connectors.budget.connection_budget` (three queries for all connections). A
+database that is not migrated yet is skipped.
 """
 
 from __future__ import annotations
@@ -18,23 +18,17 @@ from __future__ import annotations
 from django.core.checks import Warning, register
 from django.db import DatabaseError
 
-from connectors.vendors import UnknownVendor
-
 
 @register()
 def check_schedules_fit_the_quota(app_configs=None, **kwargs):
     """Warnings W001 / W002 (module docstring) for each enabled connection."""
-    from connectors.budget import connection_budget
+    from connectors.budget import all_connection_budgets
     from connectors.models import Connection
 
     warnings = []
     try:
         connections = list(Connection.objects.filter(enabled=True).select_related("tenant"))
-        for connection in connections:
-            try:
-                plan = connection_budget(connection)
-            except UnknownVendor:
-                continue
+        for connection, plan in all_connection_budgets(connections):
             every = plan.incremental_every_minutes
             if plan.over_quota:
                 warnings.append(

@@ -184,3 +184,18 @@ def test_the_integrations_page_shows_each_streams_requests_per_day_against_the_q
     assert "Users (technicians)" in body and "nightly, manual syncs, portal writes" in body
     # jobs are polled while no webhook token is configured: 145 x 1 000 requests, a full bar
     assert 'aria-label="Jobs: 145000 of 15000 requests a day">100%' in body
+
+
+def test_the_check_costs_the_same_queries_for_one_connection_or_three(
+    world, synchroteam, syncro_connection, django_assert_max_num_queries
+):
+    make_connection(
+        world.tenant,
+        Vendor.FIELDCAMP,
+        account="fc",
+        base_url="https://api.fieldcamp.ai/api/v1",
+        secret="fc-key",
+    )
+    with django_assert_max_num_queries(3):
+        warnings = check_schedules_fit_the_quota()
+    assert [w.obj for w in warnings if w.id == "connectors.W001"] == [synchroteam]
