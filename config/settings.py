@@ -378,6 +378,9 @@ SYNC_MAX_PAGES_PER_RUN = env.int("SYNC_MAX_PAGES_PER_RUN", default=100_000)
 # Full sweeps of Syncro comments (one request per ticket) revisit tickets updated in this many
 # days once the first sweep is complete; 0 = every ticket every time.
 SYNC_COMMENTS_FULL_SWEEP_DAYS = env.int("SYNC_COMMENTS_FULL_SWEEP_DAYS", default=30)
+# Syncro comments: at most this many tickets (one request each) per incremental; the rest of
+# the tickets whose updated_at moved are carried to the next run (0 = no bound)
+CONNECTORS_COMMENT_TICKETS_PER_RUN = env.int("CONNECTORS_COMMENT_TICKETS_PER_RUN", default=40)
 
 # --- outbox (exactly-once vendor writes) ---
 OUTBOX_MAX_SENDS = env.int("OUTBOX_MAX_SENDS", default=3)

@@ -133,6 +133,41 @@ def custom_field_map(values: Any) -> dict:
     raise MappingError(f"custom fields are a {type(values).__name__}")
 
 
+class Changes:
+    """How a stream finds what changed at the vendor (`StreamSpec.changes`), which decides when
+    it runs (`connectors.schedules.incremental_resources`, README "Connectors and the sync
+    engine"):
+
+    * ``VENDOR_FILTER``: the vendor lists only records changed since a time
+      (`StreamSpec.changes_param` names the query parameter, e.g. Syncro ``since_updated_at``,
+      specs/syncro-openapi.json): cheap, so it runs in every incremental.
+    * ``SNAPSHOT``: the whole stream is a fixed, small number of requests
+      (`StreamSpec.requests_per_run`: settings, a one-page user list, three status routes):
+      read whole in every incremental.
+    * ``WEBHOOK``: the vendor pushes events naming the records (``connectors/<vendor>/
+      webhooks.py``); each event refreshes its record, the nightly sweep catches what was
+      missed. Polled in the incremental only while the connection has no webhook secret.
+    * ``SWEEP``: nothing cheap (no filter, no events): the nightly full sweep, a person's
+      "Sync now", and the mirror updates of the portal's own writes (outbox write-through).
+    """
+
+    VENDOR_FILTER = "vendor_filter"
+    SNAPSHOT = "snapshot"
+    WEBHOOK = "webhook"
+    SWEEP = "sweep"
+
+    ALL = (VENDOR_FILTER, SNAPSHOT, WEBHOOK, SWEEP)
+    #: run by the 10-minute incremental whatever the connection
+    INCREMENTAL = (VENDOR_FILTER, SNAPSHOT)
+
+    LABELS = {
+        VENDOR_FILTER: "vendor filter",
+        SNAPSHOT: "whole, a few requests",
+        WEBHOOK: "webhook events",
+        SWEEP: "nightly sweep",
+    }
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """How one vendor resource is mirrored.
@@ -158,6 +193,14 @@ class StreamSpec:
             detect deletions only among their children). 0 = every parent, every time.
         parent_noun: for fan-out streams, what one parent is called where progress is shown
             ("ticket": "120 / 300 tickets").
+        changes: how the stream finds changes, one of `Changes` (required: a stream that does
+            not say is a bug, `__post_init__` raises ValueError).
+        changes_param: for ``Changes.VENDOR_FILTER``, the vendor's query parameter
+            (``since_updated_at``); "" otherwise.
+        requests_per_run: for ``Changes.SNAPSHOT``, the fixed number of requests one run makes.
+        parents_per_run_setting: for fan-out streams, the name of a setting bounding how many
+            parents one incremental run visits; the rest is carried to the next run (its
+            checkpoint is kept). "" = unbounded.
     """
 
     resource: str
@@ -172,6 +215,24 @@ class StreamSpec:
     parent_field: str = ""
     full_window_setting: str = ""
     parent_noun: str = "parent"
+    changes: str = ""
+    changes_param: str = ""
+    requests_per_run: int = 0
+    parents_per_run_setting: str = ""
+
+    def __post_init__(self) -> None:
+        if self.changes not in Changes.ALL:
+            raise ValueError(f"{self.resource}: changes must be one of {Changes.ALL}")
+        if (self.changes == Changes.VENDOR_FILTER) != bool(self.changes_param):
+            raise ValueError(f"{self.resource}: changes_param goes with Changes.VENDOR_FILTER")
+        if self.changes == Changes.SNAPSHOT and self.requests_per_run < 1:
+            raise ValueError(f"{self.resource}: a snapshot stream says its requests_per_run")
+
+    @property
+    def in_every_incremental(self) -> bool:
+        """True when the stream runs in every scheduled incremental (a vendor filter or a
+        snapshot); webhook streams depend on the connection (`connectors.schedules`)."""
+        return self.changes in Changes.INCREMENTAL
 
     @property
     def title(self) -> str:
@@ -180,6 +241,7 @@ class StreamSpec:
 
 
 __all__ = [
+    "Changes",
     "MappingError",
     "StreamSpec",
     "custom_field_map",

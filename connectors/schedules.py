@@ -5,6 +5,10 @@
   from the admin and the demo seed when a connection is saved or created).
 * After a pause: the one-off ``sync-resume:<connection id>`` calling
   ``connectors.tasks.resume_sync`` (`resume_schedule`, from the sync service).
+* Which streams each kind of run syncs (`scheduled_resources`): the incremental only the
+  streams that find changes cheaply (`connectors.mapping.Changes`: a vendor filter or a small
+  snapshot, and webhook streams while the connection receives no webhooks); the nightly full
+  sweep every stream. A person's "Sync now" is not a schedule: it syncs every stream.
 * Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
   flush, the alerts evaluation and the usage prune, created idempotently by data migrations
   (outbox 0002, connectors 0002, fieldcamp 0002, connectors 0004, connectors 0007)
@@ -23,6 +27,8 @@ from typing import Any
 from django.utils import timezone
 from django_q.models import Schedule
 
+from accounts.models import Credential, CredentialPurpose
+from connectors.mapping import Changes
 from connectors.models import Connection
 
 #: name -> the schedule's fields; `global_schedules_ensure` keeps rows equal to these
@@ -128,6 +134,47 @@ def connection_schedules_ensure(connection: Connection) -> None:
     )
 
 
+def webhooks_configured(connection: Connection) -> bool:
+    """True when the vendor pushes webhooks (its descriptor has a `WebhookSpec`) and the
+    connection's webhook secret is in the vault (without it every delivery is refused,
+    `connectors.webhooks.services.webhook_receive`). One query."""
+    if connection.vendor_descriptor.webhook is None:
+        return False
+    return (
+        Credential.objects.usable()
+        .filter(
+            tenant_id=connection.tenant_id,
+            vendor=connection.vendor,
+            purpose=CredentialPurpose.WEBHOOK,
+            owner__isnull=True,
+        )
+        .exists()
+    )
+
+
+def incremental_resources(connection: Connection, *, webhooks: bool | None = None) -> list[str]:
+    """The streams a scheduled incremental of `connection` syncs, in sync order: vendor-filter
+    and snapshot streams, plus webhook streams when the connection receives no webhooks
+    (`webhooks` False; None = ask `webhooks_configured`). Sweep-only streams are left to the
+    nightly full sweep (`scheduled_resources`)."""
+    specs = connection.vendor_descriptor.streams
+    if webhooks is None and any(s.changes == Changes.WEBHOOK for s in specs):
+        webhooks = webhooks_configured(connection)
+    return [
+        s.resource
+        for s in specs
+        if s.in_every_incremental or (s.changes == Changes.WEBHOOK and not webhooks)
+    ]
+
+
+def scheduled_resources(connection: Connection, mode: str) -> list[str]:
+    """The streams the schedule `mode` ("incremental" or "full") syncs: `incremental_resources`,
+    or every stream of the vendor for the nightly full sweep."""
+    if mode == "full":
+        return [s.resource for s in connection.vendor_descriptor.streams]
+    return incremental_resources(connection)
+
+
 def resume_schedule(connection_id: int, at: dt.datetime | None) -> None:
     """A one-off schedule that resumes the connection's sync at `at` (default: in a minute).
     One per connection: a later pause moves it."""
@@ -159,7 +206,10 @@ __all__ = [
     "connection_schedules_ensure",
     "global_schedules_delete",
     "global_schedules_ensure",
+    "incremental_resources",
     "next_runs",
     "resume_schedule",
     "schedule_name",
+    "scheduled_resources",
+    "webhooks_configured",
 ]

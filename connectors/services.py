@@ -163,8 +163,11 @@ def sync_request(
     resources: Iterable[str] | None = None,
     user=None,
     enqueue: bool = True,
+    modes: dict[str, str] | None = None,
 ) -> SyncRequest:
-    """Queue one run per stream of `connection` and enqueue them (on commit) as one task.
+    """Queue one run per stream of `connection` (`resources`, default every stream) and enqueue
+    them (on commit) as one task. `modes` overrides `mode` per resource (a resume continues
+    each stream the way its paused run was going).
 
     Returns ``already_running=True`` and no runs when the connection has a queued or running
     run (the "Sync now" button says so instead of starting a second run).
@@ -180,7 +183,7 @@ def sync_request(
                 connection=connection,
                 stream=stream,
                 trigger=trigger,
-                mode=mode,
+                mode=(modes or {}).get(stream.resource, mode),
                 requested_by=user if getattr(user, "pk", None) else None,
             )
             for stream in ensure_streams(connection, resources)
@@ -280,9 +283,36 @@ def _pause_rest(run_ids, connection, paused: SyncRun) -> None:
     )
 
 
+def resume_plan(connection: Connection) -> dict[str, str]:
+    """``{resource: mode}`` a resume after a pause runs, in sync order: every stream whose
+    latest run was paused (with that run's mode: a paused nightly sweep goes on as a full
+    sweep, including the streams the pause parked before they began), every stream with an
+    unfinished checkpoint, and the scheduled incremental's streams (`schedules.
+    incremental_resources`); sweep-only streams nobody paused wait for the nightly sweep."""
+    wanted = dict.fromkeys(schedules.incremental_resources(connection), SyncRun.Mode.INCREMENTAL)
+    for stream in ensure_streams(connection):
+        latest = SyncRun.objects.filter(stream=stream).order_by("-created_at", "-id").first()
+        if latest is not None and latest.status == SyncRun.Status.PAUSED:
+            wanted[stream.resource] = latest.mode
+        elif stream.checkpoint:
+            wanted[stream.resource] = stream.checkpoint.get("mode", SyncRun.Mode.INCREMENTAL)
+    order = [s.resource for s in connection.vendor_descriptor.streams]
+    return {r: wanted[r] for r in order if r in wanted}
+
+
 def sync_resume(connection: Connection) -> SyncRequest:
-    """Start again after a pause: streams with an unfinished checkpoint continue from it."""
-    return sync_request(connection, trigger=SyncRun.Trigger.RESUME, mode=SyncRun.Mode.INCREMENTAL)
+    """Start again after a pause (`resume_plan`): streams with an unfinished checkpoint
+    continue from it; streams the pause parked run as their paused run would have."""
+    plan = resume_plan(connection)
+    if not plan:
+        return SyncRequest([], False)
+    return sync_request(
+        connection,
+        trigger=SyncRun.Trigger.RESUME,
+        mode=SyncRun.Mode.INCREMENTAL,
+        resources=list(plan),
+        modes=plan,
+    )
 
 
 def connection_sync_now(
@@ -307,15 +337,20 @@ def connection_sync_now(
 
 
 def sync_scheduled(*, connection_id: int, mode: str = "incremental") -> str:
-    """A schedule's sync of every stream of an enabled connection (`mode` "incremental" or
-    "full"). Returns what happened, for the task's result."""
+    """A schedule's sync of an enabled connection: `mode` "incremental" syncs the streams that
+    find changes cheaply, "full" every stream (`schedules.scheduled_resources`). Returns what
+    happened, for the task's result."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         return "connection missing or disabled"
+    resources = schedules.scheduled_resources(connection, mode)
+    if not resources:
+        return "no stream of this connection runs in the incremental"
     request = sync_request(
         connection,
         trigger=SyncRun.Trigger.SCHEDULE,
         mode=SyncRun.Mode.FULL if mode == "full" else SyncRun.Mode.INCREMENTAL,
+        resources=resources,
     )
     return "already running" if request.already_running else f"{len(request.runs)} runs queued"
 
@@ -341,6 +376,7 @@ __all__ = [
     "connection_verify",
     "sync_execute",
     "sync_request",
+    "resume_plan",
     "sync_resume",
     "sync_resume_due",
     "sync_scheduled",

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Credential, CredentialPurpose, CredentialStatus
+from connectors.budget import connection_budget
 from connectors.models import Connection, LimitState, RequestUsage, SyncRun, SyncStream
 from connectors.progress import run_progress
 from connectors.schedules import next_runs
@@ -158,7 +159,8 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
     Keys: ``connection``, ``credentials`` ({shared, personal, all}), ``shared_warning`` (str or
     ""), ``last_success``, ``active`` (running or queued runs), ``running`` (the run in progress
     or None), ``next_runs`` ({incremental, full}), ``usage`` (see `_usage`), ``runs`` (last 8),
-    ``advice`` ({level, text, action?, url?} or None), ``streams``, ``progress`` (the
+    ``requests_per_day`` (`connectors.budget.RequestPlan`: each stream's requests a day under
+    the schedules against the quota), ``advice`` ({level, text, action?, url?} or None), ``streams``, ``progress`` (the
     `connectors.progress.Progress` of the running run, else of a run paused for the vendor's
     limit, else None) and ``queued_after`` (streams queued, or parked by the same pause, behind
     it).
@@ -203,6 +205,7 @@ def connection_status(connection: Connection, *, now: dt.datetime | None = None)
             "incremental_due": bool(planned["incremental"] and planned["incremental"] <= now),
         },
         "usage": _usage(connection, now),
+        "requests_per_day": connection_budget(connection, now=now),
         "runs": runs,
         "advice": _advice(connection, latest_done, creds),
         "streams": list(streams.order_by("resource")),

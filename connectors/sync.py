@@ -209,6 +209,9 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
     gate = getattr(client, "gate", None)
     base = (getattr(gate, "requests", 0), getattr(gate, "throttled", 0), _waited(gate))
     cp = dict(stream.checkpoint) if stream.checkpoint else new_checkpoint(stream, spec, run.mode)
+    if run.mode == SyncRun.Mode.FULL and cp.get("carried"):
+        # parents an incremental carried over are among those the full sweep visits anyway
+        cp = new_checkpoint(stream, spec, run.mode)
     if cp["mode"] != run.mode:
         SyncRun.objects.filter(pk=run.pk).update(mode=cp["mode"])
         run.mode = cp["mode"]
@@ -221,7 +224,10 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
             if cp["parent"] is None:
                 cp["page"] = None
         pages_this_run = 0
+        cap, done_before = parents_per_run(spec, cp), cp.get("done", 0)
         while cp.get("page") is not None or cp.get("cursor"):
+            if cap is not None and cp.get("done", 0) - done_before >= cap:
+                return carry_over(stream, run, cp, f"{cap} {spec.parent_noun}s")
             if pages_this_run >= settings.SYNC_MAX_PAGES_PER_RUN:
                 raise VendorError("SYNC_MAX_PAGES_PER_RUN reached; the next run continues.")
             fetch_cp = {**cp, "since": _from_iso(cp.get("since"))}
@@ -270,6 +276,39 @@ def run_stream(run: SyncRun, client: Any, *, on_page: Callable[[SyncRun], None] 
     finally:
         _copy_gate(run, gate, base)
         run.refresh_from_db()  # every exit returns this same object
+
+
+def parents_per_run(spec: StreamSpec, checkpoint: dict) -> int | None:
+    """How many parents an incremental run of a fan-out stream may visit
+    (``spec.parents_per_run_setting``, e.g. ``CONNECTORS_COMMENT_TICKETS_PER_RUN``); None =
+    no bound (full sweeps, streams without the setting, a setting of 0)."""
+    if not spec.parents_per_run_setting or checkpoint.get("mode") == SyncRun.Mode.FULL:
+        return None
+    return int(getattr(settings, spec.parents_per_run_setting, 0) or 0) or None
+
+
+def carry_over(stream: SyncStream, run: SyncRun, checkpoint: dict, visited: str) -> SyncRun:
+    """End an incremental run that reached its parents bound: the checkpoint (already stored
+    with the last page) is kept, marked ``carried``, and the next run continues from it; the
+    run succeeds with a note (``error_kind`` "carried")."""
+    now = timezone.now()
+    with transaction.atomic():
+        kept = SyncStream.objects.filter(pk=stream.pk, lock_run=run).update(
+            checkpoint={**checkpoint, "carried": True},
+            lock_run=None,
+            lock_owner="",
+            lock_heartbeat_at=None,
+        )
+        if not kept:
+            raise LostLock(str(stream))
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.SUCCEEDED,
+            finished_at=now,
+            error_kind="carried",
+            error=f"{visited} this run (the bound per run); the rest carried to the next run.",
+        )
+    run.refresh_from_db()
+    return run
 
 
 def _waited(gate: Any) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from connectors.fieldcamp.client import PAGE_SIZE
+from connectors.fieldcamp.client import INTEGRATIONS, PAGE_SIZE
 from connectors.fieldcamp.models import (
     FieldCampCalendarChange,
     FieldCampInvoice,
@@ -17,7 +17,15 @@ from connectors.fieldcamp.models import (
     FieldCampVisit,
 )
 from connectors.http import Page
-from connectors.mapping import MappingError, StreamSpec, custom_field_map, opt_decimal, opt_dt, text
+from connectors.mapping import (
+    Changes,
+    MappingError,
+    StreamSpec,
+    custom_field_map,
+    opt_decimal,
+    opt_dt,
+    text,
+)
 
 
 def _id(r: dict, *keys: str) -> str:
@@ -132,8 +140,6 @@ def _list(resource: str, since_param: str | None = None, *, always_since: bool =
 
 def fetch_integrations(client, cursor: dict) -> Page:
     """One page per integration status route (``page`` 1..3)."""
-    from connectors.fieldcamp.client import INTEGRATIONS
-
     index = cursor["page"] - 1
     slug = INTEGRATIONS[index]
     status = client.integration_status(slug)
@@ -149,7 +155,14 @@ def fetch_integrations(client, cursor: dict) -> Page:
 
 STREAMS = [
     StreamSpec(
-        "visits", FieldCampVisit, _list("visits"), map_visit, "compare", page_size=PAGE_SIZE
+        "visits",
+        FieldCampVisit,
+        _list("visits"),
+        map_visit,
+        "compare",
+        page_size=PAGE_SIZE,
+        # visit, job and schedule events (vendor-apis.md §3.7) request a run of this stream
+        changes=Changes.WEBHOOK,
     ),
     StreamSpec(
         "invoices",
@@ -158,6 +171,8 @@ STREAMS = [
         map_invoice,
         "filter",
         page_size=PAGE_SIZE,
+        changes=Changes.VENDOR_FILTER,
+        changes_param="since",
     ),
     StreamSpec(
         "sync_jobs",
@@ -167,6 +182,8 @@ STREAMS = [
         "compare",
         label="Integration sync jobs",
         detect_deletions=False,
+        changes=Changes.SNAPSHOT,
+        requests_per_run=len(INTEGRATIONS),  # one status route per integration
     ),
     StreamSpec(
         "calendar_changes",
@@ -177,5 +194,7 @@ STREAMS = [
         "filter",
         label="Calendar changes",
         detect_deletions=False,
+        changes=Changes.VENDOR_FILTER,
+        changes_param="since",
     ),
 ]

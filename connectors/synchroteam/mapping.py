@@ -2,8 +2,11 @@
 
 Synchroteam documents no modified-since filter (vendor-apis.md §2.5: ``changedSince`` was not
 found anywhere; synchroteam-py filters ``dateModified`` client-side), so every stream is
-"compare": an incremental run lists all pages (``pageSize`` 100) and writes only records whose
-``dateModified`` changed; the nightly full sweep also detects deletions. Dates are naive
+"compare": a run lists all pages (``pageSize`` 100) and writes only records whose
+``dateModified`` changed. At 100 000 jobs that is about 1 000 requests a listing against a
+daily quota of about 15 000, so no stream runs in the 10-minute incremental: jobs are refreshed
+one by one from webhook events (`Changes.WEBHOOK`), everything else by the nightly full sweep
+(`Changes.SWEEP`), which also detects deletions. Dates are naive
 ``YYYY-MM-DD HH:MM[:SS]`` strings read as UTC (the account zone is unverified, §4.6).
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from connectors.http import Page
 from connectors.mapping import (
+    Changes,
     StreamSpec,
     custom_field_map,
     opt_decimal,
@@ -162,9 +166,16 @@ def _list(resource: str):
     return fetch
 
 
-def _spec(resource, model, mapper, label=""):
+def _spec(resource, model, mapper, label="", changes=Changes.SWEEP):
     return StreamSpec(
-        resource, model, _list(resource), mapper, "compare", page_size=PAGE_SIZE, label=label
+        resource,
+        model,
+        _list(resource),
+        mapper,
+        "compare",
+        page_size=PAGE_SIZE,
+        label=label,
+        changes=changes,
     )
 
 
@@ -172,7 +183,10 @@ STREAMS = [
     _spec("customers", SynchroteamCustomer, map_customer),
     _spec("sites", SynchroteamSite, map_site),
     _spec("users", SynchroteamUser, map_user, "Users (technicians)"),
-    _spec("jobs", SynchroteamJob, map_job),
+    # job events (creation, status change, completion: seed 000) refresh the job they name
+    # (``job/details``, connectors/synchroteam/webhooks.py); the portal's job writes are
+    # written through
+    _spec("jobs", SynchroteamJob, map_job, changes=Changes.WEBHOOK),
     _spec("activities", SynchroteamActivity, map_activity),
     _spec("equipment", SynchroteamEquipment, map_equipment),
     _spec("parts", SynchroteamPart, map_part, "Parts and services"),

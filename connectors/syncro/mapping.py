@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from connectors.errors import NotFound
 from connectors.http import Page
 from connectors.mapping import (
+    Changes,
     MappingError,
     StreamSpec,
     custom_field_map,
@@ -242,11 +244,18 @@ def map_ticket_settings(r: dict) -> dict:
 
 
 def fetch_comments(client, cursor: dict) -> Page:
+    """One page of a ticket's comments (``updated_after`` the cursor's ``since``). A 404 means
+    the ticket was deleted at Syncro after the mirror last saw it (an incremental of tickets
+    does not detect deletions): no comments, the next ticket; the nightly sweep marks both
+    deleted."""
     # per_page: up to 100 (spec: "default is 10"), to spend fewer requests per ticket
     params = {"per_page": 100}
     if cursor.get("since"):
         params["updated_after"] = zulu(cursor["since"])
-    return client.ticket_comments_page(cursor["parent"], page=cursor["page"], params=params)
+    try:
+        return client.ticket_comments_page(cursor["parent"], page=cursor["page"], params=params)
+    except NotFound:
+        return Page(records=[], number=cursor["page"], next_page=None)
 
 
 def ticket_parents(connection, since: dt.datetime | None):
@@ -266,12 +275,43 @@ STREAMS = [
         "compare",
         label="Ticket settings",
         detect_deletions=False,
+        changes=Changes.SNAPSHOT,
+        requests_per_run=1,
     ),
-    StreamSpec("users", SyncroUser, fetch_users, map_user, "compare"),
-    StreamSpec("customers", SyncroCustomer, _list("customers"), map_customer, "compare"),
-    StreamSpec("contacts", SyncroContact, _list("contacts"), map_contact, "compare"),
-    StreamSpec("products", SyncroProduct, _list("products"), map_product, "compare"),
-    StreamSpec("tickets", SyncroTicket, _list("tickets", "since_updated_at"), map_ticket, "filter"),
+    StreamSpec(
+        "users",
+        SyncroUser,
+        fetch_users,
+        map_user,
+        "compare",
+        changes=Changes.SNAPSHOT,
+        requests_per_run=1,
+    ),
+    # no updated-since filter (vendor-apis.md §1.5) and no webhooks: the nightly sweep; the
+    # portal's own writes (invoices and their lines, ticket line items) are written through
+    StreamSpec(
+        "customers",
+        SyncroCustomer,
+        _list("customers"),
+        map_customer,
+        "compare",
+        changes=Changes.SWEEP,
+    ),
+    StreamSpec(
+        "contacts", SyncroContact, _list("contacts"), map_contact, "compare", changes=Changes.SWEEP
+    ),
+    StreamSpec(
+        "products", SyncroProduct, _list("products"), map_product, "compare", changes=Changes.SWEEP
+    ),
+    StreamSpec(
+        "tickets",
+        SyncroTicket,
+        _list("tickets", "since_updated_at"),
+        map_ticket,
+        "filter",
+        changes=Changes.VENDOR_FILTER,
+        changes_param="since_updated_at",
+    ),
     StreamSpec(
         "ticket_comments",
         SyncroTicketComment,
@@ -283,11 +323,29 @@ STREAMS = [
         parent_field="ticket_vendor_id",
         full_window_setting="SYNC_COMMENTS_FULL_SWEEP_DAYS",
         parent_noun="ticket",
+        # only tickets whose updated_at moved (the mirror's tickets, synced just before), at
+        # most CONNECTORS_COMMENT_TICKETS_PER_RUN per incremental, then `updated_after`
+        changes=Changes.VENDOR_FILTER,
+        changes_param="updated_after",
+        parents_per_run_setting="CONNECTORS_COMMENT_TICKETS_PER_RUN",
     ),
     StreamSpec(
-        "invoices", SyncroInvoice, _list("invoices", "since_updated_at"), map_invoice, "filter"
+        "invoices",
+        SyncroInvoice,
+        _list("invoices", "since_updated_at"),
+        map_invoice,
+        "filter",
+        changes=Changes.VENDOR_FILTER,
+        changes_param="since_updated_at",
     ),
-    StreamSpec("line_items", SyncroLineItem, _list("line_items"), map_line_item, "compare"),
+    StreamSpec(
+        "line_items",
+        SyncroLineItem,
+        _list("line_items"),
+        map_line_item,
+        "compare",
+        changes=Changes.SWEEP,
+    ),
     StreamSpec(
         "ticket_timers",
         SyncroTimerEntry,
@@ -295,5 +353,8 @@ STREAMS = [
         map_timer,
         "filter",
         label="Timer entries",
+        # new timers only: a changed timer waits for the nightly sweep or its write-through
+        changes=Changes.VENDOR_FILTER,
+        changes_param="created_at_gt",
     ),
 ]
