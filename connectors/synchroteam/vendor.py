@@ -27,6 +27,7 @@ from connectors.summary import StatusSummary
 from connectors.synchroteam import writes
 from connectors.synchroteam.client import SynchroteamClient
 from connectors.synchroteam.mapping import STREAMS
+from connectors.synchroteam.stock import STOCK_STREAMS
 from connectors.synchroteam.webhooks import SynchroteamWebhook
 from connectors.vendors import ConnectSpec, Vendor
 
@@ -149,7 +150,7 @@ SYNCHROTEAM = Vendor(
     name=VendorName.SYNCHROTEAM.value,
     label=str(VendorName.SYNCHROTEAM.label),
     client=build_client,
-    streams=STREAMS,
+    streams=[*STREAMS, *STOCK_STREAMS],
     limits=SynchroteamLimits(),
     base_url=base_url,
     summary=StatusSummary(),
