@@ -18,6 +18,7 @@ NAVIGATION = [
     ("Reconciliation", "dispatch:unbilled", None),
     ("Timesheet", "dispatch:timesheet", None),
     ("Calendars", "dispatch:calendars", None),
+    ("Inventory", "dispatch:inventory", None),
     ("Integrations", "connectors:integrations", None),
     ("Company", "tenant_settings", MANAGER_ROLES),
 ]

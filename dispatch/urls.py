@@ -1,9 +1,11 @@
 """Dispatch URLs (mounted at the site root): the jobs board under ``/jobs/``, reconciliation and
-the timesheet under ``/reconciliation/``, the Calendars panel under ``/fieldcamp/``."""
+the timesheet under ``/reconciliation/``, the Calendars panel under ``/fieldcamp/``, stock and
+replenishment under ``/inventory/``."""
 
 from django.urls import path
 
 from dispatch import views
+from dispatch.inventory import views as inventory
 
 app_name = "dispatch"
 urlpatterns = [
@@ -20,4 +22,23 @@ urlpatterns = [
     path("fieldcamp/<slug:integration>/refresh/", views.calendar_refresh, name="calendar_refresh"),
     path("fieldcamp/<slug:integration>/", views.calendar_row, name="calendar_row"),
     path("fieldcamp/calendar-changes/pull/", views.calendar_pull, name="calendar_pull"),
+    path("inventory/", inventory.inventory, name="inventory"),
+    path("inventory/below/", inventory.below, name="inventory_below"),
+    path("inventory/depots/<int:depot_id>/", inventory.depot_detail, name="inventory_depot"),
+    path(
+        "inventory/depots/<int:depot_id>/minimum/",
+        inventory.minimum_set,
+        name="inventory_minimum",
+    ),
+    path(
+        "inventory/depots/<int:depot_id>/parts/<int:part_id>/replenish/",
+        inventory.replenish,
+        name="inventory_replenish",
+    ),
+    path("inventory/parts/<int:part_id>/", inventory.part_detail, name="inventory_part"),
+    path(
+        "inventory/requests/<uuid:batch_uuid>/",
+        inventory.replenish_request,
+        name="inventory_request",
+    ),
 ]

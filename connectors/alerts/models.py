@@ -4,7 +4,8 @@
 An `Alert` is one open problem of a tenant, found by a condition of `connectors.alerts.conditions`
 and identified by a server-made dedup `key` (``stream:<connection uuid>:<resource>``,
 ``quota:<connection uuid>``, ``credential:<credential uuid>``, ``write:<write uuid>``,
-``integration:<connection uuid>:<slug>``, ``webhook_signatures:<connection uuid>``). At most one
+``integration:<connection uuid>:<slug>``, ``webhook_signatures:<connection uuid>``,
+``low_stock:<connection uuid>:<depot id>:<part id>``). At most one
 open row per (tenant, key): a repeated evaluation updates ``last_seen``; the row closes itself
 (``cleared_at``) when the condition is no longer found. A later occurrence opens a new row, so
 closed rows are the history.
@@ -38,6 +39,7 @@ class AlertKind(models.TextChoices):
         "webhook_signature_failures",
         "Webhook signature failures are spiking",
     )
+    LOW_STOCK = "low_stock", "Stock is below its minimum"
 
 
 _MANAGERS = (Role.OWNER, Role.ADMIN)
@@ -50,6 +52,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     AlertKind.WRITE_WAITING: (*_MANAGERS, Role.BILLING),
     AlertKind.INTEGRATION_DISCONNECTED: (*_MANAGERS, Role.DISPATCHER),
     AlertKind.WEBHOOK_SIGNATURE_FAILURES: _MANAGERS,
+    AlertKind.LOW_STOCK: (*_MANAGERS, Role.DISPATCHER),
 }
 
 #: Kinds that can be about one person (`Alert.user`), and what a member outside `KIND_ROLES`

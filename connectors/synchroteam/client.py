@@ -27,6 +27,11 @@ LIST_PATHS = {
     "parts": "part/list",
     "invoices": "invoice/list",
     "quotations": "quotation/list",
+    # inventory (connectors/synchroteam/stock.py)
+    "depots": "depot/list",
+    "stock_levels": "stockpart/list",
+    "part_movements": "partmovement/list",
+    "part_requests": "partrequest/list",
 }
 
 

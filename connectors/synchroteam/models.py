@@ -147,3 +147,86 @@ class SynchroteamQuotation(MirrorModel):
     class Meta(MirrorModel.Meta):
         indexes = mirror_indexes("st_quo", ("cus", ["connection", "customer_vendor_id"]))
         ordering = ["-date"]
+
+
+# --- inventory (connectors/synchroteam/stock.py; README "Synchroteam inventory") ----------------
+
+
+class SynchroteamDepot(MirrorModel):
+    """``depot/list``: a stock depot, a warehouse or a technician's vehicle (``user`` set:
+    the van of that user; `kind` is derived from it, the vendor's own flag is unknown)."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        VEHICLE = "vehicle", "Vehicle"
+
+    my_id = models.CharField(max_length=120, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WAREHOUSE)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True, help_text="the van's technician")
+    is_default = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("st_dep", ("usr", ["connection", "user_vendor_id"]))
+        ordering = ["kind", "name"]
+
+
+class SynchroteamStockLevel(MirrorModel):
+    """``stockpart/list``: the quantity of one part in one depot."""
+
+    depot_vendor_id = models.BigIntegerField(null=True, blank=True)
+    part_vendor_id = models.BigIntegerField(null=True, blank=True)
+    part_reference = models.CharField(max_length=120, blank=True)
+    part_name = models.CharField(max_length=255, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "st_stk",
+            ("dep", ["connection", "depot_vendor_id"]),
+            ("part", ["connection", "part_vendor_id"]),
+        )
+        ordering = ["depot_vendor_id", "part_reference"]
+
+
+class SynchroteamPartMovement(MirrorModel):
+    """``partmovement/list``: `quantity` of a part from one depot to another (no source:
+    received from a supplier; no destination: used on `job_vendor_id` or written off)."""
+
+    part_vendor_id = models.BigIntegerField(null=True, blank=True)
+    part_reference = models.CharField(max_length=120, blank=True)
+    from_depot_vendor_id = models.BigIntegerField(null=True, blank=True)
+    to_depot_vendor_id = models.BigIntegerField(null=True, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    job_vendor_id = models.BigIntegerField(null=True, blank=True)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True)
+    request_vendor_id = models.BigIntegerField(null=True, blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes(
+            "st_mov",
+            ("part", ["connection", "part_vendor_id", "date"]),
+            ("job", ["connection", "job_vendor_id"]),
+        )
+        ordering = ["-date"]
+
+
+class SynchroteamPartRequest(MirrorModel):
+    """``partrequest/list``: a request for `quantity` of a part into `depot_vendor_id`;
+    `status` from the vendor's flags (deleted, completed, sent, open)."""
+
+    my_id = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    urgent = models.BooleanField(default=False)
+    part_vendor_id = models.BigIntegerField(null=True, blank=True)
+    part_reference = models.CharField(max_length=120, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    depot_vendor_id = models.BigIntegerField(null=True, blank=True)
+    from_depot_vendor_id = models.BigIntegerField(null=True, blank=True)
+    user_vendor_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        indexes = mirror_indexes("st_preq", ("dep", ["connection", "depot_vendor_id", "status"]))
+        ordering = ["-vendor_created_at"]

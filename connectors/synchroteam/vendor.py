@@ -24,9 +24,10 @@ from connectors.forecast import DailyQuota
 from connectors.models import Connection, LimitState, RequestUsage
 from connectors.ratelimit import Budget, ConnectionGate, LimitPolicy, next_utc_midnight, secret_hash
 from connectors.summary import StatusSummary
-from connectors.synchroteam import writes
+from connectors.synchroteam import stock_writes, writes
 from connectors.synchroteam.client import SynchroteamClient
 from connectors.synchroteam.mapping import STREAMS
+from connectors.synchroteam.stock import STOCK_STREAMS
 from connectors.synchroteam.webhooks import SynchroteamWebhook
 from connectors.vendors import ConnectSpec, Vendor
 
@@ -149,12 +150,12 @@ SYNCHROTEAM = Vendor(
     name=VendorName.SYNCHROTEAM.value,
     label=str(VendorName.SYNCHROTEAM.label),
     client=build_client,
-    streams=STREAMS,
+    streams=[*STREAMS, *STOCK_STREAMS],
     limits=SynchroteamLimits(),
     base_url=base_url,
     summary=StatusSummary(),
     webhook=SynchroteamWebhook(),
-    write_handlers=writes.HANDLERS,
+    write_handlers=(*writes.HANDLERS, *stock_writes.HANDLERS),
     sort_order=1,
     connect=ConnectSpec(
         account_label="Company domain",

@@ -9,6 +9,7 @@ from connectors.sandbox import accounts
 from connectors.sandbox.datagen import Gen
 
 from .datagen_jobs import generate_jobs
+from .datagen_stock import generate_stock
 from .records import (
     ADDRESS_KEYS,
     EQUIPMENT,
@@ -44,7 +45,8 @@ def _addr(gen: Gen) -> dict[str, Any]:
 def generate_synchroteam(v: SynchroteamSandbox, gen: Gen) -> None:
     """Fill the store: users (an office manager and technicians), parts, customers with sites
     and equipment, n jobs with their activities, invoices and quotations, and the
-    technicians' timesheets (clock in/out, unavailability). The random draws happen in one
+    technicians' timesheets (clock in/out, unavailability), then the inventory
+    (`generate_stock`, its own random draws). The random draws happen in one
     fixed order, so a seed gives the same data set byte for byte."""
     store = v.sandbox.store
     users = generate_users(gen)
@@ -67,6 +69,7 @@ def generate_synchroteam(v: SynchroteamSandbox, gen: Gen) -> None:
     store.set_sequence(K["equipment"], FIRST_IDS["equipment"] + len(equipment))
     store.set_sequence(K["user"], FIRST_IDS["user"] + len(users))
     store.set_sequence(K["part"], FIRST_IDS["part"] + len(parts))
+    generate_stock(v, gen.anchor)
 
 
 def generate_users(gen: Gen) -> list[dict[str, Any]]:

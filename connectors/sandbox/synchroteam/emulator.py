@@ -27,10 +27,11 @@ from .records import (
     K,
 )
 from .reports import ReportRoutes
+from .stock import StockRoutes
 
 
 @register
-class SynchroteamSandbox(ReportRoutes, JobRoutes, Vendor):
+class SynchroteamSandbox(StockRoutes, ReportRoutes, JobRoutes, Vendor):
     """The Synchroteam emulator. Python inspection: :meth:`job_records`, :meth:`find`."""
 
     name = "synchroteam"

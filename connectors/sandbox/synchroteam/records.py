@@ -154,6 +154,10 @@ K = {
         "part",
         "invoice",
         "quotation",
+        "depot",
+        "stockpart",
+        "partmovement",
+        "partrequest",
     )
 }
 
@@ -297,6 +301,10 @@ FIRST_IDS = {
     "part": 640_001,
     "invoice": 750_001,
     "quotation": 860_001,
+    "depot": 910_001,
+    "stockpart": 920_001,
+    "partmovement": 930_001,
+    "partrequest": 940_001,
 }
 
 

@@ -56,6 +56,11 @@ def _date_field(path: str, op: str) -> Callable[[str], Where]:
     return build
 
 
+def _changed_since(value: str) -> Where:
+    """``changedSince=YYYY-MM-DD HH:MM:SS``: records whose ``dateModified`` is at or after it."""
+    return Where("updated_at >= ?", (sortable(parse_instant(value)),))
+
+
 def _status_in(value: str) -> Where:
     wanted = [s.strip().lower() for s in value.split(",") if s.strip()]
     return Where(f"status IN ({','.join('?' * len(wanted))})", tuple(wanted))
@@ -108,6 +113,27 @@ RESOURCES = {
             "quotation",
             {"status": _status_in, "jobId": _eq("parent_id", int)},
             lookups=("id", "myId", "num"),
+        ),
+        # inventory (connectors/sandbox/synchroteam/stock.py): filters per the MCP readings in
+        # README "Synchroteam inventory"; changedSince is on dateModified
+        Resource("depot", {"userId": _eq("user_id", int)}),
+        Resource(
+            "stockpart",
+            {"depotId": _eq("parent_id", int), "partId": _eq("customer_id", int)},
+            lookups=("id",),
+        ),
+        Resource(
+            "partmovement",
+            {
+                "changedSince": _changed_since,
+                "partId": _eq("customer_id", int),
+                "jobId": _eq("ref", str),
+            },
+            lookups=("id",),
+        ),
+        Resource(
+            "partrequest",
+            {"changedSince": _changed_since, "status": _status_in, "userId": _eq("user_id", int)},
         ),
     ]
 }
