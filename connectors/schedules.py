@@ -6,8 +6,8 @@
 * After a pause: the one-off ``sync-resume:<connection id>`` calling
   ``connectors.tasks.resume_sync`` (`resume_schedule`, from the sync service).
 * Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
-  flush and the alerts evaluation, created idempotently by data migrations (outbox 0002,
-  connectors 0002, fieldcamp 0002, connectors 0004)
+  flush, the alerts evaluation and the outbound webhook sweep, created idempotently by data
+  migrations (outbox 0002, connectors 0002, fieldcamp 0002, connectors 0004, events 0002)
   through `global_schedules_ensure`; never by a request or by ``seed_demo``.
 
 ``func`` values are dotted paths stored in the database: the task functions they name must keep
@@ -41,6 +41,12 @@ GLOBAL_SCHEDULES: dict[str, dict[str, Any]] = {
     },
     "dispatch:calendar-sync-flush": {
         "func": "connectors.webhooks.tasks.calendar_sync_flush",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    "events:webhook-sweep": {
+        "func": "connectors.events.tasks.sweep",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
         "repeats": -1,
