@@ -3,7 +3,7 @@ the timesheet under ``/reconciliation/``, the Calendars panel under ``/fieldcamp
 
 from django.urls import path
 
-from dispatch import equipment_views, views
+from dispatch import equipment_views, export_views, views
 
 app_name = "dispatch"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
     path(
         "equipment/<int:equipment_id>/", equipment_views.equipment_detail, name="equipment_detail"
     ),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<slug:name>.csv", export_views.export_download, name="export_download"),
     path("reconciliation/", views.unbilled, name="unbilled"),
     path("reconciliation/jobs/<int:job_id>/draft/", views.draft_billing, name="draft_billing"),
     path("reconciliation/timesheet/", views.timesheet, name="timesheet"),
