@@ -8,9 +8,10 @@ asks the watcher which events the change means, emits them (`services.emit_event
 records the new state, in one transaction. Whichever path wrote the row (a sync page, an
 inbound webhook's refresh, an outbox write-through), a change is seen once.
 
-The first scan of a connection takes a baseline: it records every row's state and raises
-nothing (a first full sync of 10 000 jobs is history, not news). Rows that appear later raise
-events with ``previous`` None.
+Until the baseline is taken, a scan records every row's state and raises nothing (a first full
+sync of 10 000 jobs is history, not news); the baseline is taken by the first scan after the
+watcher's stream completed a full sweep. Rows that appear later raise events with ``previous``
+None.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, Expression, OuterRef
 
 from connectors.events.models import WatchBaseline, WatchedState
-from connectors.models import Connection
+from connectors.models import Connection, SyncStream
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,10 @@ class Watcher:
         state: a query expression giving the row's state as text (``F("status")``).
         events: ``events(row, previous_state, state) -> [(event_type, payload)]``; called only
             when the state differs from the recorded one (`previous_state` None: a new row).
-        resources: stream names whose writes may change it (empty: any).
+        stream: the sync stream that mirrors the model (``jobs``): a `mirror_changed` for
+            another stream does not scan it, and until that stream has completed a full sweep
+            the scan only records states (the baseline is taken from a whole mirror, so a
+            first sync paused half-way does not later raise the rest of the history as news).
     """
 
     name: str
@@ -48,7 +52,7 @@ class Watcher:
     model: Any
     state: Expression
     events: Callable[[Any, str | None, str], list[tuple[str, dict]]]
-    resources: tuple[str, ...] = ()
+    stream: str = ""
 
 
 _WATCHERS: dict[str, list[Watcher]] = {}
@@ -66,8 +70,17 @@ def watchers_for(connection: Connection, resource: str = "") -> list[Watcher]:
     return [
         w
         for w in _WATCHERS.get(connection.vendor, [])
-        if not resource or not w.resources or resource in w.resources
+        if not resource or not w.stream or resource == w.stream
     ]
+
+
+def _mirror_complete(connection: Connection, watcher: Watcher) -> bool:
+    """Whether the watcher's stream has completed a full sweep (or the watcher names none)."""
+    if not watcher.stream:
+        return True
+    return SyncStream.objects.filter(
+        connection=connection, resource=watcher.stream, generation__gt=0
+    ).exists()
 
 
 def scan(connection: Connection, watcher: Watcher) -> int:

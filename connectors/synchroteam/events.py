@@ -74,9 +74,7 @@ def invoice_events(
 
 def register_watchers() -> None:
     """Called from `SynchroteamConfig.ready`."""
-    register(
-        Watcher("synchroteam.jobs", VENDOR, SynchroteamJob, F("status"), job_events, ("", "jobs"))
-    )
+    register(Watcher("synchroteam.jobs", VENDOR, SynchroteamJob, F("status"), job_events, "jobs"))
     register(
         Watcher(
             "synchroteam.invoices",
@@ -84,6 +82,6 @@ def register_watchers() -> None:
             SynchroteamInvoice,
             F("status"),
             invoice_events,
-            ("", "invoices"),
+            "invoices",
         )
     )

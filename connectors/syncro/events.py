@@ -43,4 +43,4 @@ def invoice_events(
 
 def register_watchers() -> None:
     """Called from `SyncroConfig.ready`."""
-    register(Watcher("syncro.invoices", VENDOR, SyncroInvoice, PAYMENT, invoice_events))
+    register(Watcher("syncro.invoices", VENDOR, SyncroInvoice, PAYMENT, invoice_events, "invoices"))

@@ -152,3 +152,59 @@ def test_only_subscribed_active_endpoints_get_events_and_unknown_types_raise(wor
     with pytest.raises(UnknownEventType):
         emit_event(world.tenant, "job.exploded", {})
     assert OutboundEvent.objects.count() == 0
+
+
+def test_a_synchroteam_invoice_paid_at_the_vendor_raises_invoice_paid_once(
+    world, mirrored, receiver, django_capture_on_commit_callbacks
+):
+    from connectors.synchroteam.models import SynchroteamInvoice
+
+    secret = _add_endpoint(
+        world.client_for(world.owner), receiver.url, ["invoice.paid", "invoice.created"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_sync_now(mirrored.synchroteam, mode="incremental", resources=["invoices"])
+    invoice = SynchroteamInvoice.objects.filter(
+        connection=mirrored.synchroteam, status="sent"
+    ).first()
+    with mirrored.sandbox.client("synchroteam") as st:
+        st.post(
+            "/invoice/send", json={"id": invoice.vendor_id, "status": "paid"}
+        ).raise_for_status()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            connection_sync_now(mirrored.synchroteam, mode="incremental", resources=["invoices"])
+        delivery.deliver_due()
+    events = [_verify(secret, r) for r in receiver.requests]
+    assert [(e["type"], e["data"]["invoice_id"]) for e in events] == [
+        ("invoice.paid", invoice.vendor_id)
+    ]
+
+
+def test_an_inbound_synchroteam_webhook_refresh_raises_the_status_change(
+    world, mirrored, receiver, django_capture_on_commit_callbacks
+):
+    from connectors.webhooks.services import inbound_event_process
+    from tests.dispatch.conftest import WEBHOOK_TOKEN
+
+    secret = _add_endpoint(world.client_for(world.owner), receiver.url, ["job.status_changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_sync_now(mirrored.synchroteam, mode="incremental", resources=["jobs"])
+    job = SynchroteamJob.objects.filter(connection=mirrored.synchroteam, status="scheduled").first()
+    with mirrored.sandbox.client("synchroteam") as st:
+        st.post("/job/send", json={"id": job.vendor_id, "status": "started"}).raise_for_status()
+    body = json.dumps({"event": "job.updated", "job": {"id": job.vendor_id}}).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client_for(world.owner).post(
+            reverse("webhooks:synchroteam", args=[mirrored.synchroteam.uuid]),
+            data=body,
+            content_type="application/json",
+            HTTP_X_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            HTTP_X_DELIVERY_ID="st-evt-1",
+        )
+        from connectors.webhooks.models import InboundEvent
+
+        inbound_event_process(event_id=InboundEvent.objects.get().pk)
+    delivery.deliver_due()
+    (event,) = [_verify(secret, r) for r in receiver.requests]
+    assert event["data"]["status"] == "started" and event["data"]["previous_status"] == "scheduled"
