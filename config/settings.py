@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "connectors.fieldcamp",
     "connectors.outbox",
     "connectors.webhooks",
+    "connectors.events",
     # After connectors: its `qcluster` (bounded shutdown) replaces django-q2's command.
     "django_q",
     "billing",
@@ -441,6 +442,36 @@ FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS = env.int("FIELDCAMP_WEBHOOK_MAX_AGE_SECONDS",
 # Alert when a connection's refused webhook signatures reach this many in this many minutes.
 WEBHOOK_SIGNATURE_ALERT_THRESHOLD = env.int("WEBHOOK_SIGNATURE_ALERT_THRESHOLD", default=20)
 WEBHOOK_SIGNATURE_ALERT_MINUTES = env.int("WEBHOOK_SIGNATURE_ALERT_MINUTES", default=10)
+
+# --- outbound webhooks (connectors/events/, docs/webhooks.md) ---
+# Deliveries are handed to django-q2 on commit; off = only the sweep (or a test) sends them.
+OUTBOUND_WEBHOOK_ENQUEUE = env.bool("OUTBOUND_WEBHOOK_ENQUEUE", default=True)
+# Receivers on private, loopback or link-local hosts (and plain http://) are refused unless on:
+# tests and the demo run their receivers on 127.0.0.1.
+OUTBOUND_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
+    "OUTBOUND_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False
+)
+# Seconds a receiver has to answer one POST.
+OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = env.float("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Attempts per delivery (the first one included), then the delivery fails.
+OUTBOUND_WEBHOOK_MAX_ATTEMPTS = env.int("OUTBOUND_WEBHOOK_MAX_ATTEMPTS", default=6)
+# Backoff after attempt n: BASE * 4**(n-1) seconds (+ up to 10 % jitter), at most MAX.
+OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS = env.float("OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+OUTBOUND_WEBHOOK_RETRY_MAX_SECONDS = env.float(
+    "OUTBOUND_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0
+)
+# Characters of a receiver's answer kept per attempt.
+OUTBOUND_WEBHOOK_RESPONSE_CHARS = env.int("OUTBOUND_WEBHOOK_RESPONSE_CHARS", default=1000)
+# Deliveries the every-minute sweep picks up at most.
+OUTBOUND_WEBHOOK_SWEEP_BATCH = env.int("OUTBOUND_WEBHOOK_SWEEP_BATCH", default=200)
+# A delivery page's re-send button works for this long (seconds).
+OUTBOUND_WEBHOOK_RESEND_TOKEN_SECONDS = env.int(
+    "OUTBOUND_WEBHOOK_RESEND_TOKEN_SECONDS", default=3600
+)
+
+# --- job reports and photos on demand (dispatch job and equipment pages) ---
+# A cached Synchroteam job report / photo list is fetched again after this many seconds.
+SYNCHROTEAM_JOB_REPORT_TTL_SECONDS = env.int("SYNCHROTEAM_JOB_REPORT_TTL_SECONDS", default=3600)
 
 # --- alerts (connectors/alerts/) ---
 # A stream alert opens after this many failed runs in a row, or this many hours without success.

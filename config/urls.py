@@ -14,6 +14,7 @@ urlpatterns = [
     path("integrations/", include("connectors.urls")),
     path("alerts/", include("connectors.alerts.urls")),
     path("webhooks/", include("connectors.webhooks.urls")),
+    path("events/", include("connectors.events.urls")),
     path("", include("dispatch.urls")),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),

@@ -10,8 +10,9 @@
   snapshot, and webhook streams while the connection receives no webhooks); the nightly full
   sweep every stream. A person's "Sync now" is not a schedule: it syncs every stream.
 * Global (`GLOBAL_SCHEDULES`): the outbox sweeper, the stale-run sweeper, the batched calendar
-  flush, the alerts evaluation and the usage prune, created idempotently by data migrations
-  (outbox 0002, connectors 0002, fieldcamp 0002, connectors 0004, connectors 0007)
+  flush, the alerts evaluation, the usage prune and the outbound webhook sweep, created
+  idempotently by data migrations (outbox 0002, connectors 0002, fieldcamp 0002, connectors 0004,
+  connectors 0007, events 0002)
   through `global_schedules_ensure`; never by a request or by ``seed_demo``.
 
 ``func`` values are dotted paths stored in the database: the task functions they name must keep
@@ -47,6 +48,12 @@ GLOBAL_SCHEDULES: dict[str, dict[str, Any]] = {
     },
     "dispatch:calendar-sync-flush": {
         "func": "connectors.webhooks.tasks.calendar_sync_flush",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    "events:webhook-sweep": {
+        "func": "connectors.events.tasks.sweep",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
         "repeats": -1,

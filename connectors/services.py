@@ -38,6 +38,7 @@ from connectors.alerts.services import refresh_on_commit as alerts_refresh
 from connectors.errors import AuthError, VendorError
 from connectors.models import Connection, SyncRun
 from connectors.ratelimit import ConnectionGate
+from connectors.signals import mirror_changed
 from connectors.sync import ensure_streams, release_stale_runs, run_stream
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,8 @@ def sync_execute(
         usage.flush()
         for tenant_id in {run.tenant_id for run in done}:
             alerts_refresh(tenant_id)  # a run ended: stream, quota and key alerts may change
+        for connection_id in {run.connection_id for run in done}:
+            mirror_changed.send_robust(Connection, connection_id=connection_id, resource="")
     return done
 
 

@@ -9,9 +9,12 @@ class DispatchConfig(AppConfig):
     verbose_name = "Dispatch and reconciliation"
 
     def ready(self) -> None:
-        """Register the low-stock alert condition (`dispatch.inventory.alerts`)."""
+        """Register the low-stock alert condition (`dispatch.inventory.alerts`), the
+        ``stock.below_threshold`` event and the stock CSV export (`dispatch.inventory.events`)."""
         from connectors.alerts import conditions
         from connectors.alerts.models import AlertKind
+        from dispatch.inventory import events
         from dispatch.inventory.alerts import low_stock
 
         conditions.register(AlertKind.LOW_STOCK, low_stock)
+        events.connect()

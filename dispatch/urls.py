@@ -4,7 +4,7 @@ replenishment under ``/inventory/``."""
 
 from django.urls import path
 
-from dispatch import views
+from dispatch import equipment_views, export_views, views
 from dispatch.inventory import views as inventory
 
 app_name = "dispatch"
@@ -15,6 +15,18 @@ urlpatterns = [
     path("jobs/requests/<uuid:batch_uuid>/", views.job_request, name="job_request"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/schedule/", views.job_schedule, name="job_schedule"),
+    path("jobs/<int:job_id>/attachments/", equipment_views.job_attachments, name="job_attachments"),
+    path(
+        "jobs/<int:job_id>/attachments/refresh/",
+        equipment_views.job_attachments_refresh,
+        name="job_attachments_refresh",
+    ),
+    path("equipment/", equipment_views.equipment_list, name="equipment_list"),
+    path(
+        "equipment/<int:equipment_id>/", equipment_views.equipment_detail, name="equipment_detail"
+    ),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<slug:name>.csv", export_views.export_download, name="export_download"),
     path("reconciliation/", views.unbilled, name="unbilled"),
     path("reconciliation/jobs/<int:job_id>/draft/", views.draft_billing, name="draft_billing"),
     path("reconciliation/timesheet/", views.timesheet, name="timesheet"),

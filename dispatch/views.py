@@ -74,6 +74,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "site_filter": selectors.job_site(tenant=request.tenant, site_id=filters.get("site")),
         "can_dispatch": _can_dispatch(request),
+        "can_export": request.membership.role in DRAFT_ROLES,
         "has_connection": selectors.synchroteam_connection(request.tenant) is not None,
     }
     if request.htmx:

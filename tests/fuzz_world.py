@@ -35,7 +35,7 @@ from connectors.outbox.models import VendorWrite, WriteBatch
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.core import IN_PROCESS_BASE, Sandbox
 from connectors.services import connection_sync_now
-from connectors.synchroteam.models import SynchroteamJob
+from connectors.synchroteam.models import SynchroteamEquipment, SynchroteamJob
 from connectors.syncro.models import SyncroInvoice, SyncroTicket, SyncroTimerEntry
 from tests.conftest import PASSWORD
 
@@ -188,7 +188,36 @@ def _ids(tenant: Tenant, company: dict) -> dict[str, list]:
         "member_uuid": list(
             Membership.objects.filter(tenant=tenant).values_list("uuid", flat=True)[:3]
         ),
+        "equipment_id": list(
+            SynchroteamEquipment.objects.filter(tenant=tenant).values_list("vendor_id", flat=True)[
+                :1
+            ]
+        ),
+        "name": ["jobs", "time", "not-an-export"],
+        **_webhook_ids(tenant),
     }
+
+
+def _webhook_ids(tenant: Tenant) -> dict[str, list]:
+    """An outbound webhook endpoint (its secret is a stored secret the pages must never show)
+    with one failed delivery."""
+    from connectors.events.models import OutboundEvent, WebhookDelivery, WebhookEndpoint
+
+    secret = f"whsec_fuzz_{tenant.slug}_0123456789abcdef"
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=tenant,
+        url="https://bi.example.com/hook",
+        event_types=["job.completed"],
+        secret=secret,
+        secret_fingerprint=secret[-4:],
+    )
+    event = OutboundEvent.objects.create(
+        tenant=tenant, event_type="job.completed", payload={"job_id": 1}
+    )
+    delivery = WebhookDelivery.objects.create(
+        tenant=tenant, event=event, endpoint=endpoint, state="failed", next_attempt_at=None
+    )
+    return {"endpoint_uuid": [endpoint.uuid], "delivery_uuid": [delivery.uuid]}
 
 
 def _invitation_ids(tenant: Tenant, by: User) -> dict[str, list]:
@@ -227,7 +256,10 @@ def build_world(world) -> FuzzWorld:
 
 def secrets_in_db() -> list[str]:
     """Every stored credential secret (decrypted), the canaries included."""
-    return sorted({c.secret for c in Credential.objects.all()} | set(CANARIES.values()))
+    from connectors.events.models import WebhookEndpoint
+
+    hooks = {e.secret for e in WebhookEndpoint.objects.all()}
+    return sorted({c.secret for c in Credential.objects.all()} | hooks | set(CANARIES.values()))
 
 
 def admin_object_ids() -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from django.template import Context, Template
 from accounts.models import CredentialStatus
 from accounts.templatetags.portal import STATE_TONES, TONES, state_key, tone
 from billing.models import BillingDraft
+from connectors.events.models import WebhookDelivery
 from connectors.models import SyncRun
 from connectors.outbox.models import VendorWrite
 from connectors.synchroteam.vocab import JOB_STATUSES
@@ -123,6 +124,8 @@ def test_the_csp_forbids_inline_styles(settings):
         pytest.param(SyncRun.Status.values, id="sync run statuses"),
         pytest.param(CredentialStatus.values, id="credential statuses"),
         pytest.param(InboundEvent.Status.values, id="webhook statuses"),
+        pytest.param(WebhookDelivery.State.values, id="outbound webhook delivery states"),
+        pytest.param(["active", "disabled"], id="outbound webhook endpoint states"),
         pytest.param(JOB_STATUSES, id="Synchroteam job statuses"),
         pytest.param(FIELDCAMP_SYNC_JOB_STATUSES, id="FieldCamp sync job statuses"),
         pytest.param(SYNCRO_TICKET_STATUSES, id="Syncro ticket statuses"),

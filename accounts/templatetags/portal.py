@@ -54,6 +54,7 @@ STATE_TONES: dict[str, str] = {
     "new": "info",  # Syncro ticket
     # moving
     "in_flight": "progress",  # VendorWrite (sending)
+    "sending": "progress",  # WebhookDelivery (outbound webhook)
     "approved": "progress",  # BillingDraft (approved, sending)
     "running": "progress",  # SyncRun, FieldCamp sync job
     "synchronized": "progress",  # Synchroteam job (on the technician's phone)
@@ -72,6 +73,7 @@ STATE_TONES: dict[str, str] = {
     # not sure yet, or waiting on someone outside
     "ambiguous": "warning",  # VendorWrite: "checking whether it arrived"
     "verifying": "warning",  # VendorWrite: same label as ambiguous, same colour
+    "retrying": "warning",  # WebhookDelivery: the receiver failed, tried again later
     "paused": "warning",  # SyncRun (rate limit or quota), Synchroteam job
     "failing": "warning",  # Credential (the vendor refused it lately)
     "waiting_on_customer": "warning",  # Syncro ticket
@@ -91,6 +93,7 @@ STATE_TONES: dict[str, str] = {
     "bad_signature": "danger",  # InboundEvent
     "malformed": "danger",  # InboundEvent
     # over, nothing to do
+    "disabled": "muted",  # WebhookEndpoint
     "cancelled": "muted",  # VendorWrite, Synchroteam job
     "skipped": "muted",  # SyncRun (already running)
     "closed": "muted",  # Syncro ticket

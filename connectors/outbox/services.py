@@ -26,6 +26,7 @@ from connectors.outbox.models import (
     payload_fingerprint,
 )
 from connectors.outbox.plans import WritePlan
+from connectors.signals import mirror_changed
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def mirror_write_through(write: VendorWrite) -> bool:
     try:
         with transaction.atomic():
             handler_for(write.operation).write_through(write)
+        mirror_changed.send_robust(None, connection_id=write.connection_id, resource="")
     except Exception:
         log.exception(
             "outbox: mirror write-through of write %s (%s) failed; the next sync brings it",

@@ -11,8 +11,13 @@ class SynchroteamConfig(AppConfig):
     verbose_name = "Synchroteam mirror"
 
     def ready(self) -> None:
-        """Register the vendor descriptor (connectors.vendors)."""
+        """Register the vendor descriptor (connectors.vendors) and its mirror watchers
+        (connectors.events.watch)."""
         from connectors.synchroteam.vendor import SYNCHROTEAM
         from connectors.vendors import register
 
         register(SYNCHROTEAM)
+
+        from connectors.synchroteam.events import register_watchers
+
+        register_watchers()

@@ -230,3 +230,48 @@ class SynchroteamPartRequest(MirrorModel):
     class Meta(MirrorModel.Meta):
         indexes = mirror_indexes("st_preq", ("dep", ["connection", "depot_vendor_id", "status"]))
         ordering = ["-vendor_created_at"]
+class SynchroteamJobFetch(models.Model):
+    """A job's report (``GET jobReport/details?id=``) or photo list (``GET job/photos?id=`` ->
+    ``{"jobPhoto": [...]}``), fetched on demand and kept until ``fetched_at`` is older than
+    ``SYNCHROTEAM_JOB_REPORT_TTL_SECONDS`` (vendor-apis.md §2.3). `found` False = the vendor
+    answered 404 (no report yet); `data` = the report object, or ``{"photos": [...]}``."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "Job report"
+        PHOTOS = "photos", "Photos"
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "connectors.Connection", on_delete=models.CASCADE, related_name="+"
+    )
+    job_vendor_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    found = models.BooleanField(default=True)
+    data = models.JSONField(default=dict, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "job_vendor_id", "kind"], name="st_jobfetch_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of job {self.job_vendor_id}"
+
+    @property
+    def report_items(self) -> list[dict]:
+        """The report's ``items`` ``[{name, type, value}]`` that are objects with a name."""
+        items = (self.data or {}).get("items") if self.found else None
+        return (
+            [i for i in items if isinstance(i, dict) and i.get("name")]
+            if isinstance(items, list)
+            else []
+        )
+
+    @property
+    def photos(self) -> list[dict]:
+        """The photo records (``jobPhoto`` items that are objects)."""
+        photos = (self.data or {}).get("photos") if self.found else None
+        return [p for p in photos if isinstance(p, dict)] if isinstance(photos, list) else []

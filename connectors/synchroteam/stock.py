@@ -14,6 +14,10 @@ stock_levels       ``stockpart/list``      compare: a level changes in place
 part_movements     ``partmovement/list``   ``changedSince`` (append-only log: no deletions)
 part_requests      ``partrequest/list``    ``changedSince`` (MCP: ``changed_since``)
 =================  ======================  ==============================================
+
+All four are ``Changes.SWEEP`` for the schedules: the nightly full sweep syncs them, and the
+portal's own replenishments reach the mirror by write-through. ``changedSince`` is not in the
+official documentation (vendor-apis.md §2.5), so no 10-minute incremental relies on it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.http import Page
-from connectors.mapping import MappingError, StreamSpec, opt_decimal, opt_dt, text
+from connectors.mapping import Changes, MappingError, StreamSpec, opt_decimal, opt_dt, text
 from connectors.synchroteam.client import PAGE_SIZE
 from connectors.synchroteam.mapping import _base, _ref, _spec
 from connectors.synchroteam.models import (
@@ -149,6 +153,9 @@ STOCK_STREAMS = [
         "filter",
         page_size=PAGE_SIZE,
         label="Part movements",
+        # changedSince is the sandbox's and not documented (vendor-apis.md §2.5: NOT FOUND):
+        # sweep nightly; an incremental that sends it still gets every record if ignored.
+        changes=Changes.SWEEP,
         detect_deletions=False,
     ),
     StreamSpec(
@@ -159,5 +166,8 @@ STOCK_STREAMS = [
         "filter",
         page_size=PAGE_SIZE,
         label="Part requests",
+        # changedSince is the sandbox's and not documented (vendor-apis.md §2.5: NOT FOUND):
+        # sweep nightly; an incremental that sends it still gets every record if ignored.
+        changes=Changes.SWEEP,
     ),
 ]

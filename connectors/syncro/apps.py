@@ -11,8 +11,13 @@ class SyncroConfig(AppConfig):
     verbose_name = "Syncro mirror"
 
     def ready(self) -> None:
-        """Register the vendor descriptor (connectors.vendors)."""
+        """Register the vendor descriptor (connectors.vendors) and its mirror watchers
+        (connectors.events.watch)."""
         from connectors.syncro.vendor import SYNCRO
         from connectors.vendors import register
 
         register(SYNCRO)
+
+        from connectors.syncro.events import register_watchers
+
+        register_watchers()

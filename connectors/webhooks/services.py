@@ -43,6 +43,7 @@ from connectors.errors import VendorError
 from connectors.mapping import MappingError
 from connectors.models import Connection, SyncRun
 from connectors.services import connection_client, sync_request
+from connectors.signals import mirror_changed
 from connectors.sync import ensure_streams
 from connectors.webhooks.guards import count_bad_signature, json_depth_exceeds, max_json_depth
 from connectors.webhooks.models import InboundEvent
@@ -389,6 +390,7 @@ def _refresh_record(
             "deleted_at": None,
         },
     )
+    mirror_changed.send_robust(Connection, connection_id=connection.pk, resource=refresh.resource)
     _finish(
         run,
         SyncRun.Status.SUCCEEDED,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0006_connection_schedule_bounds'),
+        ('connectors', '0007_usage_conn_minute_prune'),
     ]
 
     operations = [
