@@ -230,6 +230,8 @@ class SynchroteamPartRequest(MirrorModel):
     class Meta(MirrorModel.Meta):
         indexes = mirror_indexes("st_preq", ("dep", ["connection", "depot_vendor_id", "status"]))
         ordering = ["-vendor_created_at"]
+
+
 class SynchroteamJobFetch(models.Model):
     """A job's report (``GET jobReport/details?id=``) or photo list (``GET job/photos?id=`` ->
     ``{"jobPhoto": [...]}``), fetched on demand and kept until ``fetched_at`` is older than

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_level_going_below_its_minimum_raises_one_stock_event(
-    world, stocked, settings, django_capture_on_commit_callbacks  # noqa: F811
+    world,
+    stocked,
+    settings,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE_HOSTS = True
     endpoint, _secret = endpoint_create(
