@@ -19,8 +19,13 @@ from connectors.vendors import vendor_for
 
 from .conftest import make_connection
 
-#: what a full listing of each Synchroteam stream cost at 100 000 jobs (issue 14: ~3 770)
+#: what a full listing of each Synchroteam stream cost at 100 000 jobs (issue 14: ~3 770, plus
+#: the four inventory streams of issue 16: 247 at the generated large scale)
 SWEEP = {
+    "depots": 1,
+    "stock_levels": 5,
+    "part_movements": 230,
+    "part_requests": 11,
     "customers": 50,
     "sites": 60,
     "users": 1,
@@ -180,7 +185,7 @@ def test_the_integrations_page_shows_each_streams_requests_per_day_against_the_q
     body = world.client_for(world.owner).get(reverse("connectors:integrations")).content.decode()
     assert "Requests per day" in body
     assert "daily quota of 15,000" in body
-    assert "A manual sync runs every stream: about 3,770 requests" in body
+    assert "A manual sync runs every stream: about 4,017 requests" in body
     assert "Users (technicians)" in body and "nightly, manual syncs, portal writes" in body
     # jobs are polled while no webhook token is configured: 145 x 1 000 requests, a full bar
     assert 'aria-label="Jobs: 145000 of 15000 requests a day">100%' in body
