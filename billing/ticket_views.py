@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
@@ -24,6 +23,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
 from accounts.models import NoCredential
+from accounts.paging import CappedPaginator
 from billing import draft_plan, lists, selectors, ticket_actions, timers
 from billing import forms as billing_forms
 from billing.invoices import ticket_invoices
@@ -66,7 +66,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         per_page = PAGE_SIZES[0]
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    paginator = Paginator(selectors.ticket_queryset(tenant, filters), per_page)
+    paginator = CappedPaginator(selectors.ticket_queryset(tenant, filters), per_page)
     page = paginator.get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     states = selectors.ticket_page_states(tenant, tickets)

@@ -28,6 +28,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
+from accounts.paging import CappedPaginator
 from billing import approval, corrections, money, selectors, services, timers
 from billing import audit as audit_trail
 from billing import forms as billing_forms
@@ -324,7 +325,7 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
     form = billing_forms.QueueFilterForm(data or None, tenant=tenant)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs = selectors.queue_drafts(tenant, **cleaned)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     is_approver = _is_approver(request)
     drafts = list(page.object_list)
     role = request.membership.role
