@@ -9,19 +9,27 @@ beyond the count still open: each page reads one row more than it shows to know 
 page exists (`CappedPage.has_next`), and the last page number is not known (``num_pages`` is
 None; the templates then show "Page N" without "of M" and no "Last" link).
 
-* `CappedPaginator(object_list, per_page, cap=COUNT_CAP)`: drop-in for `Paginator`; adds
+* `capped_count(queryset, cap)`: rows up to `cap` + 1 (a bounded ``COUNT(*)``).
+* `CappedPaginator(object_list, per_page, cap=LIST_COUNT_CAP)`: drop-in for `Paginator`; adds
   ``capped`` (bool), ``count_label`` (str) and `MAX_PAGE`-bounded page numbers.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 
-#: Rows counted at most; past it the count reads "1 000+".
+#: Rows counted at most; past it the count reads "1 000+" (setting ``LIST_COUNT_CAP``).
 COUNT_CAP = 1000
 #: The highest page number accepted (a larger one in the query string is page 1, not a scan).
 MAX_PAGE = 100_000
+
+
+def capped_count(queryset, cap: int) -> int:
+    """Rows of `queryset`, counted up to `cap` + 1 only (``SELECT COUNT(*) FROM (SELECT id …
+    LIMIT cap + 1)``): more than `cap` reads as `cap` + 1, for a "cap+" label."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
 
 
 class CappedPage(Page):
@@ -49,15 +57,15 @@ class CappedPaginator(Paginator):
         count_label: ``"1 000+"`` when capped, else the exact count (thousands separated).
     """
 
-    def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = cap
+        self.cap = cap if cap is not None else getattr(settings, "LIST_COUNT_CAP", COUNT_CAP)
 
     @cached_property
     def _counted(self) -> int:
         rows = self.object_list
         if hasattr(rows, "values") and hasattr(rows, "order_by"):
-            return rows.order_by().values("pk")[: self.cap + 1].count()
+            return capped_count(rows, self.cap)
         return len(rows)
 
     @property

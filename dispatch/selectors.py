@@ -26,7 +26,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
@@ -130,13 +130,13 @@ def customer_search(*, tenant: Tenant, text: str) -> list[SynchroteamCustomer]:
     text = (text or "").strip()
     if not text:
         return []
+    starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
     qs = SynchroteamCustomer.objects.for_tenant(tenant).alive().filter(name__icontains=text)
-    qs = qs.only("vendor_id", "name").order_by("name", "vendor_id")
-    starts = list(qs.filter(name__istartswith=text)[: CUSTOMER_MATCHES + 1])
-    if len(starts) > CUSTOMER_MATCHES:
-        return starts
-    rest = qs.exclude(name__istartswith=text)[: CUSTOMER_MATCHES + 1 - len(starts)]
-    return starts + list(rest)
+    return list(
+        qs.only("vendor_id", "name")
+        .annotate(starts=starts)
+        .order_by("starts", "name", "vendor_id")[: CUSTOMER_MATCHES + 1]
+    )
 
 
 def status_counts(*, tenant: Tenant) -> list[tuple[str, int]]:
