@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 #: Rows counted at most; past it the count reads "1 000+" (setting ``LIST_COUNT_CAP``).
 COUNT_CAP = 1000
+#: From this many rows in, a page is read by ids first (`CappedPaginator._slice`).
+DEFERRED_JOIN_FROM = 500
 #: The highest page number accepted (a larger one in the query string is page 1, not a scan).
 MAX_PAGE = 100_000
 
@@ -118,13 +121,27 @@ class CappedPaginator(Paginator):
             the end of a capped list.
         """
         number = self.validate_number(number)
-        if not self.capped:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not self.capped:
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            return self._get_page(self._slice(bottom, top), number, self)
+        rows = self._slice(bottom, bottom + self.per_page + 1)
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+    def _slice(self, bottom: int, top: int) -> list:
+        """Rows `bottom` .. `top` of the list. Past `DEFERRED_JOIN_FROM` rows a queryset is read
+        as a deferred join: the ids of the slice first (``OFFSET`` over the ordering index
+        only), then those rows, so a deep page skips index entries, not whole rows."""
+        rows = self.object_list
+        if bottom < DEFERRED_JOIN_FROM or not isinstance(rows, QuerySet):
+            return list(rows[bottom:top])
+        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        found = {row.pk: row for row in rows.filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
 
     def get_page(self, number) -> Page:
         """Like `Paginator.get_page`: a bad number is page 1, a page past the end the last one

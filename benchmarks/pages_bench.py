@@ -157,13 +157,14 @@ def _measure(client, url: str, params: dict) -> tuple[int, float, int]:
 
 
 def _slowest_queries(client, url: str, params: dict, top: int = 2) -> list[tuple[float, str]]:
+    """The `top` slowest queries of one request: ``[(ms, full SQL)]``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as ctx:
         client.get(url, params)
     ranked = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
-    return [(float(q["time"]) * 1000, q["sql"][:300]) for q in ranked[:top]]
+    return [(float(q["time"]) * 1000, q["sql"]) for q in ranked[:top]]
 
 
 def main() -> None:
@@ -228,10 +229,22 @@ def main() -> None:
         ["page", "status", "queries", "ms", "vs admin"],
         rows,
     )
-    slow = max(results, key=lambda k: results[k][1])
-    url, params = next((u, p) for name, u, p in pages if name == slow)
-    settings.DEBUG = True  # only to read the query log of one request
-    print(f"\nslowest page: {slow}; its slowest queries:")
-    for ms, sql in _slowest_queries(client, url, params):
-        print(f"  {ms:.1f} ms  {sql}")
+    settings.DEBUG = True  # only to read the query log of one request per page
+    print("\nslowest query of each page (ms, SQL), and its plan:")
+    for name, url, params in pages:
+        (ms, sql), *_ = _slowest_queries(client, url, params, top=1)
+        print(f"\n[{name}] {ms:.1f} ms  {sql[:240]}")
+        if os.environ.get("BENCH_EXPLAIN"):
+            for line in _explain(sql):
+                print(f"    {line}")
     settings.DEBUG = False
+
+
+def _explain(sql: str) -> list[str]:
+    """The plan of `sql` (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN ANALYZE``)."""
+    from django.db import connection
+
+    prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cur:
+        cur.execute(prefix + sql)
+        return [" ".join(str(c) for c in row) for row in cur.fetchall()]

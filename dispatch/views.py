@@ -155,8 +155,10 @@ def job_board(request: HttpRequest) -> HttpResponse:
         "prev": span.prev,
         "next": span.next,
         "today": timezone.localdate(),
-        "technicians": selectors.technicians(request.tenant),
+        "technicians": selectors.technicians(request.tenant).only("vendor_id", "name"),
         "technician": q.technician,
+        # a week holds thousands of slots: their links share one reversed prefix
+        "job_prefix": reverse("dispatch:job_detail", args=[1]).removesuffix("1/"),
         "problems": q.problems,
     }
     template = "dispatch/_board.html" if request.htmx else "dispatch/board.html"
