@@ -149,7 +149,7 @@ def _fill(n: int):
                 ticket_vendor_id=tid,
                 ticket_number=str(tid - 1_000_000 + 10_000),
                 drafted_by=accounts.users["technician"],
-                status=rng.choice(["pending", "pending", "approved", "invoiced"]),
+                decision=rng.choice(["pending", "pending", "approved", "rejected"]),
                 minutes=30,
                 labor_type="onsite",
                 product_vendor_id=product.vendor_id,

@@ -152,10 +152,22 @@ def four_eyes_blocked(draft: BillingDraft) -> dict[int, str]:
     return {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids).order_by("pk")}
 
 
-def draft_review(draft: BillingDraft, user, *, role: str | None = None) -> Review:
-    """The `Review` of `draft` for `user` (its plan with the key `draft_actor` picks)."""
-    plan = draft_plan_for(draft, user)
-    prices = money.product_prices(draft.tenant, [draft.product_vendor_id])
+def draft_review(
+    draft: BillingDraft,
+    user,
+    *,
+    role: str | None = None,
+    prices: dict | None = None,
+    actors: dict | None = None,
+) -> Review:
+    """The `Review` of `draft` for `user` (its plan with the key `draft_actor` picks).
+
+    A page reviewing many drafts passes `prices` (`money.product_prices` of all their
+    products, read once) and `actors` (a dict kept for the page, `draft_plan.draft_actor`'s
+    memo), so its queries do not grow with the drafts."""
+    plan = draft_plan_for(draft, user, memo=actors)
+    if prices is None:
+        prices = money.product_prices(draft.tenant, [draft.product_vendor_id])
     per_hour = prices.get(draft.product_vendor_id)
     blocked = four_eyes_blocked(draft)
     review = Review(

@@ -47,7 +47,7 @@ def queue_drafts(
     names one (`BillingDraft.Status` value, or "all"); `technician` = drafter's user id,
     `customer` = Syncro customer id, `age` = older than this many days. Oldest first."""
     qs = BillingDraft.objects.filter(tenant=tenant).select_related(
-        "drafted_by", "approved_by", "batch"
+        "drafted_by", "approved_by", "batch", "tenant", "connection", "connection__tenant"
     )
     if status == "all":
         pass

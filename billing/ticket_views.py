@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
@@ -24,6 +23,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
 from accounts.models import NoCredential
+from accounts.paging import CappedPaginator
 from billing import draft_plan, lists, selectors, ticket_actions, timers
 from billing import forms as billing_forms
 from billing.invoices import ticket_invoices
@@ -33,6 +33,9 @@ from connectors.syncro.models import SyncroCustomer, SyncroTicket
 from connectors.syncro.writes import COMMENT_CREATE
 
 PAGE_SIZES = (25, 50, 100)
+#: Matches a text search counts at most ("100+"); other filters count up to
+#: `accounts.paging.COUNT_CAP`.
+SEARCH_COUNT_CAP = 100
 
 
 def ticket_or_404(request: HttpRequest, ticket_id: int) -> SyncroTicket:
@@ -55,8 +58,10 @@ def syncro_or_404(request: HttpRequest):
 def ticket_list(request: HttpRequest) -> HttpResponse:
     """Mirrored Syncro tickets with filters in the URL, paginated on the server.
 
-    Queries are fixed whatever the page size: count, page, three billing-state queries, and the
-    filter choices (customers; statuses and technicians are cached per tenant).
+    Queries are fixed whatever the page size and the number of tickets: a capped count (at most
+    1 001 rows, 101 for a text search: `accounts.paging.CappedPaginator`, "1 000+" past it),
+    the page (by ids first on deep pages), three billing-state queries, and the filter
+    choices (customers; statuses and technicians are cached per tenant).
     """
     tenant = request.tenant
     form = billing_forms.TicketFilterForm(request.GET or None, tenant=tenant)
@@ -66,7 +71,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         per_page = PAGE_SIZES[0]
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    paginator = Paginator(selectors.ticket_queryset(tenant, filters), per_page)
+    # a text search is a scan on SQLite (no trigram index): its count stops sooner
+    cap = SEARCH_COUNT_CAP if filters.q.strip() else None
+    paginator = CappedPaginator(selectors.ticket_queryset(tenant, filters), per_page, cap=cap)
     page = paginator.get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     states = selectors.ticket_page_states(tenant, tickets)

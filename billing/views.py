@@ -28,6 +28,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
+from accounts.paging import CappedPaginator, capped_count
 from billing import approval, corrections, money, selectors, services, timers
 from billing import audit as audit_trail
 from billing import forms as billing_forms
@@ -287,18 +288,27 @@ def _queue_filters(request: HttpRequest) -> dict:
     return dict(request.session.get(QUEUE_SESSION_KEY) or {})
 
 
+#: "Invoiced today" counts at most this many drafts ("999+" past it).
+INVOICED_TODAY_CAP = 999
+
+
 def _queue_counts(tenant) -> dict:
     """Counts for the queue's stat cards: to approve, sending, needs attention, invoiced today."""
     S = BillingDraft.Status
     drafts = BillingDraft.objects.filter(tenant=tenant)
     counts = drafts.status_counts()
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    invoiced_today = drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight).count()
+    invoiced_today = capped_count(
+        drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight), INVOICED_TODAY_CAP
+    )
     return {
         "pending": counts[S.PENDING],
         "sending": counts[S.APPROVED],
         "attention": counts[S.NEEDS_ATTENTION],
         "invoiced_today": invoiced_today,
+        "invoiced_today_label": f"{INVOICED_TODAY_CAP}+"
+        if invoiced_today > INVOICED_TODAY_CAP
+        else str(invoiced_today),
     }
 
 
@@ -324,12 +334,15 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
     form = billing_forms.QueueFilterForm(data or None, tenant=tenant)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs = selectors.queue_drafts(tenant, **cleaned)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     is_approver = _is_approver(request)
     drafts = list(page.object_list)
     role = request.membership.role
+    # one price query and one key lookup per person for the whole page, not per draft
+    prices = money.product_prices(tenant, [d.product_vendor_id for d in drafts])
+    actors: dict = {}
     reviews = {
-        d.uuid: approval.draft_review(d, request.user, role=role)
+        d.uuid: approval.draft_review(d, request.user, role=role, prices=prices, actors=actors)
         for d in drafts
         if d.is_pending and is_approver
     }

@@ -21,6 +21,9 @@ from connectors.models import Connection, LimitState, RequestUsage, SyncRun, Syn
 from connectors.progress import run_progress
 from connectors.schedules import next_runs
 
+#: How far back the card looks for the scopes a connection used (`StatusSummary.limit_state`).
+STATE_WINDOW = dt.timedelta(days=1)
+
 
 class StatusSummary:
     """The per-vendor part of a connection card; this default counts the connection's own
@@ -31,9 +34,13 @@ class StatusSummary:
         return RequestUsage.objects.filter(connection=connection)
 
     def limit_state(self, connection: Connection) -> LimitState | None:
-        """The shared pause/quota state shown on the card (of a scope the connection used)."""
-        scopes = RequestUsage.objects.filter(connection=connection).values_list("scope", flat=True)
-        return LimitState.objects.filter(scope__in=list(scopes.distinct()[:5])).first()
+        """The shared pause/quota state shown on the card (of a scope the connection used in
+        the last `STATE_WINDOW`: usage rows are read by (connection, minute), never all of a
+        connection's history; a pause or a daily quota older than that is over anyway)."""
+        since = timezone.now() - STATE_WINDOW
+        scopes = RequestUsage.objects.filter(connection=connection, minute__gte=since)
+        scopes = scopes.order_by().values_list("scope", flat=True).distinct()[:5]
+        return LimitState.objects.filter(scope__in=list(scopes)).first()
 
     def shared_warning(self, connection: Connection, shared: Credential) -> str:
         """The warning shown when staff without their own credential use the shared one; ""

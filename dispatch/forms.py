@@ -32,16 +32,26 @@ from dispatch.reconciliation import (
 from dispatch.selectors import job_types, technicians
 
 _DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+#: The longest search text the job list reads (longer is refused, never searched).
+SEARCH_MAX = 100
 
 
 class JobFilterForm(forms.Form):
     """The job list's filters (all optional); ``cleaned_data`` is what
     `selectors.jobs_filtered` takes as ``filters``."""
 
-    q = forms.CharField(required=False, label="Search")
+    q = forms.CharField(required=False, label="Search", max_length=SEARCH_MAX)
     status = forms.ChoiceField(required=False)
     technician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    customer_q = forms.CharField(
+        required=False,
+        label="Customer",
+        max_length=SEARCH_MAX,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Type a name", "autocomplete": "off"}
+        ),
+    )
+    customer = VendorIdField(required=False, widget=forms.HiddenInput)
     site = VendorIdField(required=False, widget=forms.HiddenInput)
     start = BoundedDateField(required=False, label="From")
     end = BoundedDateField(required=False, label="To")
@@ -52,11 +62,40 @@ class JobFilterForm(forms.Form):
             (s, s.capitalize()) for s in JOB_STATUSES
         ]
         self.fields["technician"].choices = [("", "Any technician")] + [
-            (u.vendor_id, u.name) for u in technicians(tenant)
+            (u.vendor_id, u.name) for u in technicians(tenant).only("vendor_id", "name")
         ]
-        self.fields["customer"].choices = [("", "Any customer")] + list(
-            SynchroteamCustomer.objects.for_tenant(tenant).alive().values_list("vendor_id", "name")
+        # the customer is searched (`CustomerSearchForm`, about 20 names), never a <select> of
+        # every customer; its id rides in the hidden ``customer`` field
+        self.fields["customer_q"].widget.attrs.update(
+            {
+                "hx-get": reverse("dispatch:customer_search"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-target": "#customer-options",
+                "hx-include": "closest form",
+                "hx-push-url": "false",
+            }
         )
+
+    @property
+    def filters(self) -> dict:
+        """The filters that parsed, for `selectors.jobs_filtered` (one that did not is left out
+        and named by `accounts.inputs.query_problems`)."""
+        self.is_valid()
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k != "customer_q" and k not in self.errors and v not in (None, "")
+        }
+
+
+class CustomerSearchForm(forms.Form):
+    """The job list's customer search (``?customer_q=``): at most `SEARCH_MAX` characters."""
+
+    customer_q = forms.CharField(
+        required=False,
+        max_length=SEARCH_MAX,
+        error_messages={"max_length": f"Type at most {SEARCH_MAX} characters."},
+    )
 
 
 class JobCreateForm(forms.Form):

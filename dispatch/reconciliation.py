@@ -49,9 +49,40 @@ from dispatch.selectors import DONE_STATUSES, worked_activities
 # --- the unbilled rule ---------------------------------------------------------------------------
 
 
+TAG_OPEN = "[ST-JOB "
+
+
 def job_tag(job: SynchroteamJob) -> str:
     """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``."""
-    return f"[ST-JOB {job.num or job.vendor_id}]"
+    return f"{TAG_OPEN}{job.num or job.vendor_id}]"
+
+
+def tags_in(text: str) -> set[str]:
+    """Every ``[ST-JOB …]`` tag written in `text` (overlapping ones too): from each
+    ``"[ST-JOB "`` to the next ``"]"``."""
+    found, at = set(), text.find(TAG_OPEN)
+    while at != -1:
+        end = text.find("]", at + len(TAG_OPEN))
+        if end == -1:
+            break
+        found.add(text[at : end + 1])
+        at = text.find(TAG_OPEN, at + 1)
+    return found
+
+
+def tagged_in(texts: Iterable[str], tags: dict[str, int]) -> set[int]:
+    """The values of `tags` (``{job tag: job pk}``) whose tag some text of `texts` contains.
+
+    Linear in the texts' length: each text's tags are extracted once (`tags_in`) and looked up
+    in `tags`. A tag holding ``]`` itself (a job number with a bracket) cannot be extracted that
+    way and is tested as a substring, as before.
+    """
+    odd = {tag: pk for tag, pk in tags.items() if "]" in tag[:-1]}
+    billed: set[int] = set()
+    for text in texts:
+        billed.update(tags[t] for t in tags_in(text) if t in tags)
+        billed.update(pk for tag, pk in odd.items() if tag in text)
+    return billed
 
 
 def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[SynchroteamJob]:
@@ -67,27 +98,27 @@ def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[
         SynchroteamJob.objects.for_tenant(tenant)
         .alive()
         .filter(status__in=DONE_STATUSES)
-        .annotate(invoiced=Exists(invoiced))
-        .filter(invoiced=False)
+        .filter(~Exists(invoiced))  # in WHERE only: one index probe per job, none selected
     )
-    tags = {job_tag(j): j.pk for j in qs.only("num", "vendor_id")}
+    tags = {
+        f"{TAG_OPEN}{num or vendor_id}]": pk
+        for pk, num, vendor_id in qs.values_list("pk", "num", "vendor_id")
+    }
     if not tags:
         return qs.order_by("-actual_end", "-vendor_id")
-    billed: set[int] = set()
-    lines = (
-        SyncroLineItem.objects.for_tenant(tenant)
+    texts = [
+        f"{name} {description or ''}"
+        for name, description in SyncroLineItem.objects.for_tenant(tenant)
         .alive()
-        .filter(Q(name__icontains="[ST-JOB ") | Q(raw__description__icontains="[ST-JOB "))
-    )
-    for name, raw in lines.values_list("name", "raw"):
-        text = f"{name} {(raw or {}).get('description') or ''}"
-        billed.update(pk for tag, pk in tags.items() if tag in text)
+        .filter(Q(name__icontains=TAG_OPEN) | Q(raw__description__icontains=TAG_OPEN))
+        .values_list("name", "raw__description")
+    ]
     if not include_drafted:
         drafts = BillingDraft.objects.filter(
-            tenant=tenant, line_description__contains="[ST-JOB "
+            tenant=tenant, line_description__contains=TAG_OPEN
         ).exclude(decision=BillingDraft.Status.REJECTED)
-        for text in drafts.values_list("line_description", flat=True):
-            billed.update(pk for tag, pk in tags.items() if tag in text)
+        texts += drafts.values_list("line_description", flat=True)
+    billed = tagged_in(texts, tags)
     return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")
 
 
@@ -204,6 +235,23 @@ def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:
     return None if total is None or value is None else total + value
 
 
+#: The job columns the worklist reads (its rows, `jobs_time`, `UnbilledRow.day`).
+WORKLIST_COLUMNS = (
+    "connection_id",
+    "vendor_id",
+    "num",
+    "status",
+    "type_name",
+    "customer_vendor_id",
+    "customer_name",
+    "technician_vendor_id",
+    "technician_name",
+    "scheduled_start",
+    "actual_start",
+    "actual_end",
+)
+
+
 def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
     """The unbilled jobs `filters` select, priced at `rate`.
 
@@ -225,6 +273,7 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
         qs = qs.filter(done_at__date__gte=filters["start"])
     if filters.get("end"):
         qs = qs.filter(done_at__date__lte=filters["end"])
+    qs = qs.only(*WORKLIST_COLUMNS)  # never the raw JSON of thousands of jobs
     jobs = list(qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id"))
     times = jobs_time(jobs)
     zero = Decimal(0) if rate.per_hour is not None else None

@@ -26,11 +26,13 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.downloads import csv_writer
+from accounts.localtime import local_day_bounds
 from accounts.models import Tenant, Vendor
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
@@ -74,16 +76,67 @@ def jobs_filtered(*, tenant: Tenant, filters: dict) -> QuerySet[SynchroteamJob]:
     ):
         if filters.get(key):
             qs = qs.filter(**{col: filters[key]})
+    # local-day bounds as datetimes: the (tenant, -scheduled_start) index answers them, where a
+    # ``scheduled_start__date`` cast reads every row
     if filters.get("start"):
-        qs = qs.filter(scheduled_start__date__gte=filters["start"])
+        qs = qs.filter(scheduled_start__gte=local_day_bounds(filters["start"])[0])
     if filters.get("end"):
-        qs = qs.filter(scheduled_start__date__lte=filters["end"])
+        qs = qs.filter(scheduled_start__lt=local_day_bounds(filters["end"])[1])
     if filters.get("q"):
         q = filters["q"].strip()
         qs = qs.filter(
             Q(num=q) | Q(my_id=q) | Q(description__icontains=q) | Q(customer_name__icontains=q)
         )
-    return qs.order_by("-scheduled_start", "-vendor_id")
+    return (
+        qs.only(*LIST_COLUMNS)
+        .annotate(site_name=KT("raw__site__name"))
+        .order_by("-scheduled_start", "-vendor_id")
+    )
+
+
+#: The job columns the list and the board show (`.only()`: never the raw JSON).
+LIST_COLUMNS = (
+    "connection_id",
+    "vendor_id",
+    "num",
+    "my_id",
+    "status",
+    "type_name",
+    "customer_vendor_id",
+    "customer_name",
+    "site_vendor_id",
+    "technician_vendor_id",
+    "technician_name",
+    "scheduled_start",
+    "scheduled_end",
+)
+#: Customers the job list's customer search answers at most.
+CUSTOMER_MATCHES = 20
+
+
+def job_customer(*, tenant: Tenant, customer_id: int | None) -> SynchroteamCustomer | None:
+    """The tenant's customer with Synchroteam id `customer_id` (the job list's customer
+    filter), or None (no id, or not one of the tenant's customers)."""
+    if not customer_id:
+        return None
+    qs = SynchroteamCustomer.objects.for_tenant(tenant).filter(vendor_id=customer_id)
+    return qs.only("vendor_id", "name").first()
+
+
+def customer_search(*, tenant: Tenant, text: str) -> list[SynchroteamCustomer]:
+    """Up to `CUSTOMER_MATCHES` + 1 of the tenant's live customers whose name contains `text`
+    (case-insensitive), names starting with it first, then by name; [] for blank text. The
+    extra row tells the caller there are more."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
+    qs = SynchroteamCustomer.objects.for_tenant(tenant).alive().filter(name__icontains=text)
+    return list(
+        qs.only("vendor_id", "name")
+        .annotate(starts=starts)
+        .order_by("starts", "name", "vendor_id")[: CUSTOMER_MATCHES + 1]
+    )
 
 
 def status_counts(*, tenant: Tenant) -> list[tuple[str, int]]:
@@ -93,7 +146,7 @@ def status_counts(*, tenant: Tenant) -> list[tuple[str, int]]:
         SynchroteamJob.objects.for_tenant(tenant)
         .alive()
         .values_list("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): the (tenant, is_deleted, status) index alone
         .values_list("status", "n")
     )
     return [(s, counts.get(s, 0)) for s in JOB_STATUSES]
@@ -181,6 +234,20 @@ def job_recent_writes(*, tenant: Tenant, job: SynchroteamJob, limit: int = 10) -
     )
 
 
+#: The job columns the board shows.
+BOARD_COLUMNS = (
+    "vendor_id",
+    "num",
+    "status",
+    "type_name",
+    "customer_name",
+    "technician_vendor_id",
+    "technician_name",
+    "scheduled_start",
+    "scheduled_end",
+)
+
+
 @dataclass
 class TechnicianRow:
     """One technician's line of the board: ``days[i]`` are the jobs scheduled on day ``i``."""
@@ -201,12 +268,15 @@ def technician_board(
     """Jobs per technician per day for `days` days from `start` (a day or a week view), one row
     per field technician (managers and admins left out unless they have jobs), by name; with
     `technician` (a vendor id) only that one's row."""
-    end = start + dt.timedelta(days=days)
+    # datetime bounds of the local days (not a ``__date`` cast): the index answers them
+    first, _ = local_day_bounds(start)
+    _, last = local_day_bounds(start + dt.timedelta(days=days - 1))
     qs = (
         SynchroteamJob.objects.for_tenant(tenant)
         .alive()
-        .filter(scheduled_start__date__gte=start, scheduled_start__date__lt=end)
+        .filter(scheduled_start__gte=first, scheduled_start__lt=last)
         .exclude(technician_vendor_id__isnull=True)
+        .only(*BOARD_COLUMNS)
         .order_by("scheduled_start")
     )
     if technician:
@@ -215,7 +285,7 @@ def technician_board(
     techs = SynchroteamUser.objects.for_tenant(tenant).alive()
     if technician:
         techs = techs.filter(vendor_id=technician)
-    for user in techs.exclude(profile__in=("manager", "admin")):
+    for user in techs.exclude(profile__in=("manager", "admin")).only("vendor_id", "name"):
         rows[user.vendor_id] = TechnicianRow(user.vendor_id, user.name, [[] for _ in range(days)])
     for job in qs:
         row = rows.get(job.technician_vendor_id)

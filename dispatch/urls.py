@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/board/", views.job_board, name="board"),
     path("jobs/new/", views.job_new, name="job_new"),
+    path("jobs/customers/", views.customer_search, name="customer_search"),
     path("jobs/requests/<uuid:batch_uuid>/", views.job_request, name="job_request"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/schedule/", views.job_schedule, name="job_schedule"),

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
-from accounts.inputs import htmx_refusal
+from accounts.inputs import htmx_refusal, query_problems
 from accounts.models import APPROVER_ROLES, DISPATCH_ROLES, MANAGER_ROLES, NoCredential
+from accounts.paging import CappedPaginator
 from billing.money import labor_rates
 from billing.services import BillingError
 from connectors.fieldcamp import services as fieldcamp
@@ -62,27 +63,78 @@ def _job(request: HttpRequest, job_id: int) -> SynchroteamJob:
 # --- jobs board ----------------------------------------------------------------------------------
 @tenant_member_required()
 def job_list(request: HttpRequest) -> HttpResponse:
-    """Mirrored jobs with filters; HTMX requests get the results fragment."""
-    form = forms.JobFilterForm(request.GET or None, tenant=request.tenant)
-    filters = form.cleaned_data if form.is_valid() else {}
-    jobs = selectors.jobs_filtered(tenant=request.tenant, filters=filters)
+    """Mirrored jobs with filters; HTMX requests get the results fragment.
+
+    Queries are fixed whatever the number of jobs and customers: a capped count
+    (`accounts.paging.CappedPaginator`), the page, one grouped status count, the technician
+    choices and, when filtered by customer or site, that one row. The customer filter is an id
+    (``?customer=``) checked against the tenant: another company's or an unknown id is named
+    and not applied. Without JS, a typed ``customer_q`` lists the matching customers as links.
+    """
+    tenant = request.tenant
+    form = forms.JobFilterForm(request.GET or None, tenant=tenant)
+    filters = form.filters if form.is_bound else {}
+    problems = query_problems(form) if form.is_bound else []
+    customer = selectors.job_customer(tenant=tenant, customer_id=filters.get("customer"))
+    if filters.get("customer") and customer is None:
+        problems.append(
+            f"No customer of this company has the id {filters.pop('customer')}: "
+            "the customer filter is not applied."
+        )
+    jobs = selectors.jobs_filtered(tenant=tenant, filters=filters)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
-        "page": Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": CappedPaginator(jobs, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
-        "site_filter": selectors.job_site(tenant=request.tenant, site_id=filters.get("site")),
+        "problems": problems,
+        "customer_filter": customer,
+        "site_filter": selectors.job_site(tenant=tenant, site_id=filters.get("site")),
         "can_dispatch": _can_dispatch(request),
         "can_export": request.membership.role in DRAFT_ROLES,
-        "has_connection": selectors.synchroteam_connection(request.tenant) is not None,
+        "has_connection": selectors.synchroteam_connection(tenant) is not None,
     }
     if request.htmx:
         return render(request, "dispatch/_job_results.html", context)
-    counts = selectors.status_counts(tenant=request.tenant)
+    typed = form.cleaned_data.get("customer_q", "") if form.is_bound and form.is_valid() else ""
+    context.update(_customer_options(request, typed))
+    counts = selectors.status_counts(tenant=tenant)
     context["status_counts"] = counts
     context["status_max"] = max([n for _, n in counts] + [1])
     return render(request, "dispatch/job_list.html", context)
+
+
+def _customer_options(request: HttpRequest, typed: str, error: str = "") -> dict:
+    """The context of ``_customer_options.html``: the customers matching `typed` (at most
+    `selectors.CUSTOMER_MATCHES`, ``more`` when there are others) and the job list's query
+    without the customer, page and search text, for their links."""
+    found = selectors.customer_search(tenant=request.tenant, text=typed) if not error else []
+    query = request.GET.copy()
+    for key in ("customer", "customer_q", "page"):
+        query.pop(key, None)
+    return {
+        "customer_typed": typed,
+        "customer_matches": found[: selectors.CUSTOMER_MATCHES],
+        "customer_more": len(found) > selectors.CUSTOMER_MATCHES,
+        "customer_error": error,
+        "customer_query": query.urlencode(),
+    }
+
+
+@tenant_member_required()
+def customer_search(request: HttpRequest) -> HttpResponse:
+    """The job list's customer search (HTMX target ``#customer-options``): the tenant's
+    customers whose name contains ``?customer_q=`` (at most 20, as links that set the job
+    list's ``customer`` filter, keeping the other filters). Too long or odd input is named in
+    the fragment, never searched; the answer is always 200."""
+    form = forms.CustomerSearchForm(request.GET)
+    if form.is_valid():
+        context = _customer_options(request, form.cleaned_data["customer_q"])
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        context = _customer_options(request, "", error)
+    return render(request, "dispatch/_customer_options.html", context)
 
 
 @tenant_member_required()
@@ -104,8 +156,10 @@ def job_board(request: HttpRequest) -> HttpResponse:
         "prev": span.prev,
         "next": span.next,
         "today": timezone.localdate(),
-        "technicians": selectors.technicians(request.tenant),
+        "technicians": selectors.technicians(request.tenant).only("vendor_id", "name"),
         "technician": q.technician,
+        # a week holds thousands of slots: their links share one reversed prefix
+        "job_prefix": reverse("dispatch:job_detail", args=[1]).removesuffix("1/"),
         "problems": q.problems,
     }
     template = "dispatch/_board.html" if request.htmx else "dispatch/board.html"

@@ -76,6 +76,8 @@ class SynchroteamJob(MirrorModel):
             ("tech", ["tenant", "technician_vendor_id", "-scheduled_start"]),
             ("sch", ["tenant", "-scheduled_start"]),
             ("num", ["tenant", "num"]),
+            # the job list's status counts, read from the index alone (issue 14)
+            ("cnt", ["tenant", "is_deleted", "status"]),
         )
         ordering = ["-scheduled_start"]
 

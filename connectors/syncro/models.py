@@ -105,6 +105,9 @@ class SyncroTicket(MirrorModel):
             ("cus", ["tenant", "customer_vendor_id", "-vendor_created_at"]),
             ("usr", ["tenant", "user_vendor_id", "-vendor_created_at"]),
             ("crt", ["tenant", "-vendor_created_at"]),
+            # the list's whole ordering (newest first, id as tie-break) behind its live-row
+            # filter: deep pages skip index entries only (issue 14)
+            ("lst", ["tenant", "is_deleted", "-vendor_created_at", "-vendor_id"]),
             ("num", ["tenant", "number"]),
             ("cnm", ["tenant", "customer_name"]),
         )

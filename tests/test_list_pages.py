@@ -1,0 +1,347 @@
+"""The list pages at scale (issue 14): their query counts do not grow with the records, no list
+page counts a whole table (``SELECT COUNT(*)`` without a ``LIMIT`` under it), the unbilled tag
+matching, and the job list's customer search (tenant isolation, odd input).
+
+No timings here (speed is measured in ``benchmarks/pages_bench.py``); these count queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from itertools import count
+
+import pytest
+from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Vendor
+from accounts.paging import COUNT_CAP, CappedPaginator
+from billing.models import BillingDraft
+from connectors.models import Connection, RequestUsage
+from connectors.synchroteam.models import (
+    SynchroteamActivity,
+    SynchroteamCustomer,
+    SynchroteamJob,
+    SynchroteamUser,
+)
+from connectors.syncro.models import SyncroLineItem, SyncroTicket
+from dispatch.reconciliation import tagged_in, tags_in, unbilled_jobs
+
+_ids = count(1000)
+COUNT_STAR = re.compile(r"SELECT\s+COUNT\(\*\)", re.IGNORECASE)
+
+
+def unbounded_counts(queries) -> list[str]:
+    """The ``SELECT COUNT(*)`` queries of `queries` with no ``LIMIT`` under the count (a capped
+    count reads ``SELECT COUNT(*) FROM (SELECT … LIMIT 1001) subquery``)."""
+    out = []
+    for q in queries:
+        sql = q["sql"]
+        m = COUNT_STAR.search(sql)
+        if m and not re.search(r"\bLIMIT\b", sql[m.end() :], re.IGNORECASE):
+            out.append(sql)
+    return out
+
+
+class Mirror:
+    """One tenant's Synchroteam and Syncro mirror that grows on demand."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        self.st = Connection.objects.create(tenant=tenant, vendor=Vendor.SYNCHROTEAM, account="a")
+        self.sx = Connection.objects.create(tenant=tenant, vendor=Vendor.SYNCRO, account="a")
+        self.tech = SynchroteamUser.objects.create(
+            tenant=tenant, connection=self.st, vendor_id=501, name="Ana Tech", profile="tech"
+        )
+
+    def add(self, n: int, *, drafter=None) -> None:
+        """`n` more of everything: customers, jobs (scheduled today, half of them finished and
+        unbilled, a line item naming some), tickets, billing drafts and usage rows."""
+        now = timezone.now()
+        t, st, sx = self.tenant, self.st, self.sx
+        for _ in range(n):
+            i = next(_ids)
+            SynchroteamCustomer.objects.create(
+                tenant=t, connection=st, vendor_id=i, name=f"Client {i}"
+            )
+            done = i % 2 == 0
+            job = SynchroteamJob.objects.create(
+                tenant=t,
+                connection=st,
+                vendor_id=i,
+                num=str(i),
+                status="completed" if done else "scheduled",
+                customer_vendor_id=i,
+                customer_name=f"Client {i}",
+                technician_vendor_id=501,
+                technician_name="Ana Tech",
+                scheduled_start=now,
+                scheduled_end=now + dt.timedelta(hours=1),
+                actual_start=now if done else None,
+                actual_end=now + dt.timedelta(hours=1) if done else None,
+                raw={"site": {"name": "Main"}},
+            )
+            if done:
+                SynchroteamActivity.objects.create(
+                    tenant=t,
+                    connection=st,
+                    vendor_id=i,
+                    type="work",
+                    user_vendor_id=501,
+                    job_vendor_id=job.vendor_id,
+                    start=now,
+                    end=now + dt.timedelta(minutes=30),
+                )
+            if i % 4 == 0:
+                SyncroLineItem.objects.create(
+                    tenant=t, connection=sx, vendor_id=i, name=f"Labor [ST-JOB {i}]"
+                )
+            SyncroTicket.objects.create(
+                tenant=t,
+                connection=sx,
+                vendor_id=i,
+                number=str(i),
+                subject=f"Printer {i}",
+                status="New",
+                customer_name=f"Client {i}",
+                vendor_created_at=now,
+            )
+            if drafter is not None:
+                BillingDraft.objects.create(
+                    tenant=t,
+                    connection=sx,
+                    ticket_vendor_id=i,
+                    ticket_number=str(i),
+                    drafted_by=drafter,
+                    minutes=30,
+                    labor_type="onsite",
+                    product_vendor_id=1,
+                    product_name="Labor",
+                    comment_subject="Labor",
+                    comment_body="Work",
+                    comment_hidden=False,
+                    comment_do_not_email=True,
+                    line_description="Work",
+                )
+            for conn in (st, sx):
+                RequestUsage.objects.create(
+                    scope=f"{conn.vendor}:test",
+                    connection=conn,
+                    minute=now.replace(second=0, microsecond=0) - dt.timedelta(minutes=i),
+                    requests=3,
+                )
+
+
+@pytest.fixture
+def mirror(world) -> Mirror:
+    return Mirror(world.tenant)
+
+
+PAGES = [
+    ("dispatch:unbilled", {}),
+    ("dispatch:job_list", {}),
+    ("dispatch:job_list", {"status": "completed"}),
+    ("dispatch:job_list", {"customer_q": "Client"}),
+    ("dispatch:board", {}),
+    ("billing:ticket_list", {}),
+    ("billing:ticket_list", {"q": "printer"}),
+    ("billing:ticket_list", {"page": "2"}),
+    ("billing:queue", {}),
+    ("connectors:integrations", {}),
+]
+
+
+def _queries(client, name: str, params: dict) -> list[dict]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(name), params)
+    assert response.status_code == 200, (name, params, response.status_code)
+    return list(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("name,params", PAGES)
+def test_a_list_page_costs_the_same_queries_for_four_records_and_for_forty(
+    world, mirror, name, params
+):
+    client = world.client_for(world.owner)
+    mirror.add(4, drafter=world.billing)  # at least one of each kind of row
+    client.get(reverse(name), params)  # per-tenant caches filled once
+    few = _queries(client, name, params)
+    mirror.add(40, drafter=world.billing)
+    client.get(reverse(name), params)
+    many = _queries(client, name, params)
+    assert len(many) == len(few), [q["sql"][:160] for q in many]
+
+
+@pytest.mark.parametrize("name,params", PAGES)
+def test_no_list_page_counts_a_whole_table(world, mirror, name, params):
+    mirror.add(3, drafter=world.billing)
+    found = unbounded_counts(_queries(world.client_for(world.owner), name, params))
+    assert found == []
+
+
+def test_the_count_check_catches_the_paginator_count_it_replaced(world, mirror):
+    """The check above can fail: Django's own `Paginator` is what the pages used before."""
+    mirror.add(2)
+    tickets = SyncroTicket.objects.filter(tenant=world.tenant)
+    with CaptureQueriesContext(connection) as ctx:
+        assert Paginator(tickets, 25).count == 2
+    assert len(unbounded_counts(ctx.captured_queries)) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert CappedPaginator(tickets, 25).count == 2
+    assert unbounded_counts(ctx.captured_queries) == []
+
+
+def test_a_capped_list_says_more_and_still_opens_deep_pages(world, mirror):
+    mirror.add(7)
+    tickets = SyncroTicket.objects.filter(tenant=world.tenant).order_by("vendor_id")
+    pages = CappedPaginator(tickets, 2, cap=5)
+    assert pages.capped and pages.count == 5 and pages.count_label == "5+"
+    assert pages.num_pages is None
+    last = pages.get_page(4)  # past the counted 5 rows: rows 7 (of 7)
+    assert [t.vendor_id for t in last] == [tickets[6].vendor_id]
+    assert not last.has_next() and last.has_previous()
+    assert pages.get_page(3).has_next()
+    assert pages.get_page(99).number == 1  # past the end: the first page, never an error
+    assert pages.get_page("x").number == 1
+    exact = CappedPaginator(tickets, 2, cap=COUNT_CAP)
+    assert not exact.capped and exact.count == 7 and exact.num_pages == 4
+
+
+def test_the_ticket_list_past_the_cap_shows_the_capped_count_and_page_numbers(
+    world, mirror, settings
+):
+    mirror.add(3)
+    settings.LIST_COUNT_CAP = 2
+    client = world.client_for(world.billing)
+    page = client.get(reverse("billing:ticket_list"), {"page": "2", "per": "25"})
+    assert page.status_code == 200
+    assert b"2+ tickets" in page.content
+    assert b"Last" not in page.content  # the last page is not known
+
+
+# --- the unbilled tag matching ------------------------------------------------------------------
+
+
+def test_tags_are_found_once_each_also_overlapping_ones():
+    assert tags_in("Labor [ST-JOB 12] and [ST-JOB 7]") == {"[ST-JOB 12]", "[ST-JOB 7]"}
+    assert tags_in("[ST-JOB [ST-JOB 5]") == {"[ST-JOB [ST-JOB 5]", "[ST-JOB 5]"}
+    assert tags_in("[ST-JOB 12") == set()
+
+
+def test_tag_matching_is_exact_not_a_prefix_and_knows_bracketed_numbers():
+    tags = {"[ST-JOB 10]": 1, "[ST-JOB 100]": 2, "[ST-JOB a]b]": 3}
+    assert tagged_in(["work [ST-JOB 100]"], tags) == {2}
+    assert tagged_in(["[ST-JOB 10] [ST-JOB a]b]"], tags) == {1, 3}
+    assert tagged_in(["nothing"], tags) == set()
+
+
+def test_a_job_named_by_a_line_item_name_or_description_or_a_live_draft_is_not_unbilled(
+    world, mirror
+):
+    mirror.add(12)  # even ids finished, every fourth tagged by a line item's name
+    done = list(
+        SynchroteamJob.objects.filter(tenant=world.tenant, status="completed").order_by("pk")
+    )
+    by_name = {j.pk for j in done if int(j.num) % 4 == 0}
+    in_description, drafted, rejected = [j for j in done if j.pk not in by_name][:3]
+    SyncroLineItem.objects.create(
+        tenant=world.tenant,
+        connection=mirror.sx,
+        vendor_id=next(_ids),
+        name="Labor",
+        raw={"description": f"Visit [ST-JOB {in_description.num}]"},
+    )
+    for job, decision in ((drafted, "pending"), (rejected, "rejected")):
+        BillingDraft.objects.create(
+            tenant=world.tenant,
+            connection=mirror.sx,
+            ticket_vendor_id=1,
+            drafted_by=world.billing,
+            minutes=30,
+            labor_type="onsite",
+            product_vendor_id=1,
+            product_name="Labor",
+            comment_subject="Labor",
+            comment_body="Work",
+            comment_hidden=False,
+            comment_do_not_email=True,
+            line_description=f"Work [ST-JOB {job.num}]",
+            decision=decision,
+        )
+    left = set(unbilled_jobs(tenant=world.tenant).values_list("pk", flat=True))
+    assert left == {j.pk for j in done} - by_name - {in_description.pk, drafted.pk}
+    with_drafted = set(
+        unbilled_jobs(tenant=world.tenant, include_drafted=True).values_list("pk", flat=True)
+    )
+    assert with_drafted == left | {drafted.pk}
+
+
+# --- the job list's customer search -------------------------------------------------------------
+
+
+def _search(client, text):
+    return client.get(reverse("dispatch:customer_search"), {"customer_q": text})
+
+
+def test_the_customer_search_answers_about_twenty_of_this_companys_customers(world, mirror):
+    mirror.add(25)
+    other = Mirror(world.other_tenant)
+    SynchroteamCustomer.objects.create(
+        tenant=world.other_tenant, connection=other.st, vendor_id=1, name="Client Elsewhere"
+    )
+    page = _search(world.client_for(world.tech), "client")
+    assert page.status_code == 200
+    assert page.content.count(b"customer=") == 20
+    assert b"type more of the name" in page.content
+    assert b"Elsewhere" not in page.content
+    assert b"Elsewhere" in _search(world.client_for(world.outsider), "client").content
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 10_000, "\x00", "%", "_", "'; DROP TABLE x; --", "Ã©\ufffd\u202e", " "],
+)
+def test_odd_customer_search_input_is_answered_never_a_500(world, mirror, text):
+    mirror.add(2)
+    client = world.client_for(world.tech)
+    page = _search(client, text)
+    assert page.status_code == 200
+    jobs = client.get(reverse("dispatch:job_list"), {"customer_q": text, "q": text})
+    assert jobs.status_code == 200
+
+
+def test_random_bytes_in_the_query_string_are_no_500(world, mirror):
+    import random
+
+    rng = random.Random(3)
+    client = world.client_for(world.tech)
+    for _ in range(20):
+        raw = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 60)))
+        query = "".join(f"%{b:02X}" for b in raw)
+        for name in ("dispatch:customer_search", "dispatch:job_list"):
+            url = f"{reverse(name)}?customer_q={query}&customer={query}"
+            assert client.get(url).status_code == 200, url
+
+
+def test_the_customer_filter_takes_this_companys_id_and_names_a_foreign_one(world, mirror):
+    mirror.add(4)
+    client = world.client_for(world.tech)
+    ours = SynchroteamJob.objects.filter(tenant=world.tenant).first()
+    page = client.get(reverse("dispatch:job_list"), {"customer": ours.customer_vendor_id})
+    assert page.status_code == 200
+    assert f"Customer: <strong>{ours.customer_name}</strong>".encode() in page.content
+    assert b">1 job<" in page.content
+    other = Mirror(world.other_tenant)
+    theirs = SynchroteamCustomer.objects.create(
+        tenant=world.other_tenant, connection=other.st, vendor_id=999_999, name="Secret Corp"
+    )
+    for value in (theirs.vendor_id, 12_345_678, "abc", "9" * 40, "-1"):
+        page = client.get(reverse("dispatch:job_list"), {"customer": value})
+        assert page.status_code == 200, value
+        assert b"Secret Corp" not in page.content
+        assert b"not applied" in page.content, value
+        assert b"4 jobs" in page.content, value  # the rest of the list, unfiltered
