@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_level_going_below_its_minimum_raises_one_stock_event(
     world,
-    stocked,
+    stocked,  # noqa: F811 - the fixture imported above
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE_HOSTS = True
     endpoint, _secret = endpoint_create(
