@@ -27,6 +27,7 @@ from pathlib import Path
 BENCHMARKS: dict[str, str] = {
     "sandbox": "benchmarks.sandbox_bench",
     "sync": "benchmarks.sync_bench",
+    "deletion": "benchmarks.deletion_bench",
     "ticket_list": "benchmarks.ticket_list_bench",
     "billing_latency": "benchmarks.billing_latency_bench",
     "outbox_faults": "benchmarks.outbox_faults_bench",
