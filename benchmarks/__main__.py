@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "sandbox": "benchmarks.sandbox_bench",
     "sync": "benchmarks.sync_bench",
     "deletion": "benchmarks.deletion_bench",
+    "vendor_requests": "benchmarks.vendor_requests_bench",
     "ticket_list": "benchmarks.ticket_list_bench",
     "billing_latency": "benchmarks.billing_latency_bench",
     "outbox_faults": "benchmarks.outbox_faults_bench",
