@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint test-sqlite test-postgres bench load chaos clean
+.PHONY: run test install lint test-sqlite test-postgres bench bench-1m load chaos clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,16 @@ test-sqlite: install
 test-postgres: install
 	DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest
 
+## make bench: every benchmark at 100 000 records under production settings (SCALE=, RUNS=, BENCH=)
+SCALE ?= 100000
+RUNS  ?= 1
+BENCH ?=
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --scale $(SCALE) --runs $(RUNS) $(BENCH)
+
+## make bench-1m: the 1 000 000-ticket run (sync, windowed deletion, sandbox sweep); not in CI
+bench-1m: install
+	$(PY) -m benchmarks --scale 1000000 --runs $(RUNS) sync deletion sandbox
 
 ## make load: 50 staff browsing 100 000 tickets while a full sync runs (locust, gunicorn, PostgreSQL)
 load: install

@@ -1,9 +1,14 @@
 """Sandbox benchmark: requests per second for a 100-row page (in-process and over loopback),
 each against a trivial WSGI app serving a body of the same size through the same path (the
-baseline measured in the same run), and the time and disk size to generate the large scale.
+baseline measured in the same run), the time and disk size to generate the large scale, and
+the emulator's time for a full sweep of ``BENCH_SCALE`` Syncro tickets (``GET /tickets``, page
+after page, 50 a page) served by keyset against the same sweep served by ``OFFSET`` (issue 14
+item 5).
 
 Run: ``python -m benchmarks sandbox`` (generation of 100 000 tickets + 100 000 jobs takes a
-minute or two; ``SANDBOX_BENCH_SCALE=20000`` for a quicker run).
+minute or two; ``SANDBOX_BENCH_SCALE=20000`` for a quicker generation; ``--scale 1000000`` for
+the 1 000 000-ticket sweep, whose OFFSET baseline is sampled: every k-th page, k = scale /
+100 000, its time multiplied by k, since an OFFSET page costs what its position costs).
 """
 
 from __future__ import annotations
@@ -108,7 +113,88 @@ def measure_pages(
     return out
 
 
+def fill_tickets(sb: Sandbox, n: int) -> None:
+    """Add tickets until the store holds ``n``: copies of a generated one (same body size),
+    with new ids and numbers, loaded in bulk."""
+    from connectors.sandbox.syncro.records import K_TICKET
+
+    template = sb.store.select(K_TICKET, limit=1)[0]
+    have = sb.store.count(K_TICKET)
+    first = sb.store.next_id(K_TICKET, max(n - have, 0))
+    with sb.store.bulk_load():
+        for start in range(0, n - have, 20_000):
+            sb.store.put_many(
+                K_TICKET,
+                (
+                    {**template, "id": first + i, "number": type(template["number"])(900_000 + i)}
+                    for i in range(start, min(start + 20_000, n - have))
+                ),
+            )
+
+
+def sweep(sb: Sandbox, *, keyset: bool, step: int = 1) -> tuple[float, int]:
+    """Seconds to serve every ``step``-th page of ``GET /tickets`` (in-process, no sync engine),
+    multiplied by ``step``; and the number of tickets served (times ``step``)."""
+    sb.store.keyset = keyset
+    client = sb.client("syncro", user_id=accounts.SYNCRO_USERS[0].user_id)
+    seconds, served, page = 0.0, 0, 1
+    try:
+        while True:
+            started = time.perf_counter()
+            body = client.get("/tickets", params={"page": page}).json()
+            seconds += time.perf_counter() - started
+            served += len(body["tickets"])
+            if page >= body["meta"]["total_pages"]:
+                break
+            page += step
+    finally:
+        sb.store.keyset = True
+        client.close()
+    return seconds * step, served * step
+
+
+def bench_sweep(n: int) -> None:
+    from benchmarks.env import Sample, print_figures, ratio, runs
+
+    step = max(1, n // 100_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        sb = Sandbox.create(
+            Path(tmp) / "sweep.sqlite3",
+            seed=2,
+            scale="small",
+            clock_start=START,
+            frozen=True,
+            config=SandboxConfig.unlimited(),
+        )
+        started = time.perf_counter()
+        fill_tickets(sb, n)
+        print(f"filled {n:,} Syncro tickets for the sweep in {time.perf_counter() - started:.1f} s")
+        keyset, offset = [], []
+        for _ in range(runs()):
+            keyset.append(sweep(sb, keyset=True))
+            offset.append(sweep(sb, keyset=False, step=step))
+        sb.close()
+    now = Sample(tuple(s for s, _ in keyset))
+    base = Sample(tuple(s for s, _ in offset))
+    sampled = f" (1 page in {step} timed, x{step})" if step > 1 else ""
+    print_figures(
+        f"Sandbox: full sweep of GET /tickets, {n:,} tickets, emulator time only",
+        [
+            (
+                f"full sweep, {keyset[0][1]:,} tickets served, keyset",
+                now.text(" s"),
+                f"OFFSET paging: {base.text(' s')}{sampled}",
+                f"{ratio(now, base, invert=True)} faster",
+                "no OFFSET scans (linear in the rows)",
+            ),
+        ],
+    )
+
+
 def main() -> None:
+    from benchmarks.env import scale as bench_scale
+
+    bench_sweep(bench_scale())
     scale = os.environ.get("SANDBOX_BENCH_SCALE", "large")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sandbox.sqlite3"

@@ -64,9 +64,26 @@ class Gen:
         return dt.replace(microsecond=self.rng.randrange(0, 1000) * 1000)
 
     def after(self, start: datetime, max_hours: float, min_hours: float = 0.05) -> datetime:
-        """A random instant between ``min_hours`` and ``max_hours`` after ``start``, never past the anchor."""
-        dt = start + timedelta(hours=self.rng.uniform(min_hours, max_hours))
-        return min(dt, self.anchor)
+        """A random instant between ``min_hours`` and ``max_hours`` after ``start``, never past the
+        anchor (see :meth:`not_after_anchor`)."""
+        return self.not_after_anchor(
+            start + timedelta(hours=self.rng.uniform(min_hours, max_hours)), start
+        )
+
+    def not_after_anchor(self, dt: datetime, start: datetime) -> datetime:
+        """``dt`` if it is before the anchor; otherwise an instant drawn uniformly between
+        ``start`` and the anchor (the anchor itself only when ``start`` is not before it).
+
+        Clamping such instants to the anchor instead gave about 1 % of the records, those
+        created in the last days, the very same timestamp, the high-water mark of every first
+        sync: 1 009 of 100 000 Syncro tickets, which doubled the pages of an incremental sync
+        (issue 14 item 6).
+        """
+        if dt < self.anchor:
+            return dt
+        if start >= self.anchor:
+            return self.anchor
+        return start + (self.anchor - start) * self.rng.random()
 
     def pool(self, name: str, make: Callable[[Faker], Any], size: int = 1500) -> list[Any]:
         """``size`` Faker values made once, reused by ``pick``."""

@@ -2,8 +2,9 @@
 
 Every vendor record is one row of ``rec``: the vendor's JSON body in ``data`` plus a few indexed
 columns derived from it (``parent_id``, ``customer_id``, ``user_id``, ``status``, ``ref``, ``ext``,
-``created_at``, ``updated_at``, ``search``) so list endpoints filter and page in SQL
-(``LIMIT``/``OFFSET`` on an index) and stay fast at 100 000+ rows. Which columns a kind fills is
+``created_at``, ``updated_at``, ``search``) so list endpoints filter and page in SQL on an index
+and stay fast at 1 000 000 rows: a page whose predecessor was served starts after that page's
+last row (keyset, ``keyset.py``) instead of ``OFFSET``, and counts are kept until a write. Which columns a kind fills is
 declared once per kind with :func:`register_kind` (in ``connectors/sandbox/<vendor>/records.py``).
 
 ``kind`` names are ``<vendor>.<resource>`` (``syncro.ticket``, ``synchroteam.job``, ...).
@@ -26,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .keyset import PageBoundaries, after_condition, after_params, sort_key
 
 COLUMNS = (
     "parent_id",
@@ -140,7 +143,11 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self._depth = 0
-        self._counts: dict[str, int] = {}  # unfiltered COUNT(*) per kind, dropped on any write
+        # COUNT(*) per (kind, filter) and page boundaries per query, dropped on a write to the kind
+        self._counts: dict[tuple[Any, ...], int] = {}
+        self._pages = PageBoundaries()
+        #: serve page N+1 after page N by keyset (False: always OFFSET, the benchmark's baseline)
+        self.keyset = True
         self._connect()
 
     def _connect(self) -> None:
@@ -167,7 +174,7 @@ class Store:
         """Drop every record, sequence, meta value and ledger row (schema recreated). A file
         store is deleted and recreated, so a regenerated data set does not inherit free pages."""
         with self.lock:
-            self._counts.clear()
+            self._forget(None)
             if self.path is not None:
                 self.conn.close()
                 for suffix in ("", "-wal", "-shm"):
@@ -213,12 +220,21 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self.conn.execute("ROLLBACK")
-                    self._counts.clear()
+                    self._forget(None)
                 raise
             else:
                 self._depth -= 1
                 if self._depth == 0:
                     self.conn.execute("COMMIT")
+
+    def _forget(self, kind: str | None) -> None:
+        """Drop what is cached about ``kind`` (None: every kind): counts and page boundaries."""
+        if kind is None:
+            self._counts.clear()
+        else:
+            for key in [k for k in self._counts if k[0] == kind]:
+                del self._counts[key]
+        self._pages.forget(kind)
 
     # --- meta and sequences ------------------------------------------------------------------
     def meta_get(self, key: str, default: Any = None) -> Any:
@@ -263,7 +279,7 @@ class Store:
     def put(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace one record (its ``id`` comes from the kind's columns function)."""
         with self.lock:
-            self._counts.pop(kind, None)
+            self._forget(kind)
             self.conn.execute(
                 "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
                 "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -280,7 +296,7 @@ class Store:
         """Bulk insert (``executemany``); the records must be new. Returns the count."""
         rows = [self._row(kind, d) for d in records]
         with self.lock:
-            self._counts.pop(kind, None)
+            self._forget(kind)
             self.conn.executemany(
                 "INSERT INTO rec(kind, id, parent_id, customer_id, user_id, status, ref, ext, "
                 "created_at, updated_at, search, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -303,7 +319,7 @@ class Store:
         if not fits_int64(id):
             return False
         with self.lock:
-            self._counts.pop(kind, None)
+            self._forget(kind)
             cur = self.conn.execute("DELETE FROM rec WHERE kind=? AND id=?", (kind, id))
         return cur.rowcount > 0
 
@@ -311,7 +327,7 @@ class Store:
         """Delete the records of ``kind`` matching every ``where``; returns how many."""
         sql, params = self._where(kind, where)
         with self.lock:
-            self._counts.pop(kind, None)
+            self._forget(kind)
             cur = self.conn.execute(f"DELETE FROM rec WHERE {sql}", params)  # noqa: S608 - Where is ours
         return cur.rowcount
 
@@ -338,38 +354,58 @@ class Store:
         offset: int = 0,
     ) -> list[str]:
         """Raw JSON bodies, ordered by ``order`` (a column name; ``id`` breaks ties). A
-        ``limit`` or ``offset`` beyond 64 bits is clamped (an offset that far is past every row)."""
+        ``limit`` or ``offset`` beyond 64 bits is clamped (an offset that far is past every row).
+
+        The rows are those of ``LIMIT limit OFFSET offset``; when an earlier call of the same
+        query ended at (or before) ``offset`` and the kind was not written since, they are read
+        after that call's last row instead (``keyset.py``), so a sweep never re-steps earlier rows.
+        """
         if order not in ("id", *COLUMNS):
             raise ValueError(f"cannot order by {order!r}")
         sql, params = self._where(kind, where)
         direction = "DESC" if desc else "ASC"
         order_sql = f"{order} {direction}" + (f", id {direction}" if order != "id" else "")
-        query = f"SELECT data FROM rec WHERE {sql} ORDER BY {order_sql}"  # noqa: S608
-        if limit is not None:
-            if offset > INT64_MAX:
-                return []
-            query += " LIMIT ? OFFSET ?"
-            params += [min(limit, INT64_MAX), offset]
+        if limit is None:
+            query = f"SELECT data FROM rec WHERE {sql} ORDER BY {order_sql}"  # noqa: S608
+            with self.lock:
+                return [r[0] for r in self.conn.execute(query, params)]
+        if offset > INT64_MAX:
+            return []
+        limit = min(limit, INT64_MAX)
+        key = (kind, sql, tuple(params), order, desc)
         with self.lock:
-            return [r[0] for r in self.conn.execute(query, params)]
+            start = self._pages.nearest(key, offset) if self.keyset and offset else None
+            if start is None:
+                skip, cond, cond_params = offset, "", ()
+            else:
+                skip = offset - start[0]
+                cond = " AND " + after_condition(order, desc)
+                cond_params = after_params(order, start[1])
+            query = (
+                f"SELECT data, {order}, id FROM rec WHERE {sql}{cond} "  # noqa: S608 - ours
+                f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
+            )
+            rows = self.conn.execute(query, [*params, *cond_params, limit, skip]).fetchall()
+            if rows and self.keyset:
+                _, value, last_id = rows[-1]
+                boundary = sort_key(order, value, last_id)
+                if boundary is not None:
+                    self._pages.remember(key, offset + len(rows), boundary)
+        return [r[0] for r in rows]
 
     def select(self, kind: str, where: Sequence[Where] = (), **kw: Any) -> list[dict[str, Any]]:
         """Records of ``kind`` (decoded dicts); keyword arguments as :meth:`select_raw`."""
         return [json.loads(r) for r in self.select_raw(kind, where, **kw)]
 
     def count(self, kind: str, where: Sequence[Where] = ()) -> int:
-        """Number of records of ``kind`` matching every ``where``."""
-        if not where and kind in self._counts:
-            return self._counts[kind]
+        """Number of records of ``kind`` matching every ``where`` (kept until the kind is written)."""
         sql, params = self._where(kind, where)
+        key = (kind, sql, *params)
         with self.lock:
-            if not where:
-                self._counts[kind] = self.conn.execute(
-                    "SELECT COUNT(*) FROM rec WHERE kind=?", (kind,)
-                ).fetchone()[0]
-                return self._counts[kind]
-            query = f"SELECT COUNT(*) FROM rec WHERE {sql}"  # noqa: S608 - Where is sandbox code
-            return self.conn.execute(query, params).fetchone()[0]
+            if key not in self._counts:
+                query = f"SELECT COUNT(*) FROM rec WHERE {sql}"  # noqa: S608 - Where is sandbox code
+                self._counts[key] = self.conn.execute(query, params).fetchone()[0]
+            return self._counts[key]
 
     def ids(self, kind: str, where: Sequence[Where] = ()) -> list[int]:
         """Ids of the records of ``kind`` matching every ``where``, ascending."""

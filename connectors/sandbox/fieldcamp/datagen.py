@@ -86,7 +86,9 @@ def _visit(
     its creation and last-change times."""
     rng = gen.rng
     start = start.replace(minute=rng.choice([0, 15, 30, 45]), second=0, microsecond=0)
-    created = min(start - timedelta(days=rng.uniform(0.5, 20)), gen.anchor)
+    created = gen.not_after_anchor(
+        start - timedelta(days=rng.uniform(0.5, 20)), gen.anchor - timedelta(days=20)
+    )
     ahead = (start - gen.anchor).total_seconds() / 3600
     if ahead > 24:
         status = rng.choices(
@@ -97,9 +99,11 @@ def _visit(
     else:
         status = rng.choices(["completed", "cancelled", "on_hold"], [88, 9, 3])[0]
     minutes = rng.choice([30, 45, 60, 90, 120])
-    updated = min(created + timedelta(minutes=rng.randint(1, 600)), gen.anchor)
+    updated = gen.not_after_anchor(created + timedelta(minutes=rng.randint(1, 600)), created)
     if status in ("completed", "on_hold"):
-        updated = min(start + timedelta(minutes=minutes + rng.randint(0, 120)), gen.anchor)
+        updated = gen.not_after_anchor(
+            start + timedelta(minutes=minutes + rng.randint(0, 120)), min(start, gen.anchor)
+        )
     visit = visit_record(
         i,
         job_n=job_n,

@@ -100,7 +100,7 @@ def generate_jobs(
             batch["invoice"].append(_job_invoice(gen, ids, nums, job, actual_end))
         if rng.random() < 0.1:
             batch["quotation"].append(_job_quotation(gen, ids, nums, job, created))
-        job["dateModified"] = st_date(min(modified, gen.anchor))
+        job["dateModified"] = st_date(gen.not_after_anchor(modified, created))
         batch["job"].append(job)
         if len(batch["job"]) >= 5000:
             flush()
@@ -151,7 +151,7 @@ def _job(
     )
     created = sched - timedelta(days=rng.uniform(0.2, 14))
     status = _job_status(rng, i, (sched - gen.anchor).total_seconds() / 3600)
-    created = min(created, gen.anchor)
+    created = gen.not_after_anchor(created, gen.anchor - timedelta(days=14))
     job = blank_job(jid, num, created)
     tech = rng.choice(techs)
     job.update({k: site[k] for k in ADDRESS_KEYS})
