@@ -80,13 +80,21 @@ def main() -> None:
     sb.clock.advance(600)
     sb.churn(20)
     per_stream: dict[str, dict[str, int]] = {}
+    from connectors.schedules import scheduled_resources
+
     for vendor, connection in connections.items():
         before = sb.request_counts().get(vendor, 0)
-        runs = connection_sync_now(
-            connection,
-            mode=SyncRun.Mode.INCREMENTAL,
-            trigger=SyncRun.Trigger.SCHEDULE,
-            transport=sb.transport(),
+        resources = scheduled_resources(connection, "incremental")  # what the schedule runs
+        runs = (
+            connection_sync_now(
+                connection,
+                mode=SyncRun.Mode.INCREMENTAL,
+                trigger=SyncRun.Trigger.SCHEDULE,
+                resources=resources,
+                transport=sb.transport(),
+            )
+            if resources
+            else []
         )
         incremental[vendor] = sb.request_counts().get(vendor, 0) - before
         per_stream[vendor] = {r.stream.resource: r.requests for r in runs}

@@ -52,6 +52,9 @@ class Mirror:
 
     def __init__(self, tenant):
         self.tenant = tenant
+        # usage rows count back from one fixed minute (unique per scope, connection, minute):
+        # an `add` in the next minute must not land on a minute an earlier `add` used
+        self.minute = timezone.now().replace(second=0, microsecond=0)
         self.st = Connection.objects.create(tenant=tenant, vendor=Vendor.SYNCHROTEAM, account="a")
         self.sx = Connection.objects.create(tenant=tenant, vendor=Vendor.SYNCRO, account="a")
         self.tech = SynchroteamUser.objects.create(
@@ -131,7 +134,7 @@ class Mirror:
                 RequestUsage.objects.create(
                     scope=f"{conn.vendor}:test",
                     connection=conn,
-                    minute=now.replace(second=0, microsecond=0) - dt.timedelta(minutes=i),
+                    minute=self.minute - dt.timedelta(minutes=i),
                     requests=3,
                 )
 
