@@ -22,7 +22,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 
 from .control import ControlPlane
 from .faults import BEFORE_COMMIT, FAULT_HEADER, FaultDecision
-from .vendor import Ctx, Vendor
+from .vendor import Ctx, Vendor, cached_map
 from .web import BadJSON, Reply, Request, Response, UnsupportedMediaType, text_response
 
 if TYPE_CHECKING:
@@ -39,17 +39,21 @@ class _RestConverter(BaseConverter):
 def mount_map(vendors: Iterable[Vendor]) -> Map:
     """One werkzeug Map of ``<mount><rest>`` rules, endpoint = vendor name (a case-insensitive
     vendor's mount lowercased: that Map is matched on the lowercased path)."""
-    rules = [
-        Rule(f"{v.mount.lower() if v.case_insensitive else v.mount}<rest:rest>", endpoint=v.name)
+    mounts = tuple(
+        (f"{v.mount.lower() if v.case_insensitive else v.mount}<rest:rest>", v.name)
         for v in vendors
-    ]
-    return Map(
-        rules,
-        converters={"rest": _RestConverter},
-        strict_slashes=False,
-        merge_slashes=False,
-        redirect_defaults=False,
     )
+
+    def build() -> Map:
+        return Map(
+            [Rule(pattern, endpoint=name) for pattern, name in mounts],
+            converters={"rest": _RestConverter},
+            strict_slashes=False,
+            merge_slashes=False,
+            redirect_defaults=False,
+        )
+
+    return cached_map(("mounts", mounts), build)
 
 
 class SandboxApp:

@@ -38,6 +38,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from .store import Where
+from .vendor import cached_map
 from .web import BadJSON, Request, Response, json_response
 
 if TYPE_CHECKING:
@@ -188,22 +189,24 @@ class ControlPlane:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self._handlers: dict[str, ControlHandler] = {}
-        rules: list[Rule] = []
+        rows: list[tuple[str, tuple[str, ...] | None, str]] = []
         for path, methods, handler in RULES:
             endpoint = f"{handler.__name__}"
             self._handlers[endpoint] = lambda req, _h=handler, **kw: _h(sandbox, req, **kw)
-            rules.append(Rule(path, endpoint=endpoint, methods=methods))
+            rows.append((path, tuple(methods) if methods else None, endpoint))
         for vendor in sandbox.vendors.values():
             for method, pattern, attr in vendor.control_routes:
                 endpoint = f"{vendor.name}.{attr}"
                 self._handlers[endpoint] = getattr(vendor, attr)
-                methods = None if method == "*" else [method]
-                rules.append(
-                    Rule(f"/_sandbox/{vendor.name}{pattern}", endpoint=endpoint, methods=methods)
-                )
-        self._urls = Map(
-            rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False
-        ).bind("sandbox")
+                methods = None if method == "*" else (method,)
+                rows.append((f"/_sandbox/{vendor.name}{pattern}", methods, endpoint))
+        key = ("control", tuple(rows))
+
+        def build() -> Map:
+            rules = [Rule(p, endpoint=e, methods=list(m) if m else None) for p, m, e in rows]
+            return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+
+        self._urls = cached_map(key, build).bind("sandbox")
 
     def handle(self, req: Request) -> Response:
         """Answer a ``/_sandbox...`` request; unknown paths and methods are a JSON 404."""

@@ -9,7 +9,8 @@ segment (werkzeug's ``<name>``), a trailing slash is optional, and a case-insens
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,14 +47,38 @@ def route(
     return mark
 
 
+_MAP_LOCK = threading.Lock()
+_MAPS: dict[Hashable, Map] = {}
+
+
+def cached_map(key: Hashable, build: Callable[[], Map]) -> Map:
+    """The werkzeug Map `build` makes, built once per `key` and under one lock.
+
+    Werkzeug compiles every rule with ``ast.parse``; on CPython 3.11.7 two threads parsing at
+    once can raise ``SystemError: AST constructor recursion depth mismatch`` (CPython
+    gh-106905). Sandboxes are made while other sandboxes' server threads run, so no two Maps
+    are built at the same time, and each distinct one only once (a Map is read-only once
+    built; each sandbox binds its own adapter).
+    """
+    with _MAP_LOCK:
+        built = _MAPS.get(key)
+        if built is None:
+            built = _MAPS[key] = build()
+        return built
+
+
 def url_map(table: list[tuple[str, str, str]]) -> Map:
     """A werkzeug Map of ``(method, pattern, endpoint)`` rows; exact paths (no redirects, no
     slash merging) with an optional trailing slash."""
-    rules = [
-        Rule(pattern.replace("{", "<").replace("}", ">"), endpoint=endpoint, methods=[method])
-        for method, pattern, endpoint in table
-    ]
-    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+
+    def build() -> Map:
+        rules = [
+            Rule(pattern.replace("{", "<").replace("}", ">"), endpoint=endpoint, methods=[method])
+            for method, pattern, endpoint in table
+        ]
+        return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+
+    return cached_map(("vendor", tuple(table)), build)
 
 
 @dataclass
