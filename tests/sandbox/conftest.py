@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+# Imported at collection, before any test starts a server thread: pytest rewrites a plugin's
+# modules with ast.parse when they are first imported, and CPython 3.11.7's ast objects are not
+# safe to build in two threads at once (gh-106905: "AST constructor recursion depth mismatch").
+import schemathesis.openapi.loaders  # noqa: F401, I001
+import schemathesis.specs.openapi.schemas  # noqa: F401
+
 from connectors.sandbox import Sandbox, SandboxConfig
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.store import Store
