@@ -36,8 +36,9 @@ def _job(request: HttpRequest, job_id: int) -> SynchroteamJob:
 
 @tenant_member_required()
 def equipment_list(request: HttpRequest) -> HttpResponse:
-    """Equipment by name; ``?q=`` searches name and serial."""
-    q = request.GET.get("q", "")[:100]
+    """Equipment by name; ``?q=`` searches name and serial (first 100 characters; NUL
+    characters dropped: PostgreSQL text cannot hold them)."""
+    q = request.GET.get("q", "").replace("\x00", "")[:100]
     qs = history.equipment_filtered(tenant=request.tenant, q=q)
     context = {"page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), "q": q}
     return render(request, "dispatch/equipment_list.html", context)
