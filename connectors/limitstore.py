@@ -54,11 +54,17 @@ return -1
 """
 
 
+def rates_key(rates: list[Rate]) -> tuple[tuple[int, int], ...]:
+    """``((limit, interval ms), ...)`` of `rates`: buckets are cached per table and rates."""
+    return tuple((r.limit, r.interval) for r in rates)
+
+
 class SharedStore:
     """The buckets of one backend in this process (one connection, one lock)."""
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
-        """The pyrate-limiter bucket of `table` (created on first use)."""
+        """The pyrate-limiter bucket of `table` checked against `rates` (one object per table and
+        rates: a changed limit setting takes effect at once, on the same recorded entries)."""
         raise NotImplementedError
 
     def acquire(self, buckets: list[AbstractBucket], item: RateItem) -> AbstractBucket | None:
@@ -93,20 +99,21 @@ class SQLiteStore(SharedStore):
         )
         self.conn.execute("PRAGMA journal_mode=WAL;")
         self.conn.execute("PRAGMA synchronous=NORMAL;")
-        self._buckets: dict[str, SQLiteBucket] = {}
+        self._buckets: dict[tuple, SQLiteBucket] = {}
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
         """A `SQLiteBucket` on the shared connection (its table and index created if missing)."""
+        key = (table, rates_key(rates))
         with self.lock:
-            if table not in self._buckets:
+            if key not in self._buckets:
                 self.conn.execute(Queries.CREATE_BUCKET_TABLE.format(table=table))
                 self.conn.execute(
                     Queries.CREATE_INDEX_ON_TIMESTAMP.format(
                         index_name=f"idx_{table}_rate_item_timestamp", table_name=table
                     )
                 )
-                self._buckets[table] = SQLiteBucket(rates, self.conn, table, lock=self.lock)
-            return self._buckets[table]
+                self._buckets[key] = SQLiteBucket(rates, self.conn, table, lock=self.lock)
+            return self._buckets[key]
 
     def acquire(self, buckets: list[AbstractBucket], item: RateItem) -> AbstractBucket | None:
         """One ``SELECT`` of every (bucket, rate) count, then one INSERT per bucket, in one
@@ -150,13 +157,14 @@ class RedisStore(SharedStore):
         self.client = Redis.from_url(url)
         self.prefix = prefix
         self.script = self.client.register_script(ACQUIRE_LUA)
-        self._buckets: dict[str, RedisBucket] = {}
+        self._buckets: dict[tuple, RedisBucket] = {}
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
-        """A `RedisBucket` on key ``<prefix>:<table>``."""
-        if table not in self._buckets:
-            self._buckets[table] = RedisBucket.init(rates, self.client, f"{self.prefix}:{table}")
-        return self._buckets[table]
+        """A `RedisBucket` on key ``<prefix>:<table>``, one object per table and rates."""
+        key = (table, rates_key(rates))
+        if key not in self._buckets:
+            self._buckets[key] = RedisBucket.init(rates, self.client, f"{self.prefix}:{table}")
+        return self._buckets[key]
 
     def acquire(self, buckets: list[AbstractBucket], item: RateItem) -> AbstractBucket | None:
         """One ``EVALSHA`` (atomic on the Redis server, every host)."""

@@ -156,6 +156,23 @@ def test_a_request_refused_by_one_bucket_is_charged_to_none(db, syncro_connectio
     assert list(counts.values()) == [0, 0, 2]  # tenant reads, all reads untouched; egress full
 
 
+def test_a_changed_limit_setting_applies_to_the_same_scope_at_once(db, syncro_connection, settings):
+    """Buckets are cached per scope and rates: a budget raised after the scope's first request
+    (an admin change, a test's settings) is checked at once, on the entries already recorded."""
+    settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 2
+    settings.SYNCRO_WRITE_RESERVE_PER_MINUTE = 0
+    send(ConnectionGate(syncro_connection, "tok", max_wait=0), 2)
+    with pytest.raises(RateLimited):
+        ConnectionGate(syncro_connection, "tok", max_wait=0).before(
+            method="GET", path="tickets", kind="read"
+        )
+    settings.SYNCRO_RATE_BUDGET_PER_MINUTE = 10
+    gate = ConnectionGate(syncro_connection, "tok", max_wait=0)
+    send(gate, 3)  # room under the new budget, though the scope's bucket was made for 2
+    egress = gate.scopes("read")[-1]
+    assert ratelimit.shared_store().bucket(ratelimit._table_name(egress[0]), egress[1]).count() == 5
+
+
 def test_prune_deletes_rows_older_than_the_retention_and_keeps_newer(
     db, syncro_connection, settings
 ):
