@@ -136,3 +136,15 @@ def test_the_secret_stays_out_of_logs_and_task_arguments(
     assert len(receiver.requests) == 1 and WebhookDelivery.objects.get().state == "succeeded"
     assert secret not in caplog.text
     assert secret not in repr(calls)
+
+
+def test_a_delivery_page_follows_a_delivery_until_its_first_answer(world):
+    _endpoint(world.tenant)
+    emit_event(world.tenant, "job.completed", {"job_id": 1})
+    d = WebhookDelivery.objects.get()
+    owner = world.client_for(world.owner)
+    url = reverse("events:delivery", args=[d.uuid])
+    assert d.state == WebhookDelivery.State.PENDING
+    assert 'hx-trigger="every 2s"' in owner.get(url).content.decode()
+    WebhookDelivery.objects.filter(pk=d.pk).update(state=WebhookDelivery.State.SUCCEEDED)
+    assert 'hx-trigger="every 2s"' not in owner.get(url).content.decode()
