@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, Expression, OuterRef
 
-from connectors.events.models import WatchBaseline, WatchedState
+from connectors.events.models import WatchBaseline, WatchedState, WebhookEndpoint
 from connectors.models import Connection, SyncStream
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,20 @@ class Watcher:
 
 
 _WATCHERS: dict[str, list[Watcher]] = {}
+
+
+def invoice_events(data: dict, previous: str | None, state: str) -> list[tuple[str, dict]]:
+    """The invoice rule every vendor's watcher shares: ``invoice.created`` when the invoice is
+    new to the mirror (`previous` None), ``invoice.paid`` when `state` becomes ``"paid"``.
+    `data` is the event payload (the registry's invoice keys)."""
+    from connectors.events.registry import INVOICE_CREATED, INVOICE_PAID
+
+    events = []
+    if previous is None:
+        events.append((INVOICE_CREATED, data))
+    if state == "paid" and previous != "paid":
+        events.append((INVOICE_PAID, data))
+    return events
 
 
 def register(watcher: Watcher) -> Watcher:
@@ -97,6 +111,10 @@ def scan(connection: Connection, watcher: Watcher) -> int:
         .exclude(Exists(recorded.filter(state=OuterRef("watch_state"))))
     )
     emitted = 0
+    # no active endpoint: states are still recorded, but no event is built row by row
+    listening = WebhookEndpoint.objects.filter(
+        tenant_id=connection.tenant_id, is_active=True
+    ).exists()
     with transaction.atomic():
         _, first = WatchBaseline.objects.get_or_create(connection=connection, watch=watcher.name)
         changed = list(rows.iterator(chunk_size=1000))
@@ -110,7 +128,7 @@ def scan(connection: Connection, watcher: Watcher) -> int:
         seen = []
         for row in changed:
             state = str(row.watch_state or "")[:60]
-            if not first:
+            if listening and not first:
                 for event_type, payload in watcher.events(row, previous.get(row.vendor_id), state):
                     emitted += int(
                         emit_event(connection.tenant_id, event_type, payload) is not None

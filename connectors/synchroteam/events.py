@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from django.db.models import F
 
-from connectors.events.registry import (
-    INVOICE_CREATED,
-    INVOICE_PAID,
-    JOB_COMPLETED,
-    JOB_STATUS_CHANGED,
-)
+from connectors.events.registry import JOB_COMPLETED, JOB_STATUS_CHANGED
 from connectors.events.watch import Watcher, register
+from connectors.events.watch import invoice_events as shared_invoice_events
 from connectors.synchroteam.models import SynchroteamInvoice, SynchroteamJob
 
 VENDOR = "synchroteam"
@@ -64,12 +60,7 @@ def invoice_events(
         "total": str(invoice.total) if invoice.total is not None else None,
         "status": status,
     }
-    events = []
-    if previous is None:
-        events.append((INVOICE_CREATED, data))
-    if status == "paid" and previous != "paid":
-        events.append((INVOICE_PAID, data))
-    return events
+    return shared_invoice_events(data, previous, status)
 
 
 def register_watchers() -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.db.models import Case, CharField, Value, When
 
-from connectors.events.registry import INVOICE_CREATED, INVOICE_PAID
 from connectors.events.watch import Watcher, register
+from connectors.events.watch import invoice_events as shared_invoice_events
 from connectors.syncro.models import SyncroInvoice
 
 VENDOR = "syncro"
@@ -33,12 +33,7 @@ def invoice_events(
         "total": str(invoice.total) if invoice.total is not None else None,
         "status": state,
     }
-    events = []
-    if previous is None:
-        events.append((INVOICE_CREATED, data))
-    if state == "paid" and previous != "paid":
-        events.append((INVOICE_PAID, data))
-    return events
+    return shared_invoice_events(data, previous, state)
 
 
 def register_watchers() -> None:
