@@ -250,8 +250,9 @@ def sync_execute(
         usage.flush()
         for tenant_id in {run.tenant_id for run in done}:
             alerts_refresh(tenant_id)  # a run ended: stream, quota and key alerts may change
-        for connection_id in {run.connection_id for run in done}:
-            mirror_changed.send_robust(Connection, connection_id=connection_id, resource="")
+        # one signal per (connection, stream) a run wrote: only that stream's watchers scan
+        for connection_id, resource in sorted({(r.connection_id, r.stream.resource) for r in done}):
+            mirror_changed.send_robust(Connection, connection_id=connection_id, resource=resource)
     return done
 
 

@@ -35,3 +35,18 @@ class EndpointForm(forms.Form):
     def clean_event_types(self) -> list[str]:
         picked = set(self.cleaned_data["event_types"])
         return [name for name in EVENT_TYPES if name in picked]
+
+
+class DeliveryFilterForm(forms.Form):
+    """The deliveries list's query string: ``?state=`` (a `WebhookDelivery.State`) and
+    ``?endpoint=`` (an endpoint's uuid; checked against the company by the view). A value that
+    does not parse is named by `accounts.inputs.query_problems` and not applied."""
+
+    state = forms.ChoiceField(label="State", required=False)
+    endpoint = forms.UUIDField(label="Endpoint", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from connectors.events.models import WebhookDelivery
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "All"), *WebhookDelivery.State.choices]

@@ -75,7 +75,9 @@ def emit_event(company: Tenant | int, event_type: str, payload: dict) -> Outboun
     tenant_id = _tenant_id(company)
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True)
+        for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True).only(
+            "id", "event_types"
+        )  # not the secret: it is decrypted only when a delivery is signed
         if event_type in (e.event_types or [])
     ]
     if not endpoints:

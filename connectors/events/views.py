@@ -14,16 +14,17 @@ Endpoints and deliveries are addressed by uuid within the active tenant
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.inputs import query_problems
 from accounts.models import MANAGER_ROLES
+from accounts.paging import CappedPaginator
 from connectors.events import services
 from connectors.events.delivery import envelope_bytes
-from connectors.events.forms import EndpointForm
+from connectors.events.forms import DeliveryFilterForm, EndpointForm
 from connectors.events.models import WebhookDelivery, WebhookEndpoint
 from connectors.events.registry import EVENT_TYPES
 from connectors.events.urlcheck import RefusedURL
@@ -38,7 +39,7 @@ def _endpoint(request: HttpRequest, endpoint_uuid) -> WebhookEndpoint:
 @tenant_member_required(MANAGER_ROLES)
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     """The company's endpoints with their latest delivery state."""
-    endpoints = WebhookEndpoint.objects.for_tenant(request.tenant)
+    endpoints = WebhookEndpoint.objects.for_tenant(request.tenant).defer("secret")
     return render(
         request,
         "events/endpoints.html",
@@ -117,20 +118,25 @@ def endpoint_rotate(request: HttpRequest, endpoint_uuid) -> HttpResponse:
 
 @tenant_member_required(MANAGER_ROLES)
 def delivery_list(request: HttpRequest) -> HttpResponse:
-    """Deliveries, newest first; ``?state=`` and ``?endpoint=<uuid>`` filter (unknown values
-    are ignored and said so)."""
-    qs = WebhookDelivery.objects.for_tenant(request.tenant).select_related("event", "endpoint")
-    problems = []
-    state = request.GET.get("state", "")
-    if state in WebhookDelivery.State.values:
+    """Deliveries, newest first; ``?state=`` and ``?endpoint=<uuid>`` filter (values that do
+    not parse, or an endpoint of another company, are named on the page and not applied)."""
+    qs = (
+        WebhookDelivery.objects.for_tenant(request.tenant)
+        .select_related("event", "endpoint")
+        .defer("endpoint__secret")
+    )
+    form = DeliveryFilterForm(request.GET)
+    form.is_valid()
+    problems = query_problems(form)
+    state = form.cleaned_data.get("state") or ""
+    if state:
         qs = qs.filter(state=state)
-    elif state:
-        problems.append(f"Unknown state {state[:40]!r}: showing every delivery.")
     endpoint = None
-    if request.GET.get("endpoint"):
+    if form.cleaned_data.get("endpoint"):
         endpoint = (
             WebhookEndpoint.objects.for_tenant(request.tenant)
-            .filter(uuid=_uuid_or_none(request.GET["endpoint"]))
+            .defer("secret")
+            .filter(uuid=form.cleaned_data["endpoint"])
             .first()
         )
         if endpoint is None:
@@ -138,7 +144,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         else:
             qs = qs.filter(endpoint=endpoint)
     context = {
-        "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
         "states": WebhookDelivery.State.choices,
         "state": state,
         "endpoint": endpoint,
@@ -147,28 +153,24 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     return render(request, "events/deliveries.html", context)
 
 
-def _uuid_or_none(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value)[:64])
-    except ValueError:
-        return None
-
-
 @tenant_member_required(MANAGER_ROLES)
 def delivery_detail(request: HttpRequest, delivery_uuid) -> HttpResponse:
     """One delivery: its attempts, the body sent, re-sends, and the re-send button."""
     delivery = get_for_tenant_or_404(
         request,
-        WebhookDelivery.objects.select_related("event__tenant", "endpoint", "resent_from"),
+        WebhookDelivery.objects.select_related("event__tenant", "endpoint", "resent_from").defer(
+            "endpoint__secret"
+        ),
         uuid=delivery_uuid,
     )
     context = {
         "delivery": delivery,
         "attempts": delivery.tries.all(),
         "body": envelope_bytes(delivery.event).decode(),
-        "siblings": WebhookDelivery.objects.filter(event=delivery.event).exclude(pk=delivery.pk),
+        "siblings": WebhookDelivery.objects.filter(event=delivery.event)
+        .exclude(pk=delivery.pk)
+        .select_related("endpoint")
+        .defer("endpoint__secret"),
         "token": services.resend_token(delivery, request.user),
     }
     return render(request, "events/delivery.html", context)

@@ -99,7 +99,11 @@ def _mirror_complete(connection: Connection, watcher: Watcher) -> bool:
 
 def scan(connection: Connection, watcher: Watcher) -> int:
     """Compare `watcher`'s rows of `connection` with their recorded states; emit an event for
-    each change. Returns how many events were emitted (0 for the baseline)."""
+    each change. Returns how many events were emitted (0 while no baseline is taken).
+
+    The baseline (`WatchBaseline`) is taken by the first scan after the watcher's stream
+    completed a full sweep (`SyncStream.generation` > 0); scans before it only record states,
+    so a first sync paused half-way and resumed later raises nothing for the rows it found."""
     from connectors.events.services import emit_event
 
     recorded = WatchedState.objects.filter(
@@ -107,6 +111,7 @@ def scan(connection: Connection, watcher: Watcher) -> int:
     )
     rows = (
         watcher.model.objects.filter(connection=connection, is_deleted=False)
+        .defer("raw")  # the vendor's JSON is never part of a state or a payload
         .annotate(watch_state=watcher.state)
         .exclude(Exists(recorded.filter(state=OuterRef("watch_state"))))
     )
@@ -116,7 +121,15 @@ def scan(connection: Connection, watcher: Watcher) -> int:
         tenant_id=connection.tenant_id, is_active=True
     ).exists()
     with transaction.atomic():
-        _, first = WatchBaseline.objects.get_or_create(connection=connection, watch=watcher.name)
+        baseline = WatchBaseline.objects.filter(connection=connection, watch=watcher.name)
+        if baseline.exists():
+            first = False
+        elif _mirror_complete(connection, watcher):
+            # the first scan of a whole mirror: this one records the baseline, later ones report
+            WatchBaseline.objects.create(connection=connection, watch=watcher.name)
+            first = True
+        else:
+            first = True  # a first sweep still under way: record what is there, take no baseline
         changed = list(rows.iterator(chunk_size=1000))
         previous = dict(
             WatchedState.objects.filter(

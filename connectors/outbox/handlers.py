@@ -51,6 +51,9 @@ class WriteHandler(Protocol):
     label: str
     #: True when sending the same body twice has no extra effect (PUT of fields).
     idempotent: bool
+    #: The sync stream whose mirror `write_through` writes (``"invoices"``): after a write-
+    #: through only that stream's event watchers scan ("" = not declared, every watcher does).
+    mirrors: str
 
     def apply_marker(self, payload: dict, marker: str) -> dict: ...
 
@@ -82,6 +85,7 @@ class BaseHandler:
     path = ""
     label = ""
     idempotent = False
+    mirrors = ""
 
     def apply_marker(self, payload: dict, marker: str) -> dict:
         return dict(payload)

@@ -76,7 +76,11 @@ def mirror_write_through(write: VendorWrite) -> bool:
     try:
         with transaction.atomic():
             handler_for(write.operation).write_through(write)
-        mirror_changed.send_robust(None, connection_id=write.connection_id, resource="")
+        mirror_changed.send_robust(
+            None,
+            connection_id=write.connection_id,
+            resource=getattr(handler_for(write.operation), "mirrors", ""),
+        )
     except Exception:
         log.exception(
             "outbox: mirror write-through of write %s (%s) failed; the next sync brings it",

@@ -48,6 +48,7 @@ class PartRequestCreate(BaseHandler):
 
     vendor = "synchroteam"
     operation = PART_REQUEST_CREATE
+    mirrors = "part_requests"
     method = "POST"
     path = "/partrequest/send"
     label = "Part request"

@@ -68,6 +68,7 @@ def job_details(
 
 class _Base(BaseHandler):
     vendor = "synchroteam"
+    mirrors = "jobs"
 
     def write_through(self, write) -> None:
         """Upsert the job into the mirror from Synchroteam's answer (``job/send`` and

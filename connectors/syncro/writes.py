@@ -78,6 +78,7 @@ class CommentCreate(_Base):
     """POST /tickets/{id}/comment with a flat body (a ``{"comment": …}`` wrapper gets 422)."""
 
     operation = COMMENT_CREATE
+    mirrors = "ticket_comments"
     method = "POST"
     path = "/tickets/{ticket_id}/comment"
     label = "Comment"
@@ -121,6 +122,7 @@ class LineItemCreate(_Base):
     applies (seed ``/syncro``)."""
 
     operation = LINE_ITEM_CREATE
+    mirrors = "line_items"
     method = "POST"
     path = "/tickets/{ticket_id}/add_line_item"
     label = "Line item"
@@ -160,6 +162,7 @@ class InvoiceCreate(_Base):
     """POST /invoices with ``ticket_id``: Syncro pulls the ticket's line items (not its timers)."""
 
     operation = INVOICE_CREATE
+    mirrors = "invoices"
     method = "POST"
     path = "/invoices"
     label = "Invoice"
@@ -279,6 +282,7 @@ class TicketUpdate(_Base):
     """PUT /tickets/{id} with only the changed fields (status, priority, user_id, …)."""
 
     operation = TICKET_UPDATE
+    mirrors = "tickets"
     method = "PUT"
     path = "/tickets/{ticket_id}"
     label = "Ticket update"
@@ -318,6 +322,7 @@ class TicketCreate(_Base):
     """POST /tickets; the marker rides in a hidden first comment (``comments_attributes``)."""
 
     operation = TICKET_CREATE
+    mirrors = "tickets"
     method = "POST"
     path = "/tickets"
     label = "New ticket"
@@ -376,6 +381,7 @@ class TimerCharge(_Base):
     checked first (``recorded`` / ``ticket_line_item_id``; vendor-apis.md §1.9)."""
 
     operation = TIMER_CHARGE
+    mirrors = "ticket_timers"
     method = "POST"
     path = "/tickets/{ticket_id}/charge_timer_entry"
     label = "Charge timer"

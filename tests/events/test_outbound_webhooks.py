@@ -208,3 +208,63 @@ def test_an_inbound_synchroteam_webhook_refresh_raises_the_status_change(
     delivery.deliver_due()
     (event,) = [_verify(secret, r) for r in receiver.requests]
     assert event["data"]["status"] == "started" and event["data"]["previous_status"] == "scheduled"
+
+
+class Killed(Exception):
+    """Stands for a worker killed between two pages."""
+
+
+def test_a_first_sync_killed_midway_then_resumed_raises_no_history(
+    world, dispatch, receiver, settings, django_capture_on_commit_callbacks
+):
+    """The baseline is taken from a whole mirror: rows a first sweep found before it was killed
+    (and scanned by whatever wrote next) and rows it found after resuming are history alike."""
+    from connectors.events import watch
+    from connectors.events.models import WatchBaseline
+
+    _add_endpoint(world.client_for(world.owner), receiver.url, ["job.status_changed"])
+    pages = {"n": 0}
+
+    def die(run):
+        pages["n"] += 1
+        if pages["n"] == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        connection_sync_now(dispatch.synchroteam, mode="full", resources=["jobs"], on_page=die)
+    half = SynchroteamJob.objects.filter(connection=dispatch.synchroteam).count()
+    assert half > 0
+    # something else writes to the jobs mirror meanwhile (a write-through, a webhook refresh)
+    assert watch.scan_connection(dispatch.synchroteam.pk, "jobs") == 0
+    assert not WatchBaseline.objects.exists()
+
+    settings.SYNC_HEARTBEAT_STALE_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = connection_sync_now(dispatch.synchroteam, mode="full", resources=["jobs"])
+    assert [r.status for r in runs] == ["succeeded"]
+    assert SynchroteamJob.objects.filter(connection=dispatch.synchroteam).count() > half
+    assert WatchBaseline.objects.filter(watch="synchroteam.jobs").count() == 1
+    delivery.deliver_due()
+    assert receiver.requests == []
+    assert OutboundEvent.objects.count() == 0
+
+
+def test_a_sync_scans_only_the_watchers_of_the_streams_it_ran(
+    world, mirrored, receiver, django_capture_on_commit_callbacks, monkeypatch
+):
+    from connectors.events import watch
+
+    _add_endpoint(world.client_for(world.owner), receiver.url, ["job.status_changed"])
+    scanned = []
+    real_scan = watch.scan
+    monkeypatch.setattr(
+        watch,
+        "scan",
+        lambda connection, watcher: scanned.append(watcher.name) or real_scan(connection, watcher),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_sync_now(mirrored.synchroteam, mode="incremental", resources=["users"])
+    assert scanned == []
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_sync_now(mirrored.synchroteam, mode="incremental", resources=["jobs"])
+    assert scanned == ["synchroteam.jobs"]

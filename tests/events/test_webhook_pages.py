@@ -148,3 +148,33 @@ def test_a_delivery_page_follows_a_delivery_until_its_first_answer(world):
     assert 'hx-trigger="every 2s"' in owner.get(url).content.decode()
     WebhookDelivery.objects.filter(pk=d.pk).update(state=WebhookDelivery.State.SUCCEEDED)
     assert 'hx-trigger="every 2s"' not in owner.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"state": "exploded"}, "State “exploded”"),
+        ({"endpoint": "not-a-uuid\x00"}, "Endpoint “not-a-uuid"),
+        ({"endpoint": "00000000-0000-4000-8000-000000000000"}, "No such endpoint"),
+        ({"page": "9" * 40}, None),
+    ],
+)
+def test_odd_delivery_filters_are_named_and_not_applied(world, query, said):
+    _endpoint(world.tenant)
+    emit_event(world.tenant, "job.completed", {"job_id": 1})
+    response = world.client_for(world.owner).get(reverse("events:deliveries"), query)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 delivery" in page and "job.completed" in page
+    if said:
+        assert said in page
+
+
+def test_another_companys_endpoint_is_not_a_filter(world):
+    theirs, _ = _endpoint(world.other_tenant)
+    _endpoint(world.tenant)
+    emit_event(world.tenant, "job.completed", {"job_id": 1})
+    page = world.client_for(world.owner).get(
+        reverse("events:deliveries"), {"endpoint": str(theirs.uuid)}
+    )
+    assert "No such endpoint" in page.content.decode() and "1 delivery" in page.content.decode()
