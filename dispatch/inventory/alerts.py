@@ -18,7 +18,8 @@ from django.db import transaction
 from accounts.models import Tenant
 from connectors.alerts.conditions import Finding, portal_path
 from connectors.alerts.models import AlertKind
-from connectors.synchroteam.models import SynchroteamDepot, SynchroteamPart, SynchroteamStockLevel
+from connectors.synchroteam.models import SynchroteamDepot, SynchroteamPart
+from dispatch.inventory import selectors
 from dispatch.inventory.signals import stock_below_threshold
 from dispatch.models import StockMinimum
 
@@ -31,21 +32,9 @@ def thresholds_refresh(tenant: Tenant, now: dt.datetime) -> list[tuple[StockMini
     """Compare every minimum of `tenant` with its mirrored level; store crossings in
     ``below_since`` and send `stock_below_threshold` for each one once the transaction commits.
     Returns ``[(minimum, quantity)]`` of the levels below now."""
-    levels = {
-        (d, p): q
-        for d, p, q in SynchroteamStockLevel.objects.for_tenant(tenant)
-        .alive()
-        .values_list("depot_vendor_id", "part_vendor_id", "quantity")
-    }
-    live = set(
-        SynchroteamDepot.objects.for_tenant(tenant).alive().values_list("vendor_id", flat=True)
-    )
     below, crossings = [], []
-    for row in StockMinimum.objects.filter(tenant=tenant, depot_vendor_id__in=live).select_related(
-        "connection"
-    ):
-        qty = levels.get((row.depot_vendor_id, row.part_vendor_id), Decimal(0))
-        is_below = qty < row.minimum
+    for row, qty in selectors.minimum_levels(tenant):
+        is_below = selectors.is_below(qty, row.minimum)
         if is_below:
             below.append((row, qty))
         if is_below == (row.below_since is not None):
@@ -60,19 +49,21 @@ def thresholds_refresh(tenant: Tenant, now: dt.datetime) -> list[tuple[StockMini
     return below
 
 
+def _names(tenant: Tenant, rows: list[StockMinimum]) -> tuple[dict, dict]:
+    """The depots and parts the minimum `rows` name, by Synchroteam id (one query each)."""
+    depots = SynchroteamDepot.objects.for_tenant(tenant).filter(
+        vendor_id__in={r.depot_vendor_id for r in rows}
+    )
+    parts = SynchroteamPart.objects.for_tenant(tenant).filter(
+        vendor_id__in={r.part_vendor_id for r in rows}
+    )
+    return {d.vendor_id: d for d in depots.defer("raw")}, {
+        p.vendor_id: p for p in parts.defer("raw")
+    }
+
+
 def _send(tenant: Tenant, crossings, now: dt.datetime) -> None:
-    depots = {
-        d.vendor_id: d
-        for d in SynchroteamDepot.objects.for_tenant(tenant).filter(
-            vendor_id__in={c[0].depot_vendor_id for c in crossings}
-        )
-    }
-    parts = {
-        p.vendor_id: p
-        for p in SynchroteamPart.objects.for_tenant(tenant).filter(
-            vendor_id__in={c[0].part_vendor_id for c in crossings}
-        )
-    }
+    depots, parts = _names(tenant, [c[0] for c in crossings])
     for row, qty, is_below in crossings:
         depot, part = depots.get(row.depot_vendor_id), parts.get(row.part_vendor_id)
         payload = {
@@ -108,8 +99,7 @@ def low_stock(tenant: Tenant, now: dt.datetime) -> Iterable[Finding]:
     below = thresholds_refresh(tenant, now)
     if not below:
         return
-    depots = {d.vendor_id: d for d in SynchroteamDepot.objects.for_tenant(tenant)}
-    parts = {p.vendor_id: p for p in SynchroteamPart.objects.for_tenant(tenant)}
+    depots, parts = _names(tenant, [row for row, _ in below])
     link = portal_path("dispatch:inventory_below")
     for row, qty in below:
         depot, part = depots.get(row.depot_vendor_id), parts.get(row.part_vendor_id)

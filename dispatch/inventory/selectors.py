@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Count, Q, Sum
+
 from accounts.localtime import load_zone
 from accounts.models import Tenant
 from connectors.synchroteam.models import (
@@ -46,8 +48,8 @@ class LevelRow:
 
     @property
     def below(self) -> bool:
-        """Under its minimum (strictly)."""
-        return self.minimum is not None and self.quantity < self.minimum
+        """Under its minimum (`is_below`)."""
+        return self.minimum is not None and is_below(self.quantity, self.minimum)
 
     @property
     def shortfall(self) -> Decimal:
@@ -64,11 +66,33 @@ class DepotRow:
     below: int
 
 
-def _minimums(tenant: Tenant) -> dict[tuple[int, int], Decimal]:
-    return {
-        (m.depot_vendor_id, m.part_vendor_id): m.minimum
-        for m in StockMinimum.objects.filter(tenant=tenant)
+def is_below(quantity: Decimal, minimum: Decimal) -> bool:
+    """The below-threshold rule, the one place it is written: strictly under the minimum (a
+    level at its minimum is stocked; a depot without the part holds 0)."""
+    return quantity < minimum
+
+
+def minimum_levels(tenant: Tenant) -> list[tuple[StockMinimum, Decimal]]:
+    """Every portal minimum of `tenant` in a live depot, with the part's mirrored quantity
+    there (0 when the depot does not hold it). Reads only the levels that have a minimum."""
+    minimums = list(
+        StockMinimum.objects.filter(
+            tenant=tenant, depot_vendor_id__in=depots(tenant).values("vendor_id")
+        ).select_related("connection")
+    )
+    if not minimums:
+        return []
+    levels = {
+        (d, p): q
+        for d, p, q in SynchroteamStockLevel.objects.for_tenant(tenant)
+        .alive()
+        .filter(
+            depot_vendor_id__in={m.depot_vendor_id for m in minimums},
+            part_vendor_id__in={m.part_vendor_id for m in minimums},
+        )
+        .values_list("depot_vendor_id", "part_vendor_id", "quantity")
     }
+    return [(m, levels.get((m.depot_vendor_id, m.part_vendor_id), ZERO)) for m in minimums]
 
 
 def _users(tenant: Tenant, ids) -> dict[int, SynchroteamUser]:
@@ -91,23 +115,19 @@ def tracked_parts(tenant: Tenant):
 def depot_overview(tenant: Tenant) -> dict[str, list[DepotRow]]:
     """``{"warehouses": [...], "vehicles": [...]}``: each depot with its technician, how many
     parts and units it holds and how many levels are below their minimum."""
-    mins = _minimums(tenant)
     agg: dict[int, list] = defaultdict(lambda: [0, ZERO, 0])
-    held: set[tuple[int, int]] = set()
-    for depot_id, part_id, qty in (
+    for depot_id, parts, units in (
         SynchroteamStockLevel.objects.for_tenant(tenant)
         .alive()
-        .values_list("depot_vendor_id", "part_vendor_id", "quantity")
+        .values("depot_vendor_id")
+        .annotate(parts=Count("pk", filter=Q(quantity__gt=0)), units=Sum("quantity"))
+        .values_list("depot_vendor_id", "parts", "units")
+        .order_by()
     ):
-        row = agg[depot_id]
-        row[0] += 1 if qty > 0 else 0
-        row[1] += qty
-        held.add((depot_id, part_id))
-        if (depot_id, part_id) in mins and qty < mins[(depot_id, part_id)]:
-            row[2] += 1
-    for (depot_id, part_id), minimum in mins.items():
-        if (depot_id, part_id) not in held and minimum > 0:
-            agg[depot_id][2] += 1
+        agg[depot_id][0], agg[depot_id][1] = parts, units or ZERO
+    for minimum, quantity in minimum_levels(tenant):
+        if is_below(quantity, minimum.minimum):
+            agg[minimum.depot_vendor_id][2] += 1
     all_depots = list(depots(tenant))
     users = _users(tenant, [d.user_vendor_id for d in all_depots])
     out: dict[str, list[DepotRow]] = {"warehouses": [], "vehicles": []}
@@ -118,25 +138,31 @@ def depot_overview(tenant: Tenant) -> dict[str, list[DepotRow]]:
     return out
 
 
-def _part_names(tenant: Tenant) -> dict[int, tuple[str, str]]:
+def _part_names(tenant: Tenant, ids) -> dict[int, tuple[str, str]]:
     return {
         vid: (ref, name)
-        for vid, ref, name in SynchroteamPart.objects.for_tenant(tenant).values_list(
-            "vendor_id", "reference", "name"
-        )
+        for vid, ref, name in SynchroteamPart.objects.for_tenant(tenant)
+        .filter(vendor_id__in=set(ids))
+        .values_list("vendor_id", "reference", "name")
     }
 
 
 def depot_levels(tenant: Tenant, depot: SynchroteamDepot) -> list[LevelRow]:
     """Every part the depot holds or should hold (a minimum set), by reference."""
-    mins = {p: m for (d, p), m in _minimums(tenant).items() if d == depot.vendor_id}
-    names = _part_names(tenant)
-    rows = {}
-    for lv in (
+    mins = dict(
+        StockMinimum.objects.filter(tenant=tenant, depot_vendor_id=depot.vendor_id).values_list(
+            "part_vendor_id", "minimum"
+        )
+    )
+    held = list(
         SynchroteamStockLevel.objects.for_tenant(tenant)
         .alive()
         .filter(depot_vendor_id=depot.vendor_id)
-    ):
+        .defer("raw")
+    )
+    names = _part_names(tenant, [lv.part_vendor_id for lv in held] + list(mins))
+    rows = {}
+    for lv in held:
         ref, name = names.get(lv.part_vendor_id, (lv.part_reference, lv.part_name))
         rows[lv.part_vendor_id] = LevelRow(
             depot, lv.part_vendor_id, ref, name, lv.quantity, mins.get(lv.part_vendor_id)
@@ -150,7 +176,11 @@ def depot_levels(tenant: Tenant, depot: SynchroteamDepot) -> list[LevelRow]:
 
 def part_levels(tenant: Tenant, part: SynchroteamPart) -> list[LevelRow]:
     """The part's level in every depot that holds it or has a minimum for it."""
-    mins = {d: m for (d, p), m in _minimums(tenant).items() if p == part.vendor_id}
+    mins = dict(
+        StockMinimum.objects.filter(tenant=tenant, part_vendor_id=part.vendor_id).values_list(
+            "depot_vendor_id", "minimum"
+        )
+    )
     by_depot = {d.vendor_id: d for d in depots(tenant)}
     users = _users(tenant, [d.user_vendor_id for d in by_depot.values()])
     rows = {}
@@ -203,21 +233,15 @@ def tomorrow(tenant: Tenant, now: dt.datetime) -> tuple[dt.datetime, dt.datetime
 def below_threshold(tenant: Tenant, now: dt.datetime) -> list[LevelRow]:
     """Levels under their minimum, vans with jobs tomorrow first, then by shortfall. Each row
     carries the van's technician, their jobs tomorrow and the open part requests for it."""
-    rows = []
-    levels = {
-        (d, p): q
-        for d, p, q in SynchroteamStockLevel.objects.for_tenant(tenant)
-        .alive()
-        .values_list("depot_vendor_id", "part_vendor_id", "quantity")
-    }
     by_depot = {d.vendor_id: d for d in depots(tenant)}
-    names = _part_names(tenant)
-    for (depot_id, part_id), minimum in _minimums(tenant).items():
-        qty = levels.get((depot_id, part_id), ZERO)
-        if qty >= minimum or depot_id not in by_depot:
-            continue
-        ref, name = names.get(part_id, ("", f"Part {part_id}"))
-        rows.append(LevelRow(by_depot[depot_id], part_id, ref, name, qty, minimum))
+    short = [(m, q) for m, q in minimum_levels(tenant) if is_below(q, m.minimum)]
+    names = _part_names(tenant, [m.part_vendor_id for m, _ in short])
+    rows = []
+    for m, qty in short:
+        ref, name = names.get(m.part_vendor_id, ("", f"Part {m.part_vendor_id}"))
+        rows.append(
+            LevelRow(by_depot[m.depot_vendor_id], m.part_vendor_id, ref, name, qty, m.minimum)
+        )
     users = _users(tenant, [r.depot.user_vendor_id for r in rows])
     start, end = tomorrow(tenant, now)
     jobs = defaultdict(list)

@@ -10,6 +10,8 @@ part by a signed token (`connectors.outbox.plans`), and sent through the outbox 
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -50,7 +52,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
     context = {
         **overview,
         "parts": selectors.tracked_parts(request.tenant),
-        "below": len(selectors.below_threshold(request.tenant, timezone.now())),
+        "below": sum(d.below for rows in overview.values() for d in rows),
         "has_connection": dispatch_selectors.synchroteam_connection(request.tenant) is not None,
     }
     return render(request, "dispatch/inventory/index.html", context)
@@ -157,7 +159,7 @@ def replenish(request: HttpRequest, depot_id: int, part_id: int) -> HttpResponse
         (r for r in selectors.depot_levels(request.tenant, depot) if r.part_vendor_id == part_id),
         None,
     )
-    shortfall = int(-(-level.shortfall // 1)) if level and level.below else 1
+    shortfall = math.ceil(level.shortfall) if level and level.below else 1
     sources = _sources(request, depot, part)
     form = forms.ReplenishForm(
         request.POST or None, sources=sources, initial={"quantity": max(shortfall, 1)}

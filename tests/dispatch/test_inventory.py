@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from connectors.alerts.models import Alert, AlertKind
 from connectors.alerts.services import evaluate
@@ -294,4 +295,18 @@ def test_selectors_agree_with_the_sandbox_totals(world, stocked):
     units = sum(r.units for r in overview["warehouses"] + overview["vehicles"])
     assert units == sum(
         r["quantity"] for r in stocked.sandbox.store.select("synchroteam.stockpart")
+    )
+
+
+def test_a_fractional_shortfall_is_replenished_up_to_the_minimum_and_counted_once(world, stocked):
+    """2.5 missing asks 3 (rounding down would leave the van below its minimum); the index
+    counts the level once, as the below-threshold list does."""
+    _, van, level = _van_level(world)
+    assert _set_minimum(world, van, level, level.quantity + Decimal("2.5")).status_code == 302
+    client = world.client_for(world.dispatcher)
+    url = reverse("dispatch:inventory_replenish", args=[van.vendor_id, level.part_vendor_id])
+    assert client.get(url).context["form"].initial["quantity"] == 3
+    index = client.get(reverse("dispatch:inventory"))
+    assert (
+        index.context["below"] == 1 == len(selectors.below_threshold(world.tenant, timezone.now()))
     )
