@@ -116,6 +116,16 @@ def fits_int64(value: Any) -> bool:
     return not isinstance(value, int) or INT64_MIN <= value <= INT64_MAX
 
 
+def as_int(value: Any) -> int | None:
+    """``int(value)`` for an id or a number a client sent, or None when it is not one: text
+    that is not an integer, a list, None, and JSON's ``1e400`` (``inf``: ``int`` raises
+    ``OverflowError``) or ``NaN``. The result may still be outside 64 bits (`fits_int64`)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON text of ``obj`` (how records are stored)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)

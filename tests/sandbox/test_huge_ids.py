@@ -173,3 +173,29 @@ def test_property_no_path_value_gives_a_server_error(sandbox, value, vendor):
             path = _fill(pattern, value) if "{" in pattern else pattern
             params = {"id": str(value)} if "{" not in pattern else None
             assert client.get(path, params=params).status_code < 500
+
+
+OVERFLOWING = [
+    b'{"id": 1e400}',
+    b'{"id": -1e400, "myId": "x"}',
+    b'{"part": {"id": 1e400}, "depot": {"id": 1}, "quantity": 1, "myId": "o1"}',
+    b'{"part": {"id": 1}, "depot": {"id": 1e400}, "fromDepot": {"id": NaN}, "quantity": 1}',
+    b'{"page": 1e400, "pageSize": 1e400}',
+    b'{"quantity": 1e400, "part": {"id": 1}, "depot": {"id": 1}}',
+]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("body", OVERFLOWING)
+def test_json_numbers_past_any_integer_are_refused_not_a_500(sandbox, vendor, body):
+    """JSON's ``1e400`` parses as infinity, which ``int()`` refuses with ``OverflowError``
+    (the Synchroteam part request answered 500 to it): every write route answers below 500."""
+    table = sandbox.vendors[vendor]._route_table
+    writes = sorted({(m, _fill(p, 1)) for m, p, _ in table if m in ("POST", "PUT", "PATCH")})
+    assert writes
+    with sandbox.client(vendor) as client:
+        for method, path in writes:
+            response = client.request(
+                method, path, content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code < 500, (method, path, body, response.text)

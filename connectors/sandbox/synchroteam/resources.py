@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sandbox.clock import parse_instant, sortable
-from connectors.sandbox.store import Where
+from connectors.sandbox.store import Where, as_int
 from connectors.sandbox.vendor import Ctx, route
 from connectors.sandbox.web import Reply, Response, json_response, raw_json_response
 
@@ -158,10 +158,10 @@ class ResourceRoutes:
 
         def val(name: str) -> int | None:
             raw = ctx.req.args.get(name) if ctx.req.args.get(name) is not None else source.get(name)
-            try:
-                return int(raw) if raw is not None else None
-            except (TypeError, ValueError):
-                raise st_error(f"The value '{raw}' is not valid for {name}.", 400) from None
+            number = as_int(raw)
+            if raw is not None and number is None:
+                raise st_error(f"The value '{str(raw)[:40]}' is not valid for {name}.", 400)
+            return number
 
         page = max(val("page") or 1, 1)
         size = val("pageSize") or cfg.synchroteam_default_page_size
@@ -199,10 +199,8 @@ class ResourceRoutes:
             if value in (None, ""):
                 continue
             if key == "id":
-                try:
-                    record = ctx.store.get(res.kind, int(value))
-                except (TypeError, ValueError):
-                    record = None
+                number = as_int(value)
+                record = ctx.store.get(res.kind, number) if number is not None else None
             else:
                 col = {"myId": "ext", "num": "ref", "login": "ref", "reference": "ref"}.get(key)
                 if col:

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sandbox.clock import sortable_text
-from connectors.sandbox.store import Store, Where, register_kind
+from connectors.sandbox.store import Store, Where, as_int, register_kind
 from connectors.sandbox.vendor import Ctx, route
 from connectors.sandbox.web import Reply, Response, json_response
 
@@ -289,10 +289,8 @@ class StockRoutes(ResourceRoutes):
         if name == "part":
             record = None
             if "id" in source:
-                try:
-                    record = ctx.store.get(K["part"], int(source["id"]))
-                except (TypeError, ValueError):
-                    record = None
+                number = as_int(source["id"])
+                record = ctx.store.get(K["part"], number) if number is not None else None
             elif "reference" in source:
                 rows = ctx.store.select(
                     K["part"], [Where("ref = ?", (str(source["reference"]),))], limit=1

@@ -9,7 +9,7 @@ from typing import Any
 
 from connectors.sandbox import accounts
 from connectors.sandbox.clock import iso_z, parse_instant, sortable, sortable_text
-from connectors.sandbox.store import register_kind
+from connectors.sandbox.store import as_int, register_kind
 from connectors.sandbox.web import (
     Reply,
     json_response,
@@ -73,11 +73,8 @@ def dollars(c: int | None) -> float | int:
 
 
 def to_int(value: Any) -> int | None:
-    """``int(value)``, or None when it is not one."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """``int(value)``, or None when it is not one (`connectors.sandbox.store.as_int`)."""
+    return as_int(value)
 
 
 def to_bool(value: Any, default: bool | None = None) -> bool | None:
