@@ -85,6 +85,24 @@ def make_http_client(
     )
 
 
+#: How JSON writes U+0000 (a bare NUL byte is not valid JSON: `VendorClient._json` refuses it).
+NUL_ESCAPE = b"\\u0000"
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (decoded JSON: dicts, lists, strings, numbers) with every U+0000 removed from its
+    strings and keys. PostgreSQL refuses the character in ``text`` ("invalid byte sequence")
+    and in ``jsonb`` ("unsupported Unicode escape sequence"); no vendor field means anything
+    by it. Returns a new structure; other values are returned as they are."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 class RequestGate(Protocol):
     """Called around every vendor request.
 
@@ -202,11 +220,16 @@ class VendorClient:
         return response
 
     def _json(self, response: httpx.Response, *, safe: bool) -> Any:
+        """The answer's JSON (None for an empty one), U+0000 removed (`without_nul`: PostgreSQL's
+        text and jsonb cannot hold it, so this one door every vendor answer comes through keeps
+        a mirror page from being refused for one character). Raises `TransientError` (a safe
+        request) or `AmbiguousError` when the body is not JSON or nests too deep to read."""
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
-        except ValueError as exc:
+            data = response.json()
+            return without_nul(data) if NUL_ESCAPE in response.content else data
+        except (ValueError, RecursionError) as exc:
             cls = TransientError if safe else AmbiguousError
             raise cls(
                 f"{self.vendor}: unreadable JSON from {response.request.url.path}",

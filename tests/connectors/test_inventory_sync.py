@@ -176,3 +176,22 @@ def test_malformed_stock_records_are_quarantined_and_the_rest_of_the_page_saved(
     assert reasons == {"quantity is not a number: 'lots'", "missing depot.id"}
     mirrored = SynchroteamStockLevel.objects.filter(connection=connection).count()
     assert mirrored == sandbox.store.count("synchroteam.stockpart") - 2
+
+
+def test_a_nul_character_in_a_vendor_record_is_dropped_and_the_page_saved(sandbox, connection):
+    """PostgreSQL's text and jsonb refuse U+0000; the client removes it from every answer
+    (`connectors.http.without_nul`), so the depot is mirrored with the rest of its text."""
+    depot = sandbox.store.select("synchroteam.depot")[0]
+    depot["name"] = "Van\x00 North"
+    depot["nul\x00key"] = ["a\x00b", {"c": "\x00"}]
+    sandbox.store.put("synchroteam.depot", depot)
+    runs = connection_sync_now(
+        connection, mode="full", resources=["depots"], transport=sandbox.transport()
+    )
+    assert runs[0].status == "succeeded" and runs[0].quarantined == 0
+    mirrored = SynchroteamDepot.objects.get(connection=connection, vendor_id=depot["id"])
+    assert mirrored.name == "Van North"
+    assert mirrored.raw["nulkey"] == ["ab", {"c": ""}]
+    assert SynchroteamDepot.objects.filter(connection=connection).count() == sandbox.store.count(
+        "synchroteam.depot"
+    )
