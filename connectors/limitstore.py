@@ -63,17 +63,6 @@ def rates_key(rates: list[Rate]) -> tuple[tuple[int, int], ...]:
 class SharedStore:
     """The buckets of one backend in this process (one connection, one lock)."""
 
-    @stamina.retry(on=sqlite3.OperationalError, attempts=20, wait_initial=0.01, wait_max=0.5)
-    def _set_wal(self) -> None:
-        """Switch the file to the WAL journal, retried while another process does the same.
-
-        Changing the journal mode needs an exclusive lock, and SQLite answers ``database is
-        locked`` at once (without its busy handler) when two processes open a new file
-        together; the first one to win converts the file, the others then find WAL already
-        set. Raises ``sqlite3.OperationalError`` after 20 attempts (about 5 s).
-        """
-        self.conn.execute("PRAGMA journal_mode=WAL;")
-
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
         """The pyrate-limiter bucket of `table` checked against `rates` (one object per table and
         rates: a changed limit setting takes effect at once, on the same recorded entries)."""
@@ -112,6 +101,17 @@ class SQLiteStore(SharedStore):
         self._set_wal()
         self.conn.execute("PRAGMA synchronous=NORMAL;")
         self._buckets: dict[tuple, SQLiteBucket] = {}
+
+    @stamina.retry(on=sqlite3.OperationalError, attempts=20, wait_initial=0.01, wait_max=0.5)
+    def _set_wal(self) -> None:
+        """Switch the file to the WAL journal, retried while another process does the same.
+
+        Changing the journal mode needs an exclusive lock, and SQLite answers ``database is
+        locked`` at once (without its busy handler) when two processes open a new file
+        together; the first one to win converts the file, the others then find WAL already
+        set. Raises ``sqlite3.OperationalError`` after 20 attempts (about 5 s).
+        """
+        self.conn.execute("PRAGMA journal_mode=WAL;")
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
         """A `SQLiteBucket` on the shared connection (its table and index created if missing)."""

@@ -121,12 +121,12 @@ def scan(connection: Connection, watcher: Watcher) -> int:
         tenant_id=connection.tenant_id, is_active=True
     ).exists()
     with transaction.atomic():
-        baseline = WatchBaseline.objects.filter(connection=connection, watch=watcher.name)
-        if baseline.exists():
+        if WatchBaseline.objects.filter(connection=connection, watch=watcher.name).exists():
             first = False
         elif _mirror_complete(connection, watcher):
-            # the first scan of a whole mirror: this one records the baseline, later ones report
-            WatchBaseline.objects.create(connection=connection, watch=watcher.name)
+            # the first scan of a whole mirror takes the baseline (get_or_create: a concurrent
+            # scan may take it first); later scans report
+            WatchBaseline.objects.get_or_create(connection=connection, watch=watcher.name)
             first = True
         else:
             first = True  # a first sweep still under way: record what is there, take no baseline

@@ -74,12 +74,11 @@ def mirror_write_through(write: VendorWrite) -> bool:
     confirming transaction. Returns False when it failed: the error is logged, the mirror is
     left as it was for the next sync, and the confirmation stands."""
     try:
+        handler = handler_for(write.operation)
         with transaction.atomic():
-            handler_for(write.operation).write_through(write)
+            handler.write_through(write)
         mirror_changed.send_robust(
-            None,
-            connection_id=write.connection_id,
-            resource=getattr(handler_for(write.operation), "mirrors", ""),
+            None, connection_id=write.connection_id, resource=getattr(handler, "mirrors", "")
         )
     except Exception:
         log.exception(

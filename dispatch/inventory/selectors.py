@@ -238,6 +238,8 @@ def below_threshold(tenant: Tenant, now: dt.datetime) -> list[LevelRow]:
     names = _part_names(tenant, [m.part_vendor_id for m, _ in short])
     rows = []
     for m, qty in short:
+        if m.depot_vendor_id not in by_depot:
+            continue  # the depot was deleted between the two reads
         ref, name = names.get(m.part_vendor_id, ("", f"Part {m.part_vendor_id}"))
         rows.append(
             LevelRow(by_depot[m.depot_vendor_id], m.part_vendor_id, ref, name, qty, m.minimum)
