@@ -7,6 +7,9 @@
   `accounts.middleware.LocalTimeMiddleware` activates it for each request
   (`django.utils.timezone.activate`), so templates (``|date``, ``{% now %}``), ``__date``
   lookups, `timezone.localdate()` and form fields all use it.
+* `company_zone(tenant)`: the company's zone for work without a request (tasks, alerts).
+* `local_day_bounds(day, zone)`: a local day as aware ``[start, end)`` datetimes, for filters
+  an index can answer (a ``__date`` cast cannot).
 * `LocalDateTimeField`: a form field that reads a naive input (``datetime-local``) in the active
   zone and gives the aware (UTC-stored) value; a time that a daylight-saving change skips or
   repeats is a form error in words, never a guess and never a 500.
@@ -58,17 +61,18 @@ def load_zone(name: str | None) -> zoneinfo.ZoneInfo | None:
     return zoneinfo.ZoneInfo(name)
 
 
+def company_zone(tenant) -> dt.tzinfo:
+    """The company's zone (``tenant.time_zone``), else ``settings.TIME_ZONE``, else UTC: for
+    work done without a request (alerts, tasks), where no zone is active. `tenant` may be None."""
+    return load_zone(getattr(tenant, "time_zone", "")) or load_zone(settings.TIME_ZONE) or dt.UTC
+
+
 def zone_for(membership) -> dt.tzinfo:
     """The zone a member sees the portal in: their own (``membership.time_zone``, blank = the
     company's), else the company's (``membership.tenant.time_zone``), else ``settings.TIME_ZONE``.
     `membership` may be None (signed out): the settings' zone."""
-    if membership is not None:
-        zone = load_zone(getattr(membership, "time_zone", "")) or load_zone(
-            getattr(membership.tenant, "time_zone", "")
-        )
-        if zone is not None:
-            return zone
-    return load_zone(settings.TIME_ZONE) or dt.UTC
+    own = load_zone(getattr(membership, "time_zone", "")) if membership is not None else None
+    return own or company_zone(getattr(membership, "tenant", None))
 
 
 def zone_label(when: dt.datetime | None = None) -> str:
@@ -88,12 +92,15 @@ def greeting(now: dt.datetime | None = None) -> str:
     return "afternoon" if hour < EVENING_FROM else "evening"
 
 
-def local_day_bounds(day: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """``(start, end)``: aware datetimes of the local midnight that starts `day` (default today
-    in the active zone) and of the next one; ``start <= t < end`` is "on that local day" (23
-    or 25 hours long on a daylight-saving change)."""
-    zone = timezone.get_current_timezone()
-    day = day or timezone.localdate()
+def local_day_bounds(
+    day: dt.date | None = None, zone: dt.tzinfo | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """``(start, end)``: aware datetimes of the local midnight that starts `day` (default today)
+    in `zone` (default the active zone) and of the next one; ``start <= t < end`` is "on that
+    local day" (23 or 25 hours long on a daylight-saving change). Filter datetime columns with
+    these bounds rather than a ``__date`` cast, which no index answers."""
+    zone = zone or timezone.get_current_timezone()
+    day = day or timezone.localdate(timezone=zone)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     return start, end

@@ -472,6 +472,8 @@ OUTBOUND_WEBHOOK_RESEND_TOKEN_SECONDS = env.int(
 # --- job reports and photos on demand (dispatch job and equipment pages) ---
 # A cached Synchroteam job report / photo list is fetched again after this many seconds.
 SYNCHROTEAM_JOB_REPORT_TTL_SECONDS = env.int("SYNCHROTEAM_JOB_REPORT_TTL_SECONDS", default=3600)
+# A "Fetch again" within this many seconds of the last fetch serves the copy (no request).
+SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS = env.int("SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS", default=60)
 
 # --- alerts (connectors/alerts/) ---
 # A stream alert opens after this many failed runs in a row, or this many hours without success.

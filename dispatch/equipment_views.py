@@ -15,15 +15,17 @@ anything else); a vendor failure is a sentence on the page, never a 500.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_tenant_or_404, tenant_member_required
+from accounts.inputs import query_problems
+from accounts.paging import CappedPaginator
 from connectors.synchroteam.attachments import Kind, job_attachment
 from connectors.synchroteam.models import SynchroteamEquipment, SynchroteamJob
 from dispatch import equipment as history
+from dispatch.forms import EquipmentSearchForm
 
 PAGE_SIZE = 50
 
@@ -36,11 +38,20 @@ def _job(request: HttpRequest, job_id: int) -> SynchroteamJob:
 
 @tenant_member_required()
 def equipment_list(request: HttpRequest) -> HttpResponse:
-    """Equipment by name; ``?q=`` searches name and serial (first 100 characters; NUL
-    characters dropped: PostgreSQL text cannot hold them)."""
-    q = request.GET.get("q", "").replace("\x00", "")[:100]
+    """Equipment by name; ``?q=`` searches name and serial (`EquipmentSearchForm`: a value
+    that does not parse is named on the page, kept in the box, and not applied). Paged by
+    `CappedPaginator` (no unbounded ``COUNT(*)``)."""
+    form = EquipmentSearchForm(request.GET)
+    form.is_valid()
+    problems = query_problems(form)
+    q = form.cleaned_data.get("q") or ""
     qs = history.equipment_filtered(tenant=request.tenant, q=q)
-    context = {"page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), "q": q}
+    context = {
+        "page": CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "q": q,
+        "typed": str(request.GET.get("q", ""))[:100].replace("\x00", ""),
+        "problems": problems,
+    }
     return render(request, "dispatch/equipment_list.html", context)
 
 

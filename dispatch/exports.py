@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db.models import F
 
 from accounts.downloads import csv_writer
+from accounts.localtime import local_day_bounds
 from accounts.models import Tenant
 from connectors.synchroteam.models import SynchroteamActivity, SynchroteamJob, SynchroteamUser
 
@@ -73,10 +74,12 @@ def _iso(value: dt.datetime | None) -> str:
 
 
 def _day_range(qs, column: str, start, end):
+    """Rows whose `column` falls on the local days `start` … `end` (inclusive), by datetime
+    bounds (`local_day_bounds`) that the column's index answers."""
     if start:
-        qs = qs.filter(**{f"{column}__date__gte": start})
+        qs = qs.filter(**{f"{column}__gte": local_day_bounds(start)[0]})
     if end:
-        qs = qs.filter(**{f"{column}__date__lte": end})
+        qs = qs.filter(**{f"{column}__lt": local_day_bounds(end)[1]})
     return qs
 
 

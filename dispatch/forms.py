@@ -98,6 +98,19 @@ class CustomerSearchForm(forms.Form):
     )
 
 
+class EquipmentSearchForm(forms.Form):
+    """The equipment list's search (``?q=``, name or serial): at most 100 characters; a NUL
+    character (which PostgreSQL text cannot hold) is refused by Django's CharField validator
+    and named on the page by `accounts.inputs.query_problems`."""
+
+    q = forms.CharField(
+        label="Name or serial",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Type at most 100 characters."},
+    )
+
+
 class JobCreateForm(forms.Form):
     """A new job: customer, site, type and description, and optionally a technician and window.
     ``customer`` / ``site`` / ``technician`` are Synchroteam ids of the tenant's mirror; the

@@ -39,6 +39,7 @@ from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from accounts.localtime import local_day_bounds
 from accounts.models import Tenant
 from billing.models import BillingDraft, minutes_to_hours
 from billing.money import Rate, amount, labor_rates
@@ -270,9 +271,9 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
     if filters.get("customer"):
         qs = qs.filter(customer_vendor_id=filters["customer"])
     if filters.get("start"):
-        qs = qs.filter(done_at__date__gte=filters["start"])
+        qs = qs.filter(done_at__gte=local_day_bounds(filters["start"])[0])
     if filters.get("end"):
-        qs = qs.filter(done_at__date__lte=filters["end"])
+        qs = qs.filter(done_at__lt=local_day_bounds(filters["end"])[1])
     qs = qs.only(*WORKLIST_COLUMNS)  # never the raw JSON of thousands of jobs
     jobs = list(qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id"))
     times = jobs_time(jobs)

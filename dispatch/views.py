@@ -437,7 +437,6 @@ def timesheet(request: HttpRequest) -> HttpResponse:
         "next": span.next,
         "threshold": threshold,
         "scale": scale,
-        "threshold_pct": float(threshold) * 100 / scale,
         "problems": problems,
     }
     return render(request, "dispatch/timesheet.html", context)

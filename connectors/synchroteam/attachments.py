@@ -53,6 +53,13 @@ def _fresh(row: SynchroteamJobFetch | None, now: dt.datetime) -> bool:
     return row is not None and row.fetched_at > now - ttl
 
 
+def _recent(row: SynchroteamJobFetch | None, now: dt.datetime) -> bool:
+    """True when `row` was fetched less than ``SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS`` ago: a
+    "Fetch again" then serves it, so repeated clicks (by any member) cannot drain the budget."""
+    floor = dt.timedelta(seconds=settings.SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS)
+    return row is not None and row.fetched_at > now - floor
+
+
 def _store(job: SynchroteamJob, kind: str, *, found: bool, data: dict, now) -> SynchroteamJobFetch:
     row, _ = SynchroteamJobFetch.objects.update_or_create(
         connection_id=job.connection_id,
@@ -86,7 +93,9 @@ def job_attachment(
 
     Args:
         user: whose key is used (their own Synchroteam key, else the company's shared one).
-        refresh: fetch even when the cached copy is fresh ("Fetch again").
+        refresh: fetch even when the cached copy is fresh ("Fetch again"), unless it was
+            fetched less than ``SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS`` (60) ago: then the copy
+            is served with a sentence saying so (no request).
     """
     now = now or timezone.now()
     kind = Kind(kind)
@@ -95,6 +104,14 @@ def job_attachment(
     ).first()
     if _fresh(row, now) and not refresh:
         return Attachment(kind, row)
+    if refresh and _recent(row, now):
+        wait = settings.SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS
+        return Attachment(
+            kind,
+            row,
+            f"Fetched from Synchroteam less than {wait} s ago; the copy below is current. "
+            "Ask again in a minute.",
+        )
     try:
         secret = connection_credential(job.connection, user=user).credential.secret
     except NoCredential as exc:

@@ -13,6 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+
+from accounts.localtime import local_day_bounds
 from connectors.synchroteam.models import (
     SynchroteamPart,
     SynchroteamPartMovement,
@@ -36,16 +39,17 @@ def weeks_of(tenant, part: SynchroteamPart, *, today: dt.date, weeks: int = 26) 
     """`weeks` Monday-based buckets ending with the current week: received, used and the total
     held at each week's end (the last is today's mirrored total)."""
     first = today - dt.timedelta(days=today.weekday(), weeks=weeks - 1)
+    zone = timezone.get_current_timezone()
     received = [Decimal(0)] * weeks
     used = [Decimal(0)] * weeks
     moves = (
         SynchroteamPartMovement.objects.for_tenant(tenant)
         .alive()
-        .filter(part_vendor_id=part.vendor_id, date__date__gte=first)
+        .filter(part_vendor_id=part.vendor_id, date__gte=local_day_bounds(first, zone)[0])
         .values_list("date", "from_depot_vendor_id", "to_depot_vendor_id", "quantity")
     )
     for when, src, dst, qty in moves:
-        i = (when.date() - first).days // 7
+        i = (when.astimezone(zone).date() - first).days // 7
         if not 0 <= i < weeks:
             continue
         if src is None and dst is not None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from accounts.localtime import load_zone
+from accounts.localtime import company_zone, local_day_bounds
 from accounts.models import Tenant
 from connectors.synchroteam.models import (
     SynchroteamDepot,
@@ -217,17 +217,10 @@ def part_movements(tenant: Tenant, part: SynchroteamPart, limit: int = 50):
     )
 
 
-def company_zone(tenant: Tenant) -> dt.tzinfo:
-    """The company's time zone (``Tenant.time_zone``), else UTC."""
-    return load_zone(getattr(tenant, "time_zone", "")) or dt.UTC
-
-
 def tomorrow(tenant: Tenant, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """Tomorrow from 00:00 to 24:00 in the company's time zone, as aware datetimes."""
     zone = company_zone(tenant)
-    day = now.astimezone(zone).date() + dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    return start, start + dt.timedelta(days=1)
+    return local_day_bounds(now.astimezone(zone).date() + dt.timedelta(days=1), zone)
 
 
 def below_threshold(tenant: Tenant, now: dt.datetime) -> list[LevelRow]:

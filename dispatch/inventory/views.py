@@ -113,7 +113,7 @@ def part_detail(request: HttpRequest, part_id: int) -> HttpResponse:
     """One part: its level in every depot and van, and its movements over 26 weeks, drawn."""
     part = _part(request, part_id)
     rows = selectors.part_levels(request.tenant, part)
-    today = timezone.now().astimezone(selectors.company_zone(request.tenant)).date()
+    today = timezone.localdate()
     context = {
         "part": part,
         "rows": rows,

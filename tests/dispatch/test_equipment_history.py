@@ -142,3 +142,39 @@ def test_another_companys_job_or_equipment_is_a_404_and_odd_input_is_not_a_500(w
     for params in ({"q": "\u2603" * 500}, {"page": "abc"}, {"q": "%00"}):
         assert client.get(reverse("dispatch:equipment_list"), params).status_code == 200
     assert client.get(reverse("dispatch:equipment_detail", args=[2**63])).status_code == 404
+
+
+def test_fetch_again_within_a_minute_serves_the_copy_without_a_request(world, mirrored):
+    job = _job(mirrored, "completed")
+    client = world.client_for(world.tech)
+    url = reverse("dispatch:job_attachments_refresh", args=[job.vendor_id]) + "?kinds=photos"
+    _attachments(client, job, data={"kinds": "photos"})
+    before = _requests(mirrored.synchroteam)
+    for _ in range(5):
+        page = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert _requests(mirrored.synchroteam) == before
+    assert "less than 60 s ago" in page
+    SynchroteamJobFetch.objects.update(fetched_at=timezone.now() - dt.timedelta(seconds=61))
+    client.post(url)
+    assert _requests(mirrored.synchroteam) == before + 1
+
+
+def test_an_odd_equipment_search_is_named_kept_and_not_applied(world, mirrored):
+    client = world.client_for(world.owner)
+    every = client.get(reverse("dispatch:equipment_list")).content.decode()
+    for odd in ("bad\x00name", "x" * 101):
+        page = client.get(reverse("dispatch:equipment_list"), {"q": odd}).content.decode()
+        assert 'role="alert"' in page and "This value is not applied." in page
+        assert "No equipment matches" not in page
+        # the whole list is shown, as with no search
+        assert page.count("/equipment/") == every.count("/equipment/")
+    long = client.get(reverse("dispatch:equipment_list"), {"q": "x" * 101}).content.decode()
+    assert 'value="' + "x" * 100 + '"' in long
+
+
+def test_the_equipment_list_never_counts_the_whole_table(world, mirrored, settings):
+    settings.LIST_COUNT_CAP = 2
+    client = world.client_for(world.owner)
+    assert SynchroteamEquipment.objects.filter(connection=mirrored.synchroteam).count() > 3
+    page = client.get(reverse("dispatch:equipment_list")).content.decode()
+    assert "2+ pieces of equipment" in page

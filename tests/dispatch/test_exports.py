@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Vendor
 from connectors.models import Connection
@@ -92,3 +94,19 @@ def test_odd_input_and_roles(world, db):
     assert client.get(reverse("dispatch:export_download", args=["nope"])).status_code == 404
     assert world.client_for(world.tech).get(url).status_code == 403
     assert world.client_for(world.tech).get(reverse("dispatch:exports")).status_code == 403
+
+
+def test_the_date_range_is_filtered_by_datetime_bounds_not_a_date_cast(world, mirrored):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = SynchroteamActivity.objects.filter(
+        connection=mirrored.synchroteam, is_deleted=False, end__gt=F("start")
+    )
+    day = timezone.localdate(day.order_by("start").last().start)
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(EXPORTS["time"].rows(world.tenant, day, day))
+        list(EXPORTS["jobs"].rows(world.tenant, day, day))
+    assert rows
+    sql = " ".join(q["sql"] for q in queries.captured_queries).lower()
+    assert "cast_date" not in sql and "::date" not in sql and "at time zone" not in sql

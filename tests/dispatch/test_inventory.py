@@ -310,3 +310,47 @@ def test_a_fractional_shortfall_is_replenished_up_to_the_minimum_and_counted_onc
     assert (
         index.context["below"] == 1 == len(selectors.below_threshold(world.tenant, timezone.now()))
     )
+
+
+def test_a_level_bar_stays_inside_its_track_for_a_negative_or_huge_count(world, stocked):
+    import re
+
+    depot = SynchroteamDepot.objects.for_tenant(world.tenant).filter(kind="vehicle").first()
+    levels = list(SynchroteamStockLevel.objects.filter(depot_vendor_id=depot.vendor_id)[:2])
+    SynchroteamStockLevel.objects.filter(pk=levels[0].pk).update(quantity=Decimal("-5"))
+    html = (
+        world.client_for(world.tech)
+        .get(reverse("dispatch:inventory_depot", args=[depot.vendor_id]))
+        .content.decode()
+    )
+    widths = [float(w) for w in re.findall(r'class="fill" width="([^"]+)"', html)]
+    assert widths and all(0.0 <= w <= 100.0 for w in widths)
+    assert 0.0 in widths  # the negative count draws an empty bar, not a negative width
+    assert "-5 held" in html
+
+
+def test_a_movement_late_on_a_local_sunday_counts_in_that_week(world, stocked):
+    from zoneinfo import ZoneInfo
+
+    from connectors.synchroteam.models import SynchroteamPartMovement
+    from dispatch.inventory.charts import weeks_of
+
+    zone = ZoneInfo("America/Los_Angeles")
+    move = SynchroteamPartMovement.objects.for_tenant(world.tenant).exclude(part_vendor_id=None)[0]
+    part = SynchroteamPart.objects.get(tenant=world.tenant, vendor_id=move.part_vendor_id)
+    SynchroteamPartMovement.objects.filter(part_vendor_id=part.vendor_id).exclude(
+        pk=move.pk
+    ).update(is_deleted=True)
+    today = dt.date(2026, 11, 25)  # a Wednesday; the week before began Monday Nov 16
+    sunday_night = dt.datetime(2026, 11, 22, 23, 30, tzinfo=zone)  # Monday 07:30 UTC
+    SynchroteamPartMovement.objects.filter(pk=move.pk).update(
+        date=sunday_night, from_depot_vendor_id=None, to_depot_vendor_id=1, quantity=7
+    )
+    with timezone.override(zone):
+        weeks = weeks_of(world.tenant, part, today=today, weeks=3)
+    assert [w.start for w in weeks] == [
+        dt.date(2026, 11, 9),
+        dt.date(2026, 11, 16),
+        today.replace(day=23),
+    ]
+    assert [w.received for w in weeks] == [0, 7, 0]
