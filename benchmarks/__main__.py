@@ -21,6 +21,7 @@ import importlib
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 #: name -> module; a new benchmark adds one line (a module not listed still runs, last)
@@ -87,13 +88,20 @@ def main(argv: list[str]) -> int:
     django_for_benchmarks()
     print(f"benchmarks at scale {scale():,}, {runs()} run(s) per figure, {settings_line()}")
     total = time.perf_counter()
+    failed = []
     for name in wanted:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        importlib.import_module(available[name]).main()
+        try:
+            importlib.import_module(available[name]).main()
+        except Exception:  # one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            failed.append(name)
         print(f"({name} took {time.perf_counter() - started:.1f} s)", flush=True)
     print(f"\n(all took {time.perf_counter() - total:.1f} s)")
-    return 0
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ runs, exactly as the incremental schedule would start it (whatever streams it pi
 requests are counted by the sandbox (every request it received, retries included).
 
 Per day: ``1440 / incremental interval`` incrementals plus the nightly full sync as measured
-here (the full sync's requests), against the Synchroteam daily quota; and, when the sync engine
-has a forecast of requests per day under the default schedules (``connectors.forecast``), its
-figure next to this one.
+here (the full sync's requests), against the Synchroteam daily quota, next to the forecast the
+Integrations page shows from the same run history (`connectors.budget.connection_budget`).
 
     BENCH_VENDOR_RECORDS=100000 python -m benchmarks vendor_requests
 """
@@ -24,7 +23,6 @@ import time
 from benchmarks.env import print_figures, scale
 
 IN_PROCESS = "http://sandbox.invalid"
-FORECAST_NAMES = ("requests_per_day", "daily_requests", "forecast_requests_per_day")
 
 
 def _limits_off() -> None:
@@ -39,18 +37,6 @@ def _limits_off() -> None:
     settings.SYNCRO_WRITE_RESERVE_PER_MINUTE = 0
     settings.SYNCHROTEAM_DAILY_QUOTA = 10**9
     ratelimit.reset_buckets()
-
-
-def _forecast_function():
-    """The engine's requests-per-day forecast, if it has one (None otherwise)."""
-    try:
-        from connectors import forecast
-    except ImportError:
-        return None
-    for name in FORECAST_NAMES:
-        if callable(getattr(forecast, name, None)):
-            return getattr(forecast, name)
-    return None
 
 
 def main() -> None:
@@ -99,18 +85,23 @@ def main() -> None:
         incremental[vendor] = sb.request_counts().get(vendor, 0) - before
         per_stream[vendor] = {r.stream.resource: r.requests for r in runs}
     sb.close()
-    forecast_fn = _forecast_function()
+    from connectors.budget import connection_budget
+
     rows = []
     for vendor, connection in connections.items():
         every = connection.incremental_every.total_seconds() / 60 or 10
         per_day = math.ceil(1440 / every) * incremental[vendor] + full[vendor]
-        costly = sorted(per_stream[vendor].items(), key=lambda kv: -kv[1])[:3]
-        against = f"Synchroteam quota {quota:,}/day" if vendor == "synchroteam" else "-"
+        costly = sorted((kv for kv in per_stream[vendor].items() if kv[1]), key=lambda kv: -kv[1])
+        most = ", ".join(f"{k} {v}" for k, v in costly[:3]) or "no stream asked"
+        forecast = connection_budget(connection).per_day
+        against = f"Integrations page forecast {forecast:,}" + (
+            f"; Synchroteam quota {quota:,}/day" if vendor == "synchroteam" else ""
+        )
         share = f"{per_day / quota:.2f} of the quota" if vendor == "synchroteam" else "-"
         rows.append(
             (
                 f"(e) {vendor}: requests per scheduled incremental ({n:,} records)",
-                f"{incremental[vendor]:,} (most: " + ", ".join(f"{k} {v}" for k, v in costly) + ")",
+                f"{incremental[vendor]:,} (most: {most})",
                 f"full sync: {full[vendor]:,} requests in {seconds[vendor]:.0f} s",
                 f"{incremental[vendor] / full[vendor]:.3f} of a full sync",
                 "tens of requests",
@@ -126,14 +117,3 @@ def main() -> None:
             )
         )
     print_figures("Requests per incremental sync and per day, per vendor", rows)
-    if forecast_fn is None:
-        print(
-            "connectors.forecast has no requests-per-day forecast "
-            f"({' / '.join(FORECAST_NAMES)}): skipped; the per-day rows above are measured"
-        )
-    else:
-        for vendor, connection in connections.items():
-            try:
-                print(f"forecast {forecast_fn.__name__}({vendor}): {forecast_fn(connection)}")
-            except TypeError as exc:  # a different signature than expected: say so, go on
-                print(f"forecast {forecast_fn.__name__} could not be called: {exc}")

@@ -10,6 +10,7 @@ The mirror has no parts planned per job (Synchroteam's ``job/parts`` was not mir
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -215,6 +216,23 @@ def part_movements(tenant: Tenant, part: SynchroteamPart, limit: int = 50):
         .filter(part_vendor_id=part.vendor_id)
         .order_by("-date", "-vendor_id")[:limit]
     )
+
+
+def default_source(
+    sources: list[tuple[SynchroteamDepot, Decimal]], wanted: int
+) -> tuple[SynchroteamDepot | None, int]:
+    """The depot a replenishment is offered from, and the quantity offered: the depot holding
+    the most among those that hold all `wanted` (warehouses before vans at equal count, so a
+    van is not emptied for another), else the one holding the most, offered what it holds
+    (whole units, at least 1). ``(None, wanted)`` when no depot holds the part.
+
+    `sources`: ``(depot, quantity held)`` pairs, quantities > 0."""
+    if not sources:
+        return None, wanted
+    enough = [(d, q) for d, q in sources if q >= wanted]
+    pool = enough or sources
+    depot, held = max(pool, key=lambda dq: (dq[0].kind != SynchroteamDepot.Kind.VEHICLE, dq[1]))
+    return depot, wanted if enough else max(1, math.floor(held))
 
 
 def tomorrow(tenant: Tenant, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -161,9 +161,12 @@ def replenish(request: HttpRequest, depot_id: int, part_id: int) -> HttpResponse
     )
     shortfall = math.ceil(level.shortfall) if level and level.below else 1
     sources = _sources(request, depot, part)
-    form = forms.ReplenishForm(
-        request.POST or None, sources=sources, initial={"quantity": max(shortfall, 1)}
-    )
+    wanted = max(shortfall, 1)
+    offered_from, offered = selectors.default_source(sources, wanted)
+    initial = {"quantity": offered}
+    if offered_from is not None:
+        initial["source"] = offered_from.vendor_id
+    form = forms.ReplenishForm(request.POST or None, sources=sources, initial=initial)
     plan, token = None, ""
     bind = {
         "tenant": request.tenant,
@@ -208,6 +211,8 @@ def replenish(request: HttpRequest, depot_id: int, part_id: int) -> HttpResponse
         "plan": plan,
         "token": token,
         "has_sources": bool(sources),
+        "wanted": wanted,
+        "short_offer": offered_from is not None and offered < wanted,
         "action_url": reverse(
             "dispatch:inventory_replenish", args=[depot.vendor_id, part.vendor_id]
         ),

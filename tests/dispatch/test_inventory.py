@@ -354,3 +354,46 @@ def test_a_movement_late_on_a_local_sunday_counts_in_that_week(world, stocked):
         today.replace(day=23),
     ]
     assert [w.received for w in weeks] == [0, 7, 0]
+
+
+def test_the_offered_source_holds_what_is_asked_or_the_most_there_is():
+    from types import SimpleNamespace as NS
+
+    wh = NS(vendor_id=1, kind=SynchroteamDepot.Kind.WAREHOUSE)
+    van_a = NS(vendor_id=2, kind=SynchroteamDepot.Kind.VEHICLE)
+    van_b = NS(vendor_id=3, kind=SynchroteamDepot.Kind.VEHICLE)
+    # a van holding 7 is not offered for 41 when the warehouse has 50
+    assert selectors.default_source([(van_a, Decimal(7)), (wh, Decimal(50))], 41) == (wh, 41)
+    # the warehouse first among those that can, even when a van holds more
+    assert selectors.default_source([(van_a, Decimal(90)), (wh, Decimal(41))], 41) == (wh, 41)
+    # nobody holds 41: the one holding the most, offered what it holds (whole units)
+    assert selectors.default_source([(van_a, Decimal(7)), (van_b, Decimal("12.5"))], 41) == (
+        van_b,
+        12,
+    )
+    assert selectors.default_source([(van_a, Decimal("0.5"))], 3) == (van_a, 1)
+    assert selectors.default_source([], 41) == (None, 41)
+
+
+def test_the_replenish_form_offers_a_depot_that_can_fill_it(world, stocked):
+    main, van, level = _van_level(world)
+    held = SynchroteamStockLevel.objects.get(
+        depot_vendor_id=main.vendor_id, part_vendor_id=level.part_vendor_id
+    ).quantity
+    others = SynchroteamStockLevel.objects.filter(part_vendor_id=level.part_vendor_id).exclude(
+        depot_vendor_id__in=[main.vendor_id, van.vendor_id]
+    )
+    others.update(quantity=1)
+    wanted = int(held) + int(level.quantity) - 1  # the main depot holds all of the shortfall
+    _set_minimum(world, van, level, wanted)
+    client = world.client_for(world.dispatcher)
+    url = reverse("dispatch:inventory_replenish", args=[van.vendor_id, level.part_vendor_id])
+    form = client.get(url).context["form"]
+    assert form.initial["source"] == main.vendor_id
+    SynchroteamStockLevel.objects.filter(pk__in=[o.pk for o in others]).update(quantity=0)
+    SynchroteamStockLevel.objects.filter(
+        depot_vendor_id=main.vendor_id, part_vendor_id=level.part_vendor_id
+    ).update(quantity=3)
+    page = client.get(url)
+    assert page.context["form"].initial == {"quantity": 3, "source": main.vendor_id}
+    assert "no single depot holds that many" in page.content.decode()
