@@ -83,16 +83,18 @@ def main(argv: list[str]) -> int:
             os.environ.setdefault(name, os.environ["BENCH_SCALE"])
     if args.runs:
         os.environ["BENCH_RUNS"] = str(args.runs)
-    from benchmarks.env import django_for_benchmarks, runs, scale, settings_line
+    from benchmarks.env import django_for_benchmarks, fresh_database, runs, scale, settings_line
 
     django_for_benchmarks()
     print(f"benchmarks at scale {scale():,}, {runs()} run(s) per figure, {settings_line()}")
     total = time.perf_counter()
     failed = []
-    for name in wanted:
+    for i, name in enumerate(wanted):
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
         try:
+            if i:
+                fresh_database()  # each benchmark starts from an empty database
             importlib.import_module(available[name]).main()
         except Exception:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()

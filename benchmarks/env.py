@@ -87,6 +87,15 @@ def django_for_benchmarks() -> str:
     return scratch
 
 
+def fresh_database() -> None:
+    """Empty every table (``manage.py flush``; content types and permissions come back), so a
+    benchmark never finds the rows an earlier one of the same run left (the demo company, its
+    connections, 100 000 generated tickets)."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+
+
 def settings_line() -> str:
     """One line saying which settings and database this run measures."""
     from django.conf import settings
