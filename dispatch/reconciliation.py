@@ -6,7 +6,7 @@ mirror.
 * `jobs_time` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft made from a
   job bills and what they come to at each priced labor type.
 * `worklist` (-> `Worklist` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
-  `worklist_customers`: the reconciliation page.
+  `worklist_has_customer`: the reconciliation page.
 * `syncro_customer_for`, `customer_check` (-> `CustomerCheck`), `new_ticket_url`: matching the
   job's Synchroteam customer to a Syncro customer.
 
@@ -311,12 +311,10 @@ def worklist_technicians(tenant: Tenant) -> list[tuple[int, str]]:
     return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
 
 
-def worklist_customers(tenant: Tenant) -> list[tuple[int, str]]:
-    """``[(Synchroteam customer id, name)]`` of customers of the tenant's finished jobs, by name
-    (the worklist's customer filter)."""
-    pairs = _done_jobs(tenant).exclude(customer_vendor_id=None)
-    found = dict(pairs.order_by().values_list("customer_vendor_id", "customer_name").distinct())
-    return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
+def worklist_has_customer(tenant: Tenant, customer_vendor_id: int) -> bool:
+    """Whether `customer_vendor_id` (a Synchroteam customer id) is the customer of one of the
+    tenant's finished jobs (the worklist's customer filter; one EXISTS query)."""
+    return _done_jobs(tenant).filter(customer_vendor_id=customer_vendor_id).exists()
 
 
 # --- customers -----------------------------------------------------------------------------------

@@ -105,15 +105,22 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dispatch/job_list.html", context)
 
 
-def _customer_options(request: HttpRequest, typed: str, error: str = "") -> dict:
+#: The pages a customer search links back to (``?target=``; anything else is the job list).
+CUSTOMER_TARGETS = {"jobs": "dispatch:job_list", "unbilled": "dispatch:unbilled"}
+
+
+def _customer_options(
+    request: HttpRequest, typed: str, error: str = "", *, target: str = "jobs"
+) -> dict:
     """The context of ``_customer_options.html``: the customers matching `typed` (at most
-    `selectors.CUSTOMER_MATCHES`, ``more`` when there are others) and the job list's query
-    without the customer, page and search text, for their links."""
+    `selectors.CUSTOMER_MATCHES`, ``more`` when there are others), the page their links open
+    (`CUSTOMER_TARGETS`) and that page's query without the customer, page and search text."""
     found = selectors.customer_search(tenant=request.tenant, text=typed) if not error else []
     query = request.GET.copy()
-    for key in ("customer", "customer_q", "page"):
+    for key in ("customer", "customer_q", "page", "target"):
         query.pop(key, None)
     return {
+        "customer_target": reverse(CUSTOMER_TARGETS.get(target, CUSTOMER_TARGETS["jobs"])),
         "customer_typed": typed,
         "customer_matches": found[: selectors.CUSTOMER_MATCHES],
         "customer_more": len(found) > selectors.CUSTOMER_MATCHES,
@@ -129,11 +136,12 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     list's ``customer`` filter, keeping the other filters). Too long or odd input is named in
     the fragment, never searched; the answer is always 200."""
     form = forms.CustomerSearchForm(request.GET)
+    target = str(request.GET.get("target", ""))
     if form.is_valid():
-        context = _customer_options(request, form.cleaned_data["customer_q"])
+        context = _customer_options(request, form.cleaned_data["customer_q"], target=target)
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
-        context = _customer_options(request, "", error)
+        context = _customer_options(request, "", error, target=target)
     return render(request, "dispatch/_customer_options.html", context)
 
 
@@ -331,7 +339,12 @@ def unbilled(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "currency": request.tenant.currency,
         "can_draft": request.membership.role in DRAFT_ROLES,
+        "customer_filter": selectors.job_customer(
+            tenant=request.tenant, customer_id=form.filters.get("customer")
+        ),
     }
+    typed = form.cleaned_data.get("customer_q", "") if "customer_q" not in form.errors else ""
+    context.update(_customer_options(request, typed, target="unbilled"))
     template = "dispatch/_unbilled_results.html" if request.htmx else "dispatch/unbilled.html"
     return render(request, template, context)
 

@@ -20,7 +20,7 @@ from accounts.models import Vendor
 from billing.models import ApprovalEvent, BillingDraft, LaborKind, LaborType
 from billing.money import draft_amounts
 from connectors.models import Connection
-from connectors.synchroteam.models import SynchroteamActivity, SynchroteamJob
+from connectors.synchroteam.models import SynchroteamActivity, SynchroteamCustomer, SynchroteamJob
 from connectors.syncro.models import SyncroCustomer, SyncroProduct, SyncroTicket
 from dispatch import services
 from dispatch.reconciliation import customer_check
@@ -350,3 +350,30 @@ def test_after_drafting_the_worklist_keeps_its_filters_and_the_job_leaves_it(wor
     assert response["Location"] == reverse("dispatch:unbilled") + "?customer=11&labor=remote"
     page = world.client_for(world.billing).get(response["Location"])
     assert set(_rows(page)) == {"1003"}
+
+
+def test_the_customer_filter_is_a_search_linking_back_to_the_worklist(world, recon):
+    client = world.client_for(world.billing)
+    page = client.get(reverse("dispatch:unbilled")).content.decode()
+    assert 'name="customer_q"' in page and '<select name="customer"' not in page
+    assert "target=unbilled" in page
+    SynchroteamCustomer.objects.create(
+        tenant=world.tenant, connection=recon.st, vendor_id=11, name="Acme Dental"
+    )
+    found = client.get(
+        reverse("dispatch:customer_search"),
+        {"customer_q": "acme", "target": "unbilled", "technician": "21"},
+    ).content.decode()
+    assert escape(reverse("dispatch:unbilled") + "?technician=21&customer=11") in found
+    # the job list's search still links to the job list, and an unknown target falls back to it
+    for target in ("", "jobs", "https://evil.example"):
+        other = client.get(
+            reverse("dispatch:customer_search"), {"customer_q": "acme", "target": target}
+        ).content.decode()
+        assert escape(reverse("dispatch:job_list") + "?customer=11") in other
+    chosen = client.get(reverse("dispatch:unbilled"), {"customer": "11"})
+    assert {r.job.num for r in chosen.context["work"].rows} == {"1001", "1003"}
+    assert "Customer: <strong>Acme Dental</strong>" in chosen.content.decode()
+    unknown = client.get(reverse("dispatch:unbilled"), {"customer": "77"})
+    assert "No customer of this company" in unknown.context["problems"][0]
+    assert len(unknown.context["work"].rows) == 3
