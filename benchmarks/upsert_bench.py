@@ -215,9 +215,9 @@ def _deletion_world(n: int):
 
     connection = _world("deletion")
     if db.vendor == "postgresql":
-        ago = "(now() - make_interval(days => (g % 365)::int))"
+        ago = "(now() - make_interval(days => (g %% 365)::int))"
     else:
-        ago = "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (g % 365) || ' days')"
+        ago = "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (g %% 365) || ' days')"
     _fill(
         SyncroTicket,
         connection,
@@ -226,7 +226,7 @@ def _deletion_world(n: int):
             "vendor_id": "g",
             "vendor_updated_at": ago,
             "number": "CAST(g AS TEXT)" if db.vendor != "postgresql" else "g::text",
-            "is_deleted": "(g % 50 = 0)",
+            "is_deleted": "(g %% 50 = 0)",
         },
     )
     _fill(
@@ -236,7 +236,7 @@ def _deletion_world(n: int):
         {
             "vendor_id": "g",
             "ticket_vendor_id": "g",
-            "seen_generation": "(CASE WHEN g % 365 < 30 THEN 2 ELSE 1 END)",
+            "seen_generation": "(CASE WHEN g %% 365 < 30 THEN 2 ELSE 1 END)",
         },
     )
     return connection
