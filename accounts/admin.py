@@ -61,6 +61,21 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class ReadOnlyTenantAdmin(TenantScopedAdmin):
+    """A `TenantScopedAdmin` that only shows: rows whose every write goes through the portal
+    (which checks, audits and tells the vendor) are looked at here, never added, changed or
+    deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]

@@ -3,12 +3,12 @@ inventory pages, which keep who set them and raise the low-stock alert)."""
 
 from django.contrib import admin
 
-from accounts.admin import TenantScopedAdmin
+from accounts.admin import ReadOnlyTenantAdmin
 from dispatch.models import StockMinimum
 
 
 @admin.register(StockMinimum)
-class StockMinimumAdmin(TenantScopedAdmin):
+class StockMinimumAdmin(ReadOnlyTenantAdmin):
     list_display = [
         "tenant",
         "depot_vendor_id",
@@ -20,9 +20,3 @@ class StockMinimumAdmin(TenantScopedAdmin):
     ]
     list_filter = ["tenant"]
     readonly_fields = [f.name for f in StockMinimum._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -339,14 +339,17 @@ def unbilled(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "currency": request.tenant.currency,
         "can_draft": request.membership.role in DRAFT_ROLES,
-        "customer_filter": selectors.job_customer(
-            tenant=request.tenant, customer_id=form.filters.get("customer")
-        ),
     }
+    if request.htmx:  # the results only: no customer search, no filter line
+        return render(request, "dispatch/_unbilled_results.html", context)
+    customer_id = form.filters.get("customer")
+    context["customer_id"] = customer_id
+    context["customer_filter"] = selectors.job_customer(
+        tenant=request.tenant, customer_id=customer_id
+    )
     typed = form.cleaned_data.get("customer_q", "") if "customer_q" not in form.errors else ""
     context.update(_customer_options(request, typed, target="unbilled"))
-    template = "dispatch/_unbilled_results.html" if request.htmx else "dispatch/unbilled.html"
-    return render(request, template, context)
+    return render(request, "dispatch/unbilled.html", context)
 
 
 def _billable_job(request: HttpRequest, job_id: int) -> SynchroteamJob:

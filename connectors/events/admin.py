@@ -4,26 +4,13 @@ never shown here, only its fingerprint."""
 
 from django.contrib import admin
 
-from accounts.admin import TenantScopedAdmin
+from accounts.admin import ReadOnlyTenantAdmin
 from connectors.events.models import (
     DeliveryAttempt,
     OutboundEvent,
     WebhookDelivery,
     WebhookEndpoint,
 )
-
-
-class ReadOnlyTenantAdmin(TenantScopedAdmin):
-    """Looked at, never changed, from the admin (every write goes through the portal)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookEndpoint)

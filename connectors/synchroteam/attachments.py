@@ -48,16 +48,9 @@ class Attachment:
         return Kind(self.kind).label
 
 
-def _fresh(row: SynchroteamJobFetch | None, now: dt.datetime) -> bool:
-    ttl = dt.timedelta(seconds=settings.SYNCHROTEAM_JOB_REPORT_TTL_SECONDS)
-    return row is not None and row.fetched_at > now - ttl
-
-
-def _recent(row: SynchroteamJobFetch | None, now: dt.datetime) -> bool:
-    """True when `row` was fetched less than ``SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS`` ago: a
-    "Fetch again" then serves it, so repeated clicks (by any member) cannot drain the budget."""
-    floor = dt.timedelta(seconds=settings.SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS)
-    return row is not None and row.fetched_at > now - floor
+def _fetched_within(row: SynchroteamJobFetch | None, now: dt.datetime, seconds: int) -> bool:
+    """True when `row` was fetched less than `seconds` before `now` (None: never fetched)."""
+    return row is not None and row.fetched_at > now - dt.timedelta(seconds=seconds)
 
 
 def _store(job: SynchroteamJob, kind: str, *, found: bool, data: dict, now) -> SynchroteamJobFetch:
@@ -102,10 +95,10 @@ def job_attachment(
     row = SynchroteamJobFetch.objects.filter(
         connection_id=job.connection_id, job_vendor_id=job.vendor_id, kind=kind
     ).first()
-    if _fresh(row, now) and not refresh:
+    if not refresh and _fetched_within(row, now, settings.SYNCHROTEAM_JOB_REPORT_TTL_SECONDS):
         return Attachment(kind, row)
-    if refresh and _recent(row, now):
-        wait = settings.SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS
+    wait = settings.SYNCHROTEAM_JOB_REFRESH_MIN_SECONDS
+    if refresh and _fetched_within(row, now, wait):  # repeated clicks cannot drain the budget
         return Attachment(
             kind,
             row,

@@ -221,18 +221,23 @@ def part_movements(tenant: Tenant, part: SynchroteamPart, limit: int = 50):
 def default_source(
     sources: list[tuple[SynchroteamDepot, Decimal]], wanted: int
 ) -> tuple[SynchroteamDepot | None, int]:
-    """The depot a replenishment is offered from, and the quantity offered: the depot holding
-    the most among those that hold all `wanted` (warehouses before vans at equal count, so a
-    van is not emptied for another), else the one holding the most, offered what it holds
-    (whole units, at least 1). ``(None, wanted)`` when no depot holds the part.
+    """The depot a replenishment is offered from, and the quantity offered. Among the depots
+    that hold all `wanted`: a warehouse before a van (a van is not emptied for another), then
+    the one holding the most; `wanted` is offered. When none holds that many: the depot holding
+    the most, offered what it holds (whole units, at least 1). ``(None, wanted)`` when no depot
+    holds the part.
 
     `sources`: ``(depot, quantity held)`` pairs, quantities > 0."""
     if not sources:
         return None, wanted
     enough = [(d, q) for d, q in sources if q >= wanted]
-    pool = enough or sources
-    depot, held = max(pool, key=lambda dq: (dq[0].kind != SynchroteamDepot.Kind.VEHICLE, dq[1]))
-    return depot, wanted if enough else max(1, math.floor(held))
+    if enough:
+        warehouse_first = max(
+            enough, key=lambda dq: (dq[0].kind != SynchroteamDepot.Kind.VEHICLE, dq[1])
+        )
+        return warehouse_first[0], wanted
+    depot, held = max(sources, key=lambda dq: dq[1])
+    return depot, max(1, math.floor(held))
 
 
 def tomorrow(tenant: Tenant, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -397,3 +397,11 @@ def test_the_replenish_form_offers_a_depot_that_can_fill_it(world, stocked):
     page = client.get(url)
     assert page.context["form"].initial == {"quantity": 3, "source": main.vendor_id}
     assert "no single depot holds that many" in page.content.decode()
+
+
+def test_when_no_depot_can_fill_it_the_one_holding_the_most_is_offered_even_a_van():
+    from types import SimpleNamespace as NS
+
+    wh = NS(vendor_id=1, kind=SynchroteamDepot.Kind.WAREHOUSE)
+    van = NS(vendor_id=2, kind=SynchroteamDepot.Kind.VEHICLE)
+    assert selectors.default_source([(wh, Decimal(3)), (van, Decimal(12))], 41) == (van, 12)

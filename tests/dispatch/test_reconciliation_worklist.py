@@ -377,3 +377,24 @@ def test_the_customer_filter_is_a_search_linking_back_to_the_worklist(world, rec
     unknown = client.get(reverse("dispatch:unbilled"), {"customer": "77"})
     assert "No customer of this company" in unknown.context["problems"][0]
     assert len(unknown.context["work"].rows) == 3
+
+
+def test_a_customer_without_a_mirrored_record_stays_filtered_and_htmx_skips_the_search(
+    world, recon
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client_for(world.billing)
+    page = client.get(reverse("dispatch:unbilled"), {"customer": "11"}).content.decode()
+    # no SynchroteamCustomer 11 here: the filter still rides in the form and is named
+    assert 'type="hidden" name="customer" value="11"' in page and "Customer: <strong>#11" in page
+    with CaptureQueriesContext(connection) as queries:
+        fragment = client.get(
+            reverse("dispatch:unbilled"),
+            {"customer": "11", "customer_q": "ac"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert fragment.status_code == 200 and "customer-options" not in fragment.content.decode()
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "synchroteam_synchroteamcustomer" not in sql
