@@ -12,6 +12,7 @@ Baseline measured in the same run: the Django admin changelist of the same ticke
 (``/admin/syncro/syncroticket/``, a superuser), the figure the ticket list must beat 3x.
 
     BENCH_RECORDS=100000 python -m benchmarks pages
+    BENCH_PAGES=unbilled,tickets BENCH_EXPLAIN=1 python -m benchmarks pages   # some pages, plans
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _fill_jobs(accounts, n: int, now: datetime) -> dict:
         SynchroteamJob,
         SynchroteamUser,
     )
-    from connectors.syncro.models import SyncroLineItem
+    from connectors.syncro.models import SyncroLineItem, line_item_tags
 
     rng = random.Random(11)
     tenant = accounts.tenant
@@ -102,14 +103,16 @@ def _fill_jobs(accounts, n: int, now: datetime) -> dict:
                     SynchroteamInvoice(**common, vendor_id=9_000_000 + i, job_vendor_id=vid)
                 )
             elif billed < 0.95:
+                name = f"Labor - Onsite [ST-JOB {100_000 + i}]"
                 lines.append(
                     SyncroLineItem(
                         tenant=tenant,
                         connection=sx_conn,
                         vendor_id=7_500_000 + i,
                         ticket_vendor_id=1_000_000 + rng.randrange(n),
-                        name=f"Labor - Onsite [ST-JOB {100_000 + i}]",
+                        name=name,
                         quantity=1,
+                        **line_item_tags(name, {}),  # bulk_create skips save()
                     )
                 )
         if len(jobs) == 5000:
@@ -212,6 +215,9 @@ def main() -> None:
         ("billing queue", "/billing/", {}),
         ("integrations", "/integrations/", {}),
     ]
+    only = os.environ.get("BENCH_PAGES", "")  # "unbilled,jobs": pages whose name starts so
+    if only:
+        pages = [p for p in pages if p[0].startswith(tuple(only.split(",")))]
     results = {name: _measure(client, url, params) for name, url, params in pages}
     admin = get_user_model().objects.create_superuser("bench-admin@example.test", "x" * 16)
     admin_client = Client()

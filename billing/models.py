@@ -26,6 +26,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Tenant
+from connectors.job_tags import tag_columns
 
 
 class LaborKind(models.TextChoices):
@@ -260,6 +261,16 @@ class BillingDraft(models.Model):
     comment_hidden = models.BooleanField()
     comment_do_not_email = models.BooleanField()
     line_description = models.CharField(max_length=500)
+    job_tag = models.CharField(
+        max_length=80,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The first [ST-JOB num] tag in the line description (set on save).",
+    )
+    job_tags_more = models.TextField(
+        blank=True, default="", editable=False, help_text="Further job tags, one per line."
+    )
 
     original = models.JSONField(default=dict, help_text="The editable values as first drafted.")
     approved = models.JSONField(
@@ -287,6 +298,10 @@ class BillingDraft(models.Model):
             models.Index(fields=["tenant", "ticket_vendor_id"], name="draft_ticket"),
             models.Index(fields=["tenant", "drafted_by", "decision"], name="draft_tech"),
             models.Index(fields=["tenant", "customer_vendor_id", "decision"], name="draft_cust"),
+            models.Index(fields=["tenant", "job_tag"], name="draft_job_tag"),
+            models.Index(
+                fields=["tenant"], condition=~models.Q(job_tags_more=""), name="draft_tags_more"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -298,6 +313,16 @@ class BillingDraft(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_number} {self.minutes} min {self.labor_type} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, first extracting the job tags of ``line_description`` into ``job_tag`` /
+        ``job_tags_more`` (`connectors.job_tags.tag_columns`; the unbilled list reads them)."""
+        for name, value in tag_columns(self.line_description).items():
+            setattr(self, name, value)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "line_description" in fields:
+            kwargs["update_fields"] = {*fields, "job_tag", "job_tags_more"}
+        super().save(*args, **kwargs)
 
     # --- values -------------------------------------------------------------------------
     @property

@@ -2,10 +2,10 @@
 whether a Syncro ticket belongs to the job's customer. No writes, no vendor I/O: all from the
 mirror.
 
-* `job_tag`, `unbilled_jobs`: the unbilled rule.
-* `jobs_time` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft made from a
+* `job_tag`, `job_tag_sql`, `unbilled_jobs`: the unbilled rule.
+* `jobs_time` / `times_of` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft made from a
   job bills and what they come to at each priced labor type.
-* `worklist` (-> `Worklist` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
+* `worklist` (-> `Worklist` of `WorklistRows` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
   `worklist_has_customer`: the reconciliation page.
 * `syncro_customer_for`, `customer_check` (-> `CustomerCheck`), `new_ticket_url`: matching the
   job's Synchroteam customer to a Syncro customer.
@@ -30,97 +30,94 @@ else the first whose name contains it (the rule the prefilled New ticket page al
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, DateTimeField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.urls import reverse
 
 from accounts.localtime import local_day_bounds
 from accounts.models import Tenant
 from billing.models import BillingDraft, minutes_to_hours
 from billing.money import Rate, amount, labor_rates
-from connectors.synchroteam.models import SynchroteamActivity, SynchroteamInvoice, SynchroteamJob
+from connectors.job_tags import TAG_OPEN, job_tag_for
+from connectors.synchroteam.models import (
+    SynchroteamActivity,
+    SynchroteamInvoice,
+    SynchroteamJob,
+    SynchroteamUser,
+)
 from connectors.syncro.models import SyncroCustomer, SyncroLineItem, SyncroTicket
 from dispatch.selectors import DONE_STATUSES, worked_activities
 
 # --- the unbilled rule ---------------------------------------------------------------------------
 
 
-TAG_OPEN = "[ST-JOB "
-
-
 def job_tag(job: SynchroteamJob) -> str:
-    """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``."""
-    return f"{TAG_OPEN}{job.num or job.vendor_id}]"
+    """The reference a Syncro line item carries for a Synchroteam job: ``[ST-JOB 10023]``
+    (`connectors.job_tags.job_tag_for`)."""
+    return job_tag_for(job.num, job.vendor_id)
 
 
-def tags_in(text: str) -> set[str]:
-    """Every ``[ST-JOB …]`` tag written in `text` (overlapping ones too): from each
-    ``"[ST-JOB "`` to the next ``"]"``."""
-    found, at = set(), text.find(TAG_OPEN)
-    while at != -1:
-        end = text.find("]", at + len(TAG_OPEN))
-        if end == -1:
-            break
-        found.add(text[at : end + 1])
-        at = text.find(TAG_OPEN, at + 1)
-    return found
-
-
-def tagged_in(texts: Iterable[str], tags: dict[str, int]) -> set[int]:
-    """The values of `tags` (``{job tag: job pk}``) whose tag some text of `texts` contains.
-
-    Linear in the texts' length: each text's tags are extracted once (`tags_in`) and looked up
-    in `tags`. A tag holding ``]`` itself (a job number with a bracket) cannot be extracted that
-    way and is tested as a substring, as before.
-    """
-    odd = {tag: pk for tag, pk in tags.items() if "]" in tag[:-1]}
-    billed: set[int] = set()
-    for text in texts:
-        billed.update(tags[t] for t in tags_in(text) if t in tags)
-        billed.update(pk for tag, pk in odd.items() if tag in text)
-    return billed
+def job_tag_sql() -> Concat:
+    """`job_tag` as a SQL expression of a `SynchroteamJob` row (the unbilled query compares
+    it with the tags extracted into ``SyncroLineItem.job_tag`` and ``BillingDraft.job_tag``)."""
+    number = Coalesce(NullIf("num", Value("")), Cast("vendor_id", CharField()))
+    return Concat(Value(TAG_OPEN), number, Value("]"), output_field=CharField())
 
 
 def unbilled_jobs(*, tenant: Tenant, include_drafted: bool = False) -> QuerySet[SynchroteamJob]:
     """Completed or validated live jobs with no Synchroteam invoice and no tagged Syncro line
     item; without `include_drafted`, jobs with a live (not rejected) billing draft are left out
-    too. Latest finished first."""
+    too. Latest finished first.
+
+    One query, plus one of the rare rows naming several jobs: each job's tag (`job_tag_sql`)
+    is looked up by index in the tags extracted when the line item or draft was written
+    (`connectors.job_tags`: ``job_tag`` as ``NOT EXISTS``, ``job_tags_more`` read in Python).
+    """
     invoiced = SynchroteamInvoice.objects.filter(
         connection_id=OuterRef("connection_id"),
         job_vendor_id=OuterRef("vendor_id"),
         is_deleted=False,
     )
+    lines = SyncroLineItem.objects.filter(
+        tenant_id=OuterRef("tenant_id"), job_tag=OuterRef("tag"), is_deleted=False
+    )
     qs = (
         SynchroteamJob.objects.for_tenant(tenant)
         .alive()
         .filter(status__in=DONE_STATUSES)
+        .alias(tag=job_tag_sql())
         .filter(~Exists(invoiced))  # in WHERE only: one index probe per job, none selected
+        .filter(~Exists(lines))
     )
-    tags = {
-        f"{TAG_OPEN}{num or vendor_id}]": pk
-        for pk, num, vendor_id in qs.values_list("pk", "num", "vendor_id")
-    }
-    if not tags:
-        return qs.order_by("-actual_end", "-vendor_id")
-    texts = [
-        f"{name} {description or ''}"
-        for name, description in SyncroLineItem.objects.for_tenant(tenant)
+    more = (
+        SyncroLineItem.objects.for_tenant(tenant)
         .alive()
-        .filter(Q(name__icontains=TAG_OPEN) | Q(raw__description__icontains=TAG_OPEN))
-        .values_list("name", "raw__description")
-    ]
+        .exclude(job_tags_more="")
+        .order_by()
+        .values_list("job_tags_more", flat=True)
+    )
     if not include_drafted:
         drafts = BillingDraft.objects.filter(
-            tenant=tenant, line_description__contains=TAG_OPEN
-        ).exclude(decision=BillingDraft.Status.REJECTED)
-        texts += drafts.values_list("line_description", flat=True)
-    billed = tagged_in(texts, tags)
-    return qs.exclude(pk__in=billed).order_by("-actual_end", "-vendor_id")
+            tenant_id=OuterRef("tenant_id"), job_tag=OuterRef("tag")
+        )
+        qs = qs.filter(~Exists(drafts.exclude(decision=BillingDraft.Status.REJECTED)))
+        more = more.union(
+            BillingDraft.objects.filter(tenant=tenant)
+            .exclude(job_tags_more="")
+            .exclude(decision=BillingDraft.Status.REJECTED)
+            .order_by()
+            .values_list("job_tags_more", flat=True),
+            all=True,
+        )
+    named = {tag for blob in more for tag in blob.split("\n")}
+    if named:
+        qs = qs.exclude(tag__in=named)
+    return qs.order_by("-actual_end", "-vendor_id")
 
 
 # --- hours ---------------------------------------------------------------------------------------
@@ -137,38 +134,49 @@ class JobTime:
     source: str = ""
 
 
+#: what `times_of` needs of a job: (pk, connection id, Synchroteam id, actual start, actual end)
+JobKey = tuple[int, int, int, "dt.datetime | None", "dt.datetime | None"]
+
+
 def jobs_time(jobs: Iterable[SynchroteamJob]) -> dict[int, JobTime]:
-    """``{job pk: JobTime}`` for `jobs` (one query of their activities)."""
-    jobs = list(jobs)
+    """``{job pk: JobTime}`` for `jobs` (one query of their activities; `times_of`)."""
+    return times_of(
+        [(j.pk, j.connection_id, j.vendor_id, j.actual_start, j.actual_end) for j in jobs]
+    )
+
+
+def times_of(keys: list[JobKey]) -> dict[int, JobTime]:
+    """``{job pk: JobTime}`` for the jobs `keys` name (`JobKey` tuples, no model instances:
+    the worklist totals thousands of jobs), from one query of their work and travel
+    activities."""
     work: dict[tuple[int, int], int] = {}
     travel: dict[tuple[int, int], int] = {}
-    if jobs:
+    if keys:
         acts = worked_activities(
             SynchroteamActivity.objects.filter(
-                connection_id__in={j.connection_id for j in jobs},
-                job_vendor_id__in={j.vendor_id for j in jobs},
+                connection_id__in={k[1] for k in keys},
+                job_vendor_id__in={k[2] for k in keys},
                 type__in=("work", "travel"),
             )
         )
         for conn, job_id, kind, start, end in acts.values_list(
             "connection_id", "job_vendor_id", "type", "start", "end"
-        ):
+        ).order_by():
             into = work if kind == "work" else travel
             key = (conn, job_id)
             into[key] = into.get(key, 0) + int((end - start).total_seconds() // 60)
     out = {}
-    for job in jobs:
-        key = (job.connection_id, job.vendor_id)
-        minutes, source = work.get(key, 0), "activities"
+    for pk, conn, vendor_id, actual_start, actual_end in keys:
+        minutes, source = work.get((conn, vendor_id), 0), "activities"
         if not minutes:
-            minutes, source = _actual_minutes(job), "actual times"
-        out[job.pk] = JobTime(minutes, travel.get(key, 0), source if minutes else "")
+            minutes, source = _actual_minutes(actual_start, actual_end), "actual times"
+        out[pk] = JobTime(minutes, travel.get((conn, vendor_id), 0), source if minutes else "")
     return out
 
 
-def _actual_minutes(job: SynchroteamJob) -> int:
-    if job.actual_start and job.actual_end and job.actual_end > job.actual_start:
-        return int((job.actual_end - job.actual_start).total_seconds() // 60)
+def _actual_minutes(start: dt.datetime | None, end: dt.datetime | None) -> int:
+    if start and end and end > start:
+        return int((end - start).total_seconds() // 60)
     return 0
 
 
@@ -214,13 +222,42 @@ class TechnicianHours:
     amount: Decimal | None = Decimal(0)
 
 
+class WorklistRows(Sequence):
+    """The worklist's rows in order, built on demand: ``len`` and the totals need no job row,
+    and a slice (the page the paginator asks for) loads just its jobs, in one query, with the
+    `WORKLIST_COLUMNS` only.
+
+    Holds ``(job pk, JobTime, hours, amount)`` for every selected job; indexing or slicing gives
+    `UnbilledRow` objects; iterating loads every job at once."""
+
+    def __init__(self, priced: list[tuple[int, JobTime, Decimal, Decimal | None]]):
+        self._priced = priced
+
+    def __len__(self) -> int:
+        return len(self._priced)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._rows(self._priced[index])
+        return self._rows([self._priced[index]])[0]  # IndexError as a list's
+
+    @staticmethod
+    def _rows(chosen: list) -> list[UnbilledRow]:
+        jobs = SynchroteamJob.objects.only(*WORKLIST_COLUMNS).in_bulk([p[0] for p in chosen])
+        return [UnbilledRow(jobs[pk], t, h, a) for pk, t, h, a in chosen if pk in jobs]
+
+    def __iter__(self):
+        return iter(self[:])
+
+
 @dataclass
 class Worklist:
-    """The selected unbilled jobs as rows, newest first, with totals of them all: ``hours``,
-    ``amount`` (None when the rate is unknown), ``by_technician`` (most hours first) and the
-    largest technician's hours (``max_hours``, the bars' scale); ``rate`` is the page's rate."""
+    """The selected unbilled jobs as rows (`WorklistRows`), newest first, with totals of them
+    all: ``hours``, ``amount`` (None when the rate is unknown), ``by_technician`` (most hours
+    first) and the largest technician's hours (``max_hours``, the bars' scale); ``rate`` is the
+    page's rate."""
 
-    rows: list[UnbilledRow]
+    rows: WorklistRows
     rate: Rate
     hours: Decimal = Decimal(0)
     amount: Decimal | None = None
@@ -236,7 +273,7 @@ def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:
     return None if total is None or value is None else total + value
 
 
-#: The job columns the worklist reads (its rows, `jobs_time`, `UnbilledRow.day`).
+#: The job columns the worklist's rows read (the table, `UnbilledRow.day`).
 WORKLIST_COLUMNS = (
     "connection_id",
     "vendor_id",
@@ -256,6 +293,10 @@ WORKLIST_COLUMNS = (
 def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
     """The unbilled jobs `filters` select, priced at `rate`.
 
+    Three queries whatever the number of jobs: the selected jobs as tuples (what the totals
+    need), their activities (`times_of`), and, when the rows are read, the jobs of the page
+    (`WorklistRows`).
+
     Args:
         filters: optional keys ``technician`` / ``customer`` (Synchroteam ids), ``start`` /
             ``end`` (dates, inclusive, on the day the job was done, portal time zone).
@@ -274,27 +315,35 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
         qs = qs.filter(done_at__gte=local_day_bounds(filters["start"])[0])
     if filters.get("end"):
         qs = qs.filter(done_at__lt=local_day_bounds(filters["end"])[1])
-    qs = qs.only(*WORKLIST_COLUMNS)  # never the raw JSON of thousands of jobs
-    jobs = list(qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id"))
-    times = jobs_time(jobs)
+    selected = list(
+        qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id").values_list(
+            "pk",
+            "connection_id",
+            "vendor_id",
+            "actual_start",
+            "actual_end",
+            "technician_vendor_id",
+            "technician_name",
+        )
+    )
+    times = times_of([row[:5] for row in selected])
     zero = Decimal(0) if rate.per_hour is not None else None
-    out = Worklist(rows=[], rate=rate, amount=zero)
+    out = Worklist(rows=WorklistRows([]), rate=rate, amount=zero)
+    priced = []
     techs: dict[int | None, TechnicianHours] = {}
-    for job in jobs:
-        t = times[job.pk]
-        row = UnbilledRow(job, t, minutes_to_hours(t.minutes), amount(t.minutes, rate.per_hour))
-        out.rows.append(row)
-        out.hours += row.hours
-        out.amount = _add(out.amount, row.amount)
+    for pk, *_, tech_id, tech_name in selected:
+        t = times[pk]
+        hours, money = minutes_to_hours(t.minutes), amount(t.minutes, rate.per_hour)
+        priced.append((pk, t, hours, money))
+        out.hours += hours
+        out.amount = _add(out.amount, money)
         tech = techs.setdefault(
-            job.technician_vendor_id,
-            TechnicianHours(
-                job.technician_vendor_id, job.technician_name or "Unassigned", amount=zero
-            ),
+            tech_id, TechnicianHours(tech_id, tech_name or "Unassigned", amount=zero)
         )
         tech.jobs += 1
-        tech.hours += row.hours
-        tech.amount = _add(tech.amount, row.amount)
+        tech.hours += hours
+        tech.amount = _add(tech.amount, money)
+    out.rows = WorklistRows(priced)
     out.by_technician = sorted(techs.values(), key=lambda t: (-t.hours, t.name))
     return out
 
@@ -304,10 +353,23 @@ def _done_jobs(tenant: Tenant) -> QuerySet[SynchroteamJob]:
 
 
 def worklist_technicians(tenant: Tenant) -> list[tuple[int, str]]:
-    """``[(Synchroteam user id, name)]`` of technicians on the tenant's finished jobs, by name
-    (the worklist's technician filter)."""
-    pairs = _done_jobs(tenant).exclude(technician_vendor_id=None)
-    found = dict(pairs.order_by().values_list("technician_vendor_id", "technician_name").distinct())
+    """``[(Synchroteam user id, name)]`` of the technicians with a finished job of the tenant,
+    by name (the worklist's technician filter).
+
+    One query when the Synchroteam users are mirrored: an EXISTS per user (a few dozen, deleted
+    ones too) on the jobs' (tenant, technician) index, not a DISTINCT over every finished job;
+    that DISTINCT of the jobs' technician names only when no user is mirrored (yet)."""
+    finished = _done_jobs(tenant)
+    users = (
+        SynchroteamUser.objects.for_tenant(tenant)
+        .filter(Exists(finished.filter(technician_vendor_id=OuterRef("vendor_id"))))
+        .order_by()
+        .values_list("vendor_id", "name")
+    )
+    found = dict(users)
+    if not found:
+        pairs = finished.exclude(technician_vendor_id=None).order_by()
+        found = dict(pairs.values_list("technician_vendor_id", "technician_name").distinct())
     return sorted(found.items(), key=lambda p: (p[1] or "").casefold())
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Vendor
 from accounts.paging import COUNT_CAP, CappedPaginator
 from billing.models import BillingDraft
+from connectors.job_tags import tag_columns, tags_in
 from connectors.models import Connection, RequestUsage
 from connectors.synchroteam.models import (
     SynchroteamActivity,
@@ -28,8 +29,9 @@ from connectors.synchroteam.models import (
     SynchroteamJob,
     SynchroteamUser,
 )
+from connectors.syncro.mapping import map_line_item
 from connectors.syncro.models import SyncroLineItem, SyncroTicket
-from dispatch.reconciliation import tagged_in, tags_in, unbilled_jobs
+from dispatch.reconciliation import unbilled_jobs
 
 _ids = count(1000)
 COUNT_STAR = re.compile(r"SELECT\s+COUNT\(\*\)", re.IGNORECASE)
@@ -229,17 +231,78 @@ def test_the_ticket_list_past_the_cap_shows_the_capped_count_and_page_numbers(
 # --- the unbilled tag matching ------------------------------------------------------------------
 
 
-def test_tags_are_found_once_each_also_overlapping_ones():
-    assert tags_in("Labor [ST-JOB 12] and [ST-JOB 7]") == {"[ST-JOB 12]", "[ST-JOB 7]"}
-    assert tags_in("[ST-JOB [ST-JOB 5]") == {"[ST-JOB [ST-JOB 5]", "[ST-JOB 5]"}
-    assert tags_in("[ST-JOB 12") == set()
+def test_tags_are_found_once_each_in_order_also_overlapping_and_bracketed_ones():
+    assert tags_in("Labor [ST-JOB 12] and [ST-JOB 7] [ST-JOB 12]") == ["[ST-JOB 12]", "[ST-JOB 7]"]
+    assert tags_in("[ST-JOB [ST-JOB 5]") == ["[ST-JOB [ST-JOB 5]", "[ST-JOB 5]"]
+    assert tags_in("[ST-JOB a]b] done") == ["[ST-JOB a]", "[ST-JOB a]b]"]
+    assert tags_in("[ST-JOB 12") == []
+    assert tags_in("[ST-JOB 1\n2]") == []  # no job number holds a line break
+    far = "[ST-JOB 9]" + "x" * 80 + "]"
+    assert tags_in(far) == ["[ST-JOB 9]"]  # a "]" past the longest job number ends nothing
 
 
-def test_tag_matching_is_exact_not_a_prefix_and_knows_bracketed_numbers():
-    tags = {"[ST-JOB 10]": 1, "[ST-JOB 100]": 2, "[ST-JOB a]b]": 3}
-    assert tagged_in(["work [ST-JOB 100]"], tags) == {2}
-    assert tagged_in(["[ST-JOB 10] [ST-JOB a]b]"], tags) == {1, 3}
-    assert tagged_in(["nothing"], tags) == set()
+def test_the_first_tag_is_indexed_and_the_others_kept_one_per_line():
+    assert tag_columns("Labor", "") == {"job_tag": "", "job_tags_more": ""}
+    assert tag_columns("Labor [ST-JOB 10]", "and [ST-JOB 100]") == {
+        "job_tag": "[ST-JOB 10]",
+        "job_tags_more": "[ST-JOB 100]",
+    }
+
+
+def test_the_syncro_mapping_extracts_the_tags_of_name_and_description():
+    mapped = map_line_item({"id": 5, "name": "Labor", "description": "Visit [ST-JOB 77]"})
+    assert (mapped["job_tag"], mapped["job_tags_more"]) == ("[ST-JOB 77]", "")
+
+
+def test_a_line_item_naming_two_jobs_and_a_bracketed_number_bills_them_all(world, mirror):
+    mirror.add(16)
+    done = list(
+        SynchroteamJob.objects.filter(tenant=world.tenant, status="completed").order_by("pk")
+    )
+    untagged = [j for j in done if int(j.num) % 4 != 0]
+    first, second, odd = untagged[:3]
+    odd.num = "A]7"
+    odd.save()
+    SyncroLineItem.objects.create(
+        tenant=world.tenant,
+        connection=mirror.sx,
+        vendor_id=next(_ids),
+        name=f"Labor [ST-JOB {first.num}] [ST-JOB {second.num}] [ST-JOB A]7]",
+    )
+    left = set(unbilled_jobs(tenant=world.tenant).values_list("pk", flat=True))
+    assert left == {j.pk for j in untagged} - {first.pk, second.pk, odd.pk}
+    assert left  # some jobs stay unbilled: the rule still selects
+
+
+def test_editing_a_drafts_line_description_moves_its_tag(world, mirror):
+    mirror.add(4)
+    job = unbilled_jobs(tenant=world.tenant).first()
+    draft = _draft(world, mirror, f"Work [ST-JOB {job.num}]", "pending")
+    assert job.pk not in set(unbilled_jobs(tenant=world.tenant).values_list("pk", flat=True))
+    draft.line_description = "Work, no tag"
+    draft.save(update_fields=["line_description"])
+    draft.refresh_from_db()
+    assert draft.job_tag == ""
+    assert job.pk in set(unbilled_jobs(tenant=world.tenant).values_list("pk", flat=True))
+
+
+def _draft(world, mirror, line_description: str, decision: str) -> BillingDraft:
+    return BillingDraft.objects.create(
+        tenant=world.tenant,
+        connection=mirror.sx,
+        ticket_vendor_id=1,
+        drafted_by=world.billing,
+        minutes=30,
+        labor_type="onsite",
+        product_vendor_id=1,
+        product_name="Labor",
+        comment_subject="Labor",
+        comment_body="Work",
+        comment_hidden=False,
+        comment_do_not_email=True,
+        line_description=line_description,
+        decision=decision,
+    )
 
 
 def test_a_job_named_by_a_line_item_name_or_description_or_a_live_draft_is_not_unbilled(
@@ -259,22 +322,7 @@ def test_a_job_named_by_a_line_item_name_or_description_or_a_live_draft_is_not_u
         raw={"description": f"Visit [ST-JOB {in_description.num}]"},
     )
     for job, decision in ((drafted, "pending"), (rejected, "rejected")):
-        BillingDraft.objects.create(
-            tenant=world.tenant,
-            connection=mirror.sx,
-            ticket_vendor_id=1,
-            drafted_by=world.billing,
-            minutes=30,
-            labor_type="onsite",
-            product_vendor_id=1,
-            product_name="Labor",
-            comment_subject="Labor",
-            comment_body="Work",
-            comment_hidden=False,
-            comment_do_not_email=True,
-            line_description=f"Work [ST-JOB {job.num}]",
-            decision=decision,
-        )
+        _draft(world, mirror, f"Work [ST-JOB {job.num}]", decision)
     left = set(unbilled_jobs(tenant=world.tenant).values_list("pk", flat=True))
     assert left == {j.pk for j in done} - by_name - {in_description.pk, drafted.pk}
     with_drafted = set(

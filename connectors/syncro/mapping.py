@@ -36,6 +36,7 @@ from connectors.syncro.models import (
     SyncroTicketSettings,
     SyncroTimerEntry,
     SyncroUser,
+    line_item_tags,
 )
 
 
@@ -136,6 +137,10 @@ def map_comment(r: dict) -> dict:
 
 
 def map_line_item(r: dict) -> dict:
+    """GET /line_items item (or a ticket's ``line_items`` entry) -> `SyncroLineItem` columns,
+    with the ``[ST-JOB num]`` tags its ``name`` and ``description`` carry
+    (`connectors.job_tags.tag_columns`)."""
+    name = text(r.get("name"), 500)
     return {
         "vendor_id": require_id(r),
         **_stamps(r),
@@ -143,12 +148,13 @@ def map_line_item(r: dict) -> dict:
         "ticket_vendor_id": opt_int(r.get("ticket_id"), "ticket_id"),
         "product_vendor_id": opt_int(r.get("product_id"), "product_id"),
         "item": text(r.get("item"), 255),
-        "name": text(r.get("name"), 500),
+        "name": name,
         "quantity": opt_decimal(r.get("quantity"), "quantity", places=3),
         "cost": opt_decimal(r.get("cost", r.get("price_cost")), "cost"),
         "price": opt_decimal(r.get("price", r.get("price_retail")), "price"),
         "taxable": bool(r.get("taxable")),
         "position": opt_int(r.get("position"), "position"),
+        **line_item_tags(name, r),
     }
 
 

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 
+from connectors.job_tags import tag_columns
 from connectors.models import MirrorModel, MirrorQuerySet, mirror_indexes
 
 
@@ -129,6 +130,14 @@ class SyncroTicketComment(MirrorModel):
         ordering = ["vendor_created_at"]
 
 
+def line_item_tags(name: str, record) -> dict[str, str]:
+    """The ``job_tag`` / ``job_tags_more`` columns of a line item named `name` whose vendor
+    record is `record` (its ``description``, a ticket line item's, is read from there):
+    `connectors.job_tags.tag_columns` of the two."""
+    description = record.get("description") if isinstance(record, dict) else ""
+    return tag_columns(name or "", str(description or ""))
+
+
 class SyncroLineItem(MirrorModel):
     """GET /line_items item (invoice line items); ticket line items carry `ticket_vendor_id`.
 
@@ -145,14 +154,39 @@ class SyncroLineItem(MirrorModel):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     taxable = models.BooleanField(default=False)
     position = models.IntegerField(null=True, blank=True)
+    job_tag = models.CharField(
+        max_length=80,
+        blank=True,
+        default="",
+        help_text="The first [ST-JOB num] tag in the name or description (connectors.job_tags).",
+    )
+    job_tags_more = models.TextField(
+        blank=True, default="", help_text="Further job tags, one per line (nearly always empty)."
+    )
 
     class Meta(MirrorModel.Meta):
-        indexes = mirror_indexes(
-            "sx_li",
-            ("inv", ["connection", "invoice_vendor_id"]),
-            ("tkt", ["connection", "ticket_vendor_id"]),
-        )
+        indexes = [
+            *mirror_indexes(
+                "sx_li",
+                ("inv", ["connection", "invoice_vendor_id"]),
+                ("tkt", ["connection", "ticket_vendor_id"]),
+                ("tag", ["tenant", "job_tag"]),
+            ),
+            models.Index(
+                fields=["tenant"], condition=~models.Q(job_tags_more=""), name="sx_li_tags_more"
+            ),
+        ]
         ordering = ["position", "vendor_id"]
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, first extracting the job tags of ``name`` and the ``description`` in `raw`
+        (the columns `connectors.syncro.mapping.map_line_item` fills on the sync's path)."""
+        for name, value in line_item_tags(self.name, self.raw).items():
+            setattr(self, name, value)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"name", "raw"} & set(fields):
+            kwargs["update_fields"] = {*fields, "job_tag", "job_tags_more"}
+        super().save(*args, **kwargs)
 
     @property
     def title(self) -> str:

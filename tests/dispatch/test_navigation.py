@@ -42,7 +42,7 @@ def test_an_outsider_sees_only_their_own_company_and_none_of_our_jobs(world, mir
     outsider = world.client_for(world.outsider)
     page = outsider.get(reverse("dispatch:unbilled"))
     assert page.status_code == 200
-    assert page.context["work"].rows == []
+    assert len(page.context["work"].rows) == 0
     assert outsider.get(reverse("dispatch:timesheet")).context["rows"] == []
     job = SynchroteamJob.objects.for_tenant(world.tenant).filter(status="completed").first()
     assert outsider.get(reverse("dispatch:draft_billing", args=[job.vendor_id])).status_code == 404

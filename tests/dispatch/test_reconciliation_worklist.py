@@ -20,10 +20,15 @@ from accounts.models import Vendor
 from billing.models import ApprovalEvent, BillingDraft, LaborKind, LaborType
 from billing.money import draft_amounts
 from connectors.models import Connection
-from connectors.synchroteam.models import SynchroteamActivity, SynchroteamCustomer, SynchroteamJob
+from connectors.synchroteam.models import (
+    SynchroteamActivity,
+    SynchroteamCustomer,
+    SynchroteamJob,
+    SynchroteamUser,
+)
 from connectors.syncro.models import SyncroCustomer, SyncroProduct, SyncroTicket
 from dispatch import services
-from dispatch.reconciliation import customer_check
+from dispatch.reconciliation import customer_check, worklist_technicians
 
 UTC = dt.UTC
 
@@ -185,6 +190,15 @@ def test_each_row_has_one_secondary_action_and_no_primary_button(world, recon):
 
 
 # --- filters -------------------------------------------------------------------------------------
+
+
+def test_the_technician_filter_names_mirrored_users_with_finished_jobs(world, recon):
+    assert worklist_technicians(world.tenant) == [(21, "Ana Tech"), (22, "Ben Fixer")]
+    common = {"tenant": world.tenant, "connection": recon.st}
+    SynchroteamUser.objects.create(**common, vendor_id=21, name="Ana Tech-Lopez")
+    SynchroteamUser.objects.create(**common, vendor_id=22, name="Ben Fixer", is_deleted=True)
+    SynchroteamUser.objects.create(**common, vendor_id=23, name="Cy Idle")  # no finished job
+    assert worklist_technicians(world.tenant) == [(21, "Ana Tech-Lopez"), (22, "Ben Fixer")]
 
 
 @pytest.mark.parametrize(
