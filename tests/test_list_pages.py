@@ -396,3 +396,25 @@ def test_the_customer_filter_takes_this_companys_id_and_names_a_foreign_one(worl
         assert b"Secret Corp" not in page.content
         assert b"not applied" in page.content, value
         assert b"4 jobs" in page.content, value  # the rest of the list, unfiltered
+
+
+def test_the_migrations_fill_the_tags_of_rows_written_before_them(world, mirror):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    line = SyncroLineItem(
+        tenant=world.tenant,
+        connection=mirror.sx,
+        vendor_id=next(_ids),
+        name="Labor",
+        raw={"description": "[ST-JOB 5] and [ST-JOB 6]"},
+    )
+    SyncroLineItem.objects.bulk_create([line])  # no save(): the columns stay empty
+    draft = _draft(world, mirror, "Work [ST-JOB 8]", "pending")
+    BillingDraft.objects.filter(pk=draft.pk).update(job_tag="")
+    import_module("connectors.syncro.migrations.0005_job_tags").fill_job_tags(apps, None)
+    import_module("billing.migrations.0004_job_tags").fill_job_tags(apps, None)
+    line = SyncroLineItem.objects.get(vendor_id=line.vendor_id)
+    assert (line.job_tag, line.job_tags_more) == ("[ST-JOB 5]", "[ST-JOB 6]")
+    assert BillingDraft.objects.get(pk=draft.pk).job_tag == "[ST-JOB 8]"
