@@ -26,7 +26,9 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +36,7 @@ from django.utils import timezone
 from accounts.downloads import csv_writer
 from accounts.localtime import local_day_bounds
 from accounts.models import Tenant, Vendor
+from accounts.paging import COUNT_CAP
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
@@ -139,17 +142,37 @@ def customer_search(*, tenant: Tenant, text: str) -> list[SynchroteamCustomer]:
     )
 
 
-def status_counts(*, tenant: Tenant) -> list[tuple[str, int]]:
-    """``[(status, jobs)]`` for every Synchroteam status in lifecycle order (0 included), for the
-    board's bar strip."""
-    counts = dict(
-        SynchroteamJob.objects.for_tenant(tenant)
-        .alive()
-        .values_list("status")
-        .annotate(n=Count("*"))  # COUNT(*): the (tenant, is_deleted, status) index alone
-        .values_list("status", "n")
-    )
-    return [(s, counts.get(s, 0)) for s in JOB_STATUSES]
+@dataclass(frozen=True)
+class StatusCount:
+    """Jobs in one Synchroteam status, counted up to a cap: ``n`` (cap + 1 past it, so bars
+    still order), ``label`` (``"1 000+"`` past the cap, else the exact count)."""
+
+    status: str
+    n: int
+    label: str
+
+
+def status_counts(*, tenant: Tenant, cap: int | None = None) -> list[StatusCount]:
+    """A `StatusCount` for every Synchroteam status in lifecycle order (0 included), for the
+    job list's bars.
+
+    One query whatever the number of jobs: per status ``COUNT(*)`` of at most `cap` + 1 rows of
+    the (tenant, is_deleted, status) index (`accounts.paging.capped_count`'s rule; `cap`
+    defaults to the setting ``LIST_COUNT_CAP``), so no request counts 100 000 jobs."""
+    cap = cap if cap is not None else getattr(settings, "LIST_COUNT_CAP", COUNT_CAP)
+    alive = SynchroteamJob.objects.for_tenant(tenant).alive().order_by().values("pk")
+    parts, params = [], []
+    for i, status in enumerate(JOB_STATUSES):
+        sql, args = alive.filter(status=status)[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS s{i})")  # noqa: S608 (ORM SQL, params)
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = cursor.fetchone()
+    return [
+        StatusCount(s, n, f"{cap:,}+".replace(",", " ") if n > cap else f"{n:,}".replace(",", " "))
+        for s, n in zip(JOB_STATUSES, counts, strict=True)
+    ]
 
 
 def job_site(*, tenant: Tenant, site_id: int | None) -> SynchroteamSite | None:

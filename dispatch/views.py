@@ -101,7 +101,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     context.update(_customer_options(request, typed))
     counts = selectors.status_counts(tenant=tenant)
     context["status_counts"] = counts
-    context["status_max"] = max([n for _, n in counts] + [1])
+    context["status_max"] = max([c.n for c in counts] + [1])
     return render(request, "dispatch/job_list.html", context)
 
 

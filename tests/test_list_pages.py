@@ -14,6 +14,7 @@ from itertools import count
 import pytest
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -32,19 +33,22 @@ from connectors.synchroteam.models import (
 from connectors.syncro.mapping import map_line_item
 from connectors.syncro.models import SyncroLineItem, SyncroTicket
 from dispatch.reconciliation import unbilled_jobs
+from dispatch.selectors import status_counts
 
 _ids = count(1000)
-COUNT_STAR = re.compile(r"SELECT\s+COUNT\(\*\)", re.IGNORECASE)
+COUNT_CALL = re.compile(r"\bCOUNT\(", re.IGNORECASE)
+BOUNDED = re.compile(r"\bLIMIT\b|\bIN \(\d+(?:, \d+)*\)", re.IGNORECASE)
 
 
 def unbounded_counts(queries) -> list[str]:
-    """The ``SELECT COUNT(*)`` queries of `queries` with no ``LIMIT`` under the count (a capped
-    count reads ``SELECT COUNT(*) FROM (SELECT … LIMIT 1001) subquery``)."""
+    """The queries of `queries` with a ``COUNT(`` (grouped ones too) and no ``LIMIT`` nor
+    ``IN (ids…)`` list after it (a capped count reads ``SELECT COUNT(*) FROM (SELECT … LIMIT
+    1001) subquery``; a per-row figure counts the rows of one page, named by id)."""
     out = []
     for q in queries:
         sql = q["sql"]
-        m = COUNT_STAR.search(sql)
-        if m and not re.search(r"\bLIMIT\b", sql[m.end() :], re.IGNORECASE):
+        m = COUNT_CALL.search(sql)
+        if m and not BOUNDED.search(sql[m.end() :]):
             out.append(sql)
     return out
 
@@ -181,7 +185,20 @@ def test_a_list_page_costs_the_same_queries_for_four_records_and_for_forty(
     assert len(many) == len(few), [q["sql"][:160] for q in many]
 
 
-@pytest.mark.parametrize("name,params", PAGES)
+#: the billing queue's status tabs and totals still aggregate every draft of the company (a
+#: grouped COUNT over all decisions, issue 14 not finished): known, and failing until mended
+COUNTED_PAGES = [
+    pytest.param(
+        *page,
+        marks=pytest.mark.xfail(strict=True, reason="queue tabs count every draft (issue 14)"),
+    )
+    if page[0] == "billing:queue"
+    else page
+    for page in PAGES
+]
+
+
+@pytest.mark.parametrize("name,params", COUNTED_PAGES)
 def test_no_list_page_counts_a_whole_table(world, mirror, name, params):
     mirror.add(3, drafter=world.billing)
     found = unbounded_counts(_queries(world.client_for(world.owner), name, params))
@@ -198,6 +215,33 @@ def test_the_count_check_catches_the_paginator_count_it_replaced(world, mirror):
     with CaptureQueriesContext(connection) as ctx:
         assert CappedPaginator(tickets, 25).count == 2
     assert unbounded_counts(ctx.captured_queries) == []
+
+
+def test_the_count_check_catches_a_grouped_count_too(world, mirror):
+    """The job list's status bars were one ``GROUP BY status`` count of every job."""
+    mirror.add(2)
+    jobs = SynchroteamJob.objects.filter(tenant=world.tenant)
+    with CaptureQueriesContext(connection) as ctx:
+        list(jobs.order_by().values("status").annotate(n=Count("*")))
+    assert len(unbounded_counts(ctx.captured_queries)) == 1
+
+
+def test_the_status_bars_count_each_status_up_to_the_cap_in_one_query(world, mirror):
+    mirror.add(12)  # even ids completed, odd ones scheduled (6 each)
+    with CaptureQueriesContext(connection) as ctx:
+        counts = {c.status: (c.n, c.label) for c in status_counts(tenant=world.tenant, cap=4)}
+    assert len(ctx.captured_queries) == 1 and unbounded_counts(ctx.captured_queries) == []
+    exact = {c.status: c.n for c in status_counts(tenant=world.tenant, cap=1000)}
+    assert exact == dict(
+        SynchroteamJob.objects.filter(tenant=world.tenant, is_deleted=False)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("*"))
+        .values_list("status", "n")
+    ) | {s: 0 for s in exact if not exact[s]}
+    for status, n in exact.items():
+        assert counts[status] == ((5, "4+") if n > 4 else (n, str(n)))
+    assert sum(1 for n in exact.values() if n > 4) >= 1  # the cap was reached somewhere
 
 
 def test_a_capped_list_says_more_and_still_opens_deep_pages(world, mirror):
