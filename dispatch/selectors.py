@@ -36,7 +36,6 @@ from django.utils import timezone
 from accounts.downloads import csv_writer
 from accounts.localtime import local_day_bounds
 from accounts.models import Tenant, Vendor
-from accounts.paging import COUNT_CAP
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
@@ -144,35 +143,60 @@ def customer_search(*, tenant: Tenant, text: str) -> list[SynchroteamCustomer]:
 
 @dataclass(frozen=True)
 class StatusCount:
-    """Jobs in one Synchroteam status, counted up to a cap: ``n`` (cap + 1 past it, so bars
-    still order), ``label`` (``"1 000+"`` past the cap, else the exact count)."""
+    """Jobs in one Synchroteam status among the recent and upcoming ones (`status_counts`):
+    ``n`` (cap + 1 past the cap, so bars still order), ``label`` (``"10 000+"`` past the cap,
+    else the exact count)."""
 
     status: str
     n: int
     label: str
 
 
-def status_counts(*, tenant: Tenant, cap: int | None = None) -> list[StatusCount]:
-    """A `StatusCount` for every Synchroteam status in lifecycle order (0 included), for the
-    job list's bars.
+#: the job list's status bars count the jobs scheduled from this many days ago on (and the
+#: unscheduled ones); setting ``JOB_STATUS_COUNT_DAYS``
+STATUS_COUNT_DAYS = 30
+#: each bar counts at most this many jobs (setting ``JOB_STATUS_COUNT_CAP``)
+STATUS_COUNT_CAP = 10_000
 
-    One query whatever the number of jobs: per status ``COUNT(*)`` of at most `cap` + 1 rows of
-    the (tenant, is_deleted, status) index (`accounts.paging.capped_count`'s rule; `cap`
-    defaults to the setting ``LIST_COUNT_CAP``), so no request counts 100 000 jobs."""
-    cap = cap if cap is not None else getattr(settings, "LIST_COUNT_CAP", COUNT_CAP)
+
+def status_count_since() -> dt.datetime:
+    """Where the status bars' window starts: `STATUS_COUNT_DAYS` days before now."""
+    days = getattr(settings, "JOB_STATUS_COUNT_DAYS", STATUS_COUNT_DAYS)
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def status_counts(
+    *, tenant: Tenant, since: dt.datetime | None = None, cap: int | None = None
+) -> list[StatusCount]:
+    """A `StatusCount` for every Synchroteam status in lifecycle order (0 included): the live
+    jobs scheduled from `since` on (default `status_count_since`) or not scheduled at all, the
+    work a dispatcher compares, not a year of history.
+
+    One query whatever the number of jobs: per status two ``COUNT(*)`` of at most `cap` + 1
+    rows (default ``JOB_STATUS_COUNT_CAP``), each a range of the (tenant, status,
+    -scheduled_start) index (`accounts.paging.capped_count`'s rule), so no request counts
+    100 000 jobs."""
+    since = since or status_count_since()
+    cap = cap if cap is not None else getattr(settings, "JOB_STATUS_COUNT_CAP", STATUS_COUNT_CAP)
     alive = SynchroteamJob.objects.for_tenant(tenant).alive().order_by().values("pk")
     parts, params = [], []
     for i, status in enumerate(JOB_STATUSES):
-        sql, args = alive.filter(status=status)[: cap + 1].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS s{i})")  # noqa: S608 (ORM SQL, params)
-        params.extend(args)
+        of_status = alive.filter(status=status)
+        for j, window in enumerate(
+            (of_status.filter(scheduled_start__gte=since), of_status.filter(scheduled_start=None))
+        ):
+            sql, args = window[: cap + 1].query.sql_with_params()
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS s{i}_{j})")  # noqa: S608 (ORM SQL)
+            params.extend(args)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
-        counts = cursor.fetchone()
-    return [
-        StatusCount(s, n, f"{cap:,}+".replace(",", " ") if n > cap else f"{n:,}".replace(",", " "))
-        for s, n in zip(JOB_STATUSES, counts, strict=True)
-    ]
+        row = cursor.fetchone()
+    out = []
+    for i, status in enumerate(JOB_STATUSES):
+        n = min(row[2 * i] + row[2 * i + 1], cap + 1)
+        label = f"{cap:,}+" if n > cap else f"{n:,}"
+        out.append(StatusCount(status, n, label.replace(",", " ")))
+    return out
 
 
 def job_site(*, tenant: Tenant, site_id: int | None) -> SynchroteamSite | None:

@@ -99,7 +99,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         return render(request, "dispatch/_job_results.html", context)
     typed = form.cleaned_data.get("customer_q", "") if form.is_bound and form.is_valid() else ""
     context.update(_customer_options(request, typed))
-    counts = selectors.status_counts(tenant=tenant)
+    context["status_since"] = since = selectors.status_count_since()
+    counts = selectors.status_counts(tenant=tenant, since=since)
     context["status_counts"] = counts
     context["status_max"] = max([c.n for c in counts] + [1])
     return render(request, "dispatch/job_list.html", context)

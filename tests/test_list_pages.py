@@ -227,21 +227,29 @@ def test_the_count_check_catches_a_grouped_count_too(world, mirror):
 
 
 def test_the_status_bars_count_each_status_up_to_the_cap_in_one_query(world, mirror):
-    mirror.add(12)  # even ids completed, odd ones scheduled (6 each)
+    mirror.add(12)  # even ids completed, odd ones scheduled (6 each), all scheduled now
     with CaptureQueriesContext(connection) as ctx:
         counts = {c.status: (c.n, c.label) for c in status_counts(tenant=world.tenant, cap=4)}
     assert len(ctx.captured_queries) == 1 and unbounded_counts(ctx.captured_queries) == []
-    exact = {c.status: c.n for c in status_counts(tenant=world.tenant, cap=1000)}
-    assert exact == dict(
-        SynchroteamJob.objects.filter(tenant=world.tenant, is_deleted=False)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("*"))
-        .values_list("status", "n")
-    ) | {s: 0 for s in exact if not exact[s]}
-    for status, n in exact.items():
-        assert counts[status] == ((5, "4+") if n > 4 else (n, str(n)))
-    assert sum(1 for n in exact.values() if n > 4) >= 1  # the cap was reached somewhere
+    assert counts["completed"] == counts["scheduled"] == (5, "4+")
+    assert counts["started"] == (0, "0")
+    exact = {c.status: c.label for c in status_counts(tenant=world.tenant)}
+    assert (exact["completed"], exact["scheduled"], exact["cancelled"]) == ("6", "6", "0")
+
+
+def test_the_status_bars_count_recent_upcoming_and_unscheduled_jobs_not_history(world, mirror):
+    mirror.add(4)  # 2 completed, 2 scheduled, now
+    jobs = SynchroteamJob.objects.filter(tenant=world.tenant)
+    old, unscheduled = jobs.filter(status="completed")[:2]
+    jobs.filter(pk=old.pk).update(scheduled_start=timezone.now() - dt.timedelta(days=90))
+    jobs.filter(pk=unscheduled.pk).update(scheduled_start=None)
+    gone = jobs.filter(status="scheduled").first()
+    jobs.filter(pk=gone.pk).update(is_deleted=True)
+    counts = {c.status: c.n for c in status_counts(tenant=world.tenant)}
+    assert (counts["completed"], counts["scheduled"]) == (1, 1)  # not the old one, not deleted
+    since = timezone.now() - dt.timedelta(days=120)
+    counts = {c.status: c.n for c in status_counts(tenant=world.tenant, since=since)}
+    assert counts["completed"] == 2
 
 
 def test_a_capped_list_says_more_and_still_opens_deep_pages(world, mirror):

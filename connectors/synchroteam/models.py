@@ -76,9 +76,16 @@ class SynchroteamJob(MirrorModel):
             ("tech", ["tenant", "technician_vendor_id", "-scheduled_start"]),
             ("sch", ["tenant", "-scheduled_start"]),
             ("num", ["tenant", "num"]),
-            # the job list's status counts, read from the index alone (issue 14)
-            ("cnt", ["tenant", "is_deleted", "status"]),
-        )
+        ) + [
+            # the job list's status bars (dispatch.selectors.status_counts): ranges of live
+            # jobs by status and scheduled start, counted from the index alone (issue 14).
+            # Status first: a tenant-only query (the list's page) must not pick this index.
+            models.Index(
+                fields=["status", "tenant", "scheduled_start"],
+                condition=models.Q(is_deleted=False),
+                name="st_job_cnt_live",
+            ),
+        ]
         ordering = ["-scheduled_start"]
 
 
