@@ -10,6 +10,8 @@ page exists (`CappedPage.has_next`), and the last page number is not known (``nu
 None; the templates then show "Page N" without "of M" and no "Last" link).
 
 * `capped_count(queryset, cap)`: rows up to `cap` + 1 (a bounded ``COUNT(*)``).
+* `capped_counts({name: queryset}, cap)`: the same for several querysets in one query.
+* `cap_label(n, cap)`: ``"1 000+"`` past the cap, else ``"n"`` (thousands separated).
 * `CappedPaginator(object_list, per_page, cap=LIST_COUNT_CAP)`: drop-in for `Paginator`; adds
   ``capped`` (bool), ``count_label`` (str) and `MAX_PAGE`-bounded page numbers.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -33,6 +36,30 @@ def capped_count(queryset, cap: int) -> int:
     """Rows of `queryset`, counted up to `cap` + 1 only (``SELECT COUNT(*) FROM (SELECT id …
     LIMIT cap + 1)``): more than `cap` reads as `cap` + 1, for a "cap+" label."""
     return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
+    """``{name: rows of the queryset, up to cap + 1}`` for every entry of `querysets`, in one
+    query: ``SELECT (SELECT COUNT(*) FROM (SELECT id … LIMIT cap + 1)), …`` (each subquery the
+    ORM's own SQL and parameters). All querysets must use the same database."""
+    if not querysets:
+        return {}
+    parts, params, using = [], [], None
+    for i, qs in enumerate(querysets.values()):
+        using = qs.db
+        sql, args = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS c{i})")  # noqa: S608 (ORM SQL, params)
+        params.extend(args)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))
+
+
+def cap_label(n: int, cap: int) -> str:
+    """How a capped count reads: ``"1 000+"`` when `n` is past `cap`, else `n` with thin
+    thousands (``"3 235"``)."""
+    return (f"{cap:,}+" if n > cap else f"{n:,}").replace(",", " ")
 
 
 class CappedPage(Page):
@@ -84,11 +111,7 @@ class CappedPaginator(Paginator):
     @property
     def count_label(self) -> str:
         """The count as shown: ``"1 000+"`` past the cap."""
-        return (
-            f"{self.cap:,}+".replace(",", " ")
-            if self.capped
-            else f"{self.count:,}".replace(",", " ")
-        )
+        return cap_label(self._counted, self.cap)
 
     @cached_property
     def num_pages(self) -> int | None:

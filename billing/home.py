@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.home import Bar, Card
+from accounts.paging import COUNT_CAP, capped_count
 from billing.models import BillingDraft, LaborType
 from billing.selectors import queue_drafts, queue_totals
 from billing.templatetags.billing_tags import money
@@ -41,7 +42,8 @@ def drafts_to_approve(request: HttpRequest) -> Card | None:
     hours (`billing.selectors.queue_totals`), the oldest one's age, and a bar per drafter."""
     tenant = request.tenant
     pending = queue_drafts(tenant, status=BillingDraft.Status.PENDING)
-    totals = queue_totals(tenant, pending)
+    more = capped_count(pending, COUNT_CAP) > COUNT_CAP
+    totals = queue_totals(tenant, pending, cap=COUNT_CAP, capped=more)
     by_person = (
         pending.order_by()
         .values("drafted_by__first_name", "drafted_by__last_name", "drafted_by__email")
@@ -66,6 +68,8 @@ def drafts_to_approve(request: HttpRequest) -> Card | None:
         reason = f"Oldest waiting {timesince(oldest)}."
         if totals.unpriced:
             reason += f" {totals.unpriced} without a price (labor type not priced)."
+        if totals.capped:
+            reason += f" More than {COUNT_CAP:,} wait: the figures are the oldest {COUNT_CAP:,}'s."
     return Card(
         key="drafts_to_approve",
         title="Drafts to approve",

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -67,21 +67,30 @@ def queue_drafts(
 @dataclass(frozen=True)
 class QueueTotals:
     """What the queue's filters select: how many drafts, hours and amount (Decimal, None
-    when no draft is priced); `unpriced` counts drafts whose product has no price."""
+    when no draft is priced); `unpriced` counts drafts whose product has no price; `capped`:
+    the selection holds more drafts than the cap and these are the totals of its first ones
+    (the queue's order, oldest first)."""
 
     count: int
     hours: Decimal
     amount: Decimal | None
     unpriced: int
+    capped: bool = False
 
 
-def queue_totals(tenant: Tenant, qs: QuerySet[BillingDraft]) -> QueueTotals:
-    """`QueueTotals` of the filtered queue `qs` in one grouped query: each draft is priced as
-    Syncro will (its hours rounded to 0.01, × its product's rate, to the cent)."""
+def queue_totals(
+    tenant: Tenant, qs: QuerySet[BillingDraft], *, cap: int, capped: bool = False
+) -> QueueTotals:
+    """`QueueTotals` of the filtered queue `qs` in one grouped query over at most its first
+    `cap` drafts in the queue's order (`capped`: the caller's paginator counted more, and the
+    totals say so): each draft is priced as Syncro will (its hours rounded to 0.01, × its
+    product's rate, to the cent)."""
     from billing import money
 
+    first = qs.order_by("created_at", "id").values("pk")[:cap]
     groups = list(
-        qs.order_by()
+        BillingDraft.objects.filter(pk__in=Subquery(first))
+        .order_by()
         .values("product_vendor_id", "minutes")
         .annotate(n=Count("id"))
         .values_list("product_vendor_id", "minutes", "n")
@@ -97,7 +106,7 @@ def queue_totals(tenant: Tenant, qs: QuerySet[BillingDraft]) -> QueueTotals:
         else:
             amount += line * n
     priced = count - unpriced
-    return QueueTotals(count, hours, amount if priced else None, unpriced)
+    return QueueTotals(count, hours, amount if priced else None, unpriced, capped)
 
 
 def invoices_to_approve(tenant: Tenant, user, *, role: str | None = None) -> list:

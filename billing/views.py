@@ -28,7 +28,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import get_for_tenant_or_404, tenant_member_required
 from accounts.downloads import as_download
 from accounts.models import APPROVER_ROLES, MANAGER_ROLES, NoCredential
-from accounts.paging import CappedPaginator, capped_count
+from accounts.paging import CappedPaginator, cap_label, capped_counts
 from billing import approval, corrections, money, selectors, services, timers
 from billing import audit as audit_trail
 from billing import forms as billing_forms
@@ -288,28 +288,27 @@ def _queue_filters(request: HttpRequest) -> dict:
     return dict(request.session.get(QUEUE_SESSION_KEY) or {})
 
 
-#: "Invoiced today" counts at most this many drafts ("999+" past it).
-INVOICED_TODAY_CAP = 999
+#: Each stat card counts at most this many drafts ("999+" past it).
+QUEUE_COUNT_CAP = 999
 
 
 def _queue_counts(tenant) -> dict:
-    """Counts for the queue's stat cards: to approve, sending, needs attention, invoiced today."""
+    """Counts for the queue's stat cards: to approve, sending, needs attention, invoiced today;
+    one query, each count stopping at `QUEUE_COUNT_CAP` + 1 (`accounts.paging.capped_counts`),
+    so years of billed drafts are never counted. ``<name>_label`` is how each reads."""
     S = BillingDraft.Status
     drafts = BillingDraft.objects.filter(tenant=tenant)
-    counts = drafts.status_counts()
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    invoiced_today = capped_count(
-        drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight), INVOICED_TODAY_CAP
+    counts = capped_counts(
+        {
+            "pending": drafts.in_status(S.PENDING),
+            "sending": drafts.in_status(S.APPROVED),
+            "attention": drafts.in_status(S.NEEDS_ATTENTION),
+            "invoiced_today": drafts.in_status(S.INVOICED).filter(approved_at__gte=midnight),
+        },
+        QUEUE_COUNT_CAP,
     )
-    return {
-        "pending": counts[S.PENDING],
-        "sending": counts[S.APPROVED],
-        "attention": counts[S.NEEDS_ATTENTION],
-        "invoiced_today": invoiced_today,
-        "invoiced_today_label": f"{INVOICED_TODAY_CAP}+"
-        if invoiced_today > INVOICED_TODAY_CAP
-        else str(invoiced_today),
-    }
+    return counts | {f"{k}_label": cap_label(n, QUEUE_COUNT_CAP) for k, n in counts.items()}
 
 
 @tenant_member_required()
@@ -351,7 +350,9 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
         "page": page,
         "drafts": drafts,
         "counts": _queue_counts(tenant),
-        "totals": selectors.queue_totals(tenant, qs),
+        "totals": selectors.queue_totals(
+            tenant, qs, cap=page.paginator.cap, capped=page.paginator.capped
+        ),
         "amounts": money.draft_amounts(drafts),
         "currency": tenant.currency,
         "is_approver": is_approver,

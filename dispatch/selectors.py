@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
@@ -36,6 +35,7 @@ from django.utils import timezone
 from accounts.downloads import csv_writer
 from accounts.localtime import local_day_bounds
 from accounts.models import Tenant, Vendor
+from accounts.paging import cap_label, capped_counts
 from connectors.fieldcamp.models import FieldCampCalendarChange
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
@@ -178,24 +178,16 @@ def status_counts(
     100 000 jobs."""
     since = since or status_count_since()
     cap = cap if cap is not None else getattr(settings, "JOB_STATUS_COUNT_CAP", STATUS_COUNT_CAP)
-    alive = SynchroteamJob.objects.for_tenant(tenant).alive().order_by().values("pk")
-    parts, params = [], []
-    for i, status in enumerate(JOB_STATUSES):
-        of_status = alive.filter(status=status)
-        for j, window in enumerate(
-            (of_status.filter(scheduled_start__gte=since), of_status.filter(scheduled_start=None))
-        ):
-            sql, args = window[: cap + 1].query.sql_with_params()
-            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS s{i}_{j})")  # noqa: S608 (ORM SQL)
-            params.extend(args)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
+    alive = SynchroteamJob.objects.for_tenant(tenant).alive()
+    ranges = {}
+    for status in JOB_STATUSES:
+        ranges[(status, "since")] = alive.filter(status=status, scheduled_start__gte=since)
+        ranges[(status, "unscheduled")] = alive.filter(status=status, scheduled_start=None)
+    counted = capped_counts(ranges, cap)
     out = []
-    for i, status in enumerate(JOB_STATUSES):
-        n = min(row[2 * i] + row[2 * i + 1], cap + 1)
-        label = f"{cap:,}+" if n > cap else f"{n:,}"
-        out.append(StatusCount(status, n, label.replace(",", " ")))
+    for status in JOB_STATUSES:
+        n = min(counted[(status, "since")] + counted[(status, "unscheduled")], cap + 1)
+        out.append(StatusCount(status, n, cap_label(n, cap)))
     return out
 
 

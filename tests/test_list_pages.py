@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from itertools import count
 
 import pytest
@@ -185,20 +186,7 @@ def test_a_list_page_costs_the_same_queries_for_four_records_and_for_forty(
     assert len(many) == len(few), [q["sql"][:160] for q in many]
 
 
-#: the billing queue's status tabs and totals still aggregate every draft of the company (a
-#: grouped COUNT over all decisions, issue 14 not finished): known, and failing until mended
-COUNTED_PAGES = [
-    pytest.param(
-        *page,
-        marks=pytest.mark.xfail(strict=True, reason="queue tabs count every draft (issue 14)"),
-    )
-    if page[0] == "billing:queue"
-    else page
-    for page in PAGES
-]
-
-
-@pytest.mark.parametrize("name,params", COUNTED_PAGES)
+@pytest.mark.parametrize("name,params", PAGES)
 def test_no_list_page_counts_a_whole_table(world, mirror, name, params):
     mirror.add(3, drafter=world.billing)
     found = unbounded_counts(_queries(world.client_for(world.owner), name, params))
@@ -470,3 +458,29 @@ def test_the_migrations_fill_the_tags_of_rows_written_before_them(world, mirror)
     line = SyncroLineItem.objects.get(vendor_id=line.vendor_id)
     assert (line.job_tag, line.job_tags_more) == ("[ST-JOB 5]", "[ST-JOB 6]")
     assert BillingDraft.objects.get(pk=draft.pk).job_tag == "[ST-JOB 8]"
+
+
+def test_past_the_cap_the_queue_totals_say_they_are_of_the_first_drafts(world, mirror, settings):
+    mirror.add(3, drafter=world.billing)  # three pending drafts of 30 minutes
+    settings.LIST_COUNT_CAP = 2
+    page = world.client_for(world.owner).get(
+        reverse("billing:queue"), {"status": "pending", "filtered": "1"}
+    )
+    totals = page.context["totals"]
+    assert (totals.count, totals.hours, totals.capped) == (2, Decimal("1.00"), True)
+    assert "2+ drafts · the first 2: 1.00 h" in " ".join(page.content.decode().split())
+    settings.LIST_COUNT_CAP = 1000
+    page = world.client_for(world.owner).get(
+        reverse("billing:queue"), {"status": "pending", "filtered": "1"}
+    )
+    assert (page.context["totals"].count, page.context["totals"].capped) == (3, False)
+
+
+def test_the_queue_stat_cards_stop_counting_at_their_cap(world, mirror, monkeypatch):
+    from billing import views
+
+    mirror.add(3, drafter=world.billing)
+    assert views._queue_counts(world.tenant)["pending_label"] == "3"
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 2)
+    counts = views._queue_counts(world.tenant)
+    assert (counts["pending"], counts["pending_label"], counts["sending_label"]) == (3, "2+", "0")
