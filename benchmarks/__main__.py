@@ -89,12 +89,11 @@ def main(argv: list[str]) -> int:
     print(f"benchmarks at scale {scale():,}, {runs()} run(s) per figure, {settings_line()}")
     total = time.perf_counter()
     failed = []
-    for i, name in enumerate(wanted):
+    for name in wanted:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
         try:
-            if i:
-                fresh_database()  # each benchmark starts from an empty database
+            fresh_database()  # each starts from an empty database (a shared one may hold rows)
             importlib.import_module(available[name]).main()
         except Exception:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()
