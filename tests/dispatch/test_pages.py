@@ -192,3 +192,30 @@ def test_draft_billing_asks_for_the_labor_type_and_the_ticket_with_no_default(wo
     response = client.post(url, {"ticket": "", "labor_type": ""})
     assert response.status_code == 200  # refused, nothing drafted
     assert response.content.decode().count("This field is required.") == 2
+
+
+def test_a_board_slot_escapes_what_the_vendor_sent_and_reads_the_local_time(settings):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from dispatch.templatetags.board import board_slot
+
+    job = SimpleNamespace(
+        status="started",
+        vendor_id=77,
+        type_name='Fix "it"',
+        customer_name="<script>alert(1)</script> & Co",
+        num="10<23>",
+        scheduled_start=dt.datetime(2026, 11, 3, 14, 5, tzinfo=dt.UTC),
+    )
+    with timezone.override("America/New_York"):
+        html = str(board_slot(job, "/jobs/"))
+    assert html == (
+        '<a class="slot badge badge-progress" href="/jobs/77/" '
+        'title="Fix &quot;it&quot; · &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co">'
+        "09:05 #10&lt;23&gt;</a>"
+    )
+    job.scheduled_start = None
+    assert str(board_slot(job, "/jobs/")).endswith("> #10&lt;23&gt;</a>")
