@@ -76,6 +76,7 @@ class SynchroteamJob(MirrorModel):
             ("tech", ["tenant", "technician_vendor_id", "-scheduled_start"]),
             ("sch", ["tenant", "-scheduled_start"]),
             ("num", ["tenant", "num"]),
+            ("myid", ["tenant", "my_id"]),
         ) + [
             # the job list's status bars (dispatch.selectors.status_counts): ranges of live
             # jobs by status and scheduled start, counted from the index alone (issue 14).
