@@ -3,10 +3,10 @@ whether a Syncro ticket belongs to the job's customer. No writes, no vendor I/O:
 mirror.
 
 * `job_tag`, `job_tag_sql`, `unbilled_jobs`: the unbilled rule.
-* `jobs_time` / `times_of` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft made from a
-  job bills and what they come to at each priced labor type.
-* `worklist` (-> `Worklist` of `WorklistRows` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
-  `worklist_has_customer`: the reconciliation page.
+* `jobs_time` / `times_of` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft
+  made from a job bills and what they come to at each priced labor type.
+* `worklist` (-> `Worklist` of `WorklistRows` of `UnbilledRow`, with `TechnicianHours`),
+  `worklist_technicians`, `worklist_has_customer`: the reconciliation page.
 * `syncro_customer_for`, `customer_check` (-> `CustomerCheck`), `new_ticket_url`: matching the
   job's Synchroteam customer to a Syncro customer.
 
