@@ -26,8 +26,9 @@ def board_slot(job, prefix: str) -> SafeString:
     at = timezone.localtime(start).strftime("%H:%M") if start else ""
     # stdlib html.escape: what django.utils.html.escape does, without its lazy-string wrapper
     # (2 000 slots x 6 values); the vendor id is an integer
+    href = f"{escape(prefix)}{int(job.vendor_id)}/"
+    title = f"{escape(job.type_name or '')} · {escape(job.customer_name or '')}"
     return mark_safe(  # noqa: S308 (every value escaped above)
-        f'<a class="slot badge badge-{tone(job.status)}" href="{escape(prefix)}{int(job.vendor_id)}/" '
-        f'title="{escape(job.type_name or "")} · {escape(job.customer_name or "")}">'
+        f'<a class="slot badge badge-{tone(job.status)}" href="{href}" title="{title}">'
         f"{at} #{escape(job.num or '')}</a>"
     )
