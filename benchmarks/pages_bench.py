@@ -7,6 +7,9 @@ customers, 40 technicians, three in five finished; most of those invoiced at Syn
 carrying a ``[ST-JOB num]`` line item, the rest unbilled), one work activity per finished job,
 and 30 days of per-minute `RequestUsage` rows for each connection (43 200 each). Then requests
 each page through Django's test client (middleware, view, template: the whole server side).
+The unbilled-work page and the home page are measured twice: as read (their reconciliation
+snapshot cached, `dispatch.snapshots`) and "after a write" (the snapshot expired before each
+request, as a sync page, a webhook or a draft expires it: the cost of computing it).
 
 Baseline measured in the same run: the Django admin changelist of the same tickets
 (``/admin/syncro/syncroticket/``, a superuser), the figure the ticket list must beat 3x.
@@ -143,7 +146,9 @@ def _fill_usage(now: datetime) -> None:
         RequestUsage.objects.bulk_create(rows, batch_size=5000)
 
 
-def _measure(client, url: str, params: dict) -> tuple[int, float, int]:
+def _measure(client, url: str, params: dict, before=None) -> tuple[int, float, int]:
+    """``(queries, median ms, status)`` of `REPEAT` requests after a warming one; `before()`,
+    when given, runs before each request, untimed (a write that expires a cache)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -151,6 +156,8 @@ def _measure(client, url: str, params: dict) -> tuple[int, float, int]:
     times = []
     count = 0
     for _ in range(REPEAT):
+        if before is not None:
+            before()
         with CaptureQueriesContext(connection) as ctx:
             t0 = time.perf_counter()
             response = client.get(url, params)
@@ -197,8 +204,17 @@ def main() -> None:
     client = Client()
     client.force_login(accounts.users["owner"])
     today = timezone.localdate()
+    from dispatch import snapshots
+
+    def expire() -> None:  # what a sync page, webhook or draft does to the snapshot
+        snapshots.changed(accounts.tenant.pk)
+
     pages = [
         ("unbilled work", "/reconciliation/", {}),
+        ("unbilled work, after a write", "/reconciliation/", {}, expire),
+        ("unbilled work, technician", "/reconciliation/", {"technician": "505"}),
+        ("home", "/", {}),
+        ("home, after a write", "/", {}, expire),
         ("jobs list", "/jobs/", {}),
         ("jobs list, customer", "/jobs/", {"customer": str(jobs["customer"])}),
         ("jobs list, status", "/jobs/", {"status": "completed"}),
@@ -216,13 +232,13 @@ def main() -> None:
     only = os.environ.get("BENCH_PAGES", "")  # "unbilled,jobs": pages whose name starts so
     if only:
         pages = [p for p in pages if p[0].startswith(tuple(only.split(",")))]
-    results = {name: _measure(client, url, params) for name, url, params in pages}
+    results = {name: _measure(client, *rest) for name, *rest in pages}
     admin = get_user_model().objects.create_superuser("bench-admin@example.test", "x" * 16)
     admin_client = Client()
     admin_client.force_login(admin)
     admin_q, admin_ms, admin_status = _measure(admin_client, "/admin/syncro/syncroticket/", {})
     rows = []
-    for name, _url, _params in pages:
+    for name, *_ in pages:
         q, ms, status = results[name]
         ratio = f"{admin_ms / ms:.1f}x" if name.startswith("tickets") and ms else ""
         rows.append([name, status, q, ms, ratio])
@@ -235,7 +251,9 @@ def main() -> None:
     )
     settings.DEBUG = True  # only to read the query log of one request per page
     print("\nslowest query of each page (ms, SQL), and its plan:")
-    for name, url, params in pages:
+    for name, url, params, *before in pages:
+        if before:
+            before[0]()
         (ms, sql), *_ = _slowest_queries(client, url, params, top=1)
         print(f"\n[{name}] {ms:.1f} ms  {sql[:240]}")
         if os.environ.get("BENCH_EXPLAIN"):

@@ -264,6 +264,9 @@ TIME_ZONE = env.str(
 )  # signed out only; a company's own zone is Tenant.time_zone
 # Home page: a "Waiting on Customer" ticket counts once it has not changed for this many days.
 HOME_WAITING_ON_CUSTOMER_DAYS = env.int("HOME_WAITING_ON_CUSTOMER_DAYS", default=3)
+# Reconciliation: seconds a computed unbilled-work snapshot is kept (dispatch.snapshots: any
+# write to what it reads expires it sooner); 0 computes it on every view.
+RECONCILIATION_CACHE_SECONDS = env.int("RECONCILIATION_CACHE_SECONDS", default=600)
 USE_I18N = True
 USE_TZ = True
 

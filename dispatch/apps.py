@@ -10,11 +10,14 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the low-stock alert condition (`dispatch.inventory.alerts`), the
-        ``stock.below_threshold`` event and the stock CSV export (`dispatch.inventory.events`)."""
+        ``stock.below_threshold`` event, the stock CSV export (`dispatch.inventory.events`) and
+        the receivers that expire the reconciliation snapshots (`dispatch.snapshots.connect`)."""
         from connectors.alerts import conditions
         from connectors.alerts.models import AlertKind
+        from dispatch import snapshots
         from dispatch.inventory import events
         from dispatch.inventory.alerts import low_stock
 
         conditions.register(AlertKind.LOW_STOCK, low_stock)
         events.connect()
+        snapshots.connect()

@@ -45,3 +45,20 @@ class StockMinimum(models.Model):
 
     def __str__(self) -> str:
         return f"min {self.minimum} of part {self.part_vendor_id} in depot {self.depot_vendor_id}"
+
+
+class ReconciliationVersion(models.Model):
+    """A token that changes whenever something the reconciliation worklist reads may have
+    changed for a tenant (`dispatch.snapshots`): a sync run or webhook refresh wrote the mirror
+    (`connectors.signals.mirror_changed`), a job, invoice, activity, line item, user or billing
+    draft was saved or deleted through the ORM. The worklist's cached snapshot is keyed by it,
+    so a new token means the next view recomputes."""
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reconciliation version {self.token} of tenant {self.tenant_id}"

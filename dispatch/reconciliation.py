@@ -5,8 +5,9 @@ mirror.
 * `job_tag`, `job_tag_sql`, `unbilled_jobs`: the unbilled rule.
 * `jobs_time` / `times_of` (-> `JobTime`), `job_minutes`, `priced_amounts`: the hours a draft
   made from a job bills and what they come to at each priced labor type.
-* `worklist` (-> `Worklist` of `WorklistRows` of `UnbilledRow`, with `TechnicianHours`),
-  `worklist_technicians`, `worklist_has_customer`: the reconciliation page.
+* `unbilled_snapshot` (cached, `dispatch.snapshots`), `worklist` (-> `Worklist` of
+  `WorklistRows` of `UnbilledRow`, with `TechnicianHours`), `worklist_technicians`,
+  `worklist_has_customer`: the reconciliation page.
 * `syncro_customer_for`, `customer_check` (-> `CustomerCheck`), `new_ticket_url`: matching the
   job's Synchroteam customer to a Syncro customer.
 
@@ -30,7 +31,7 @@ else the first whose name contains it (the rule the prefilled New ticket page al
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -51,6 +52,7 @@ from connectors.synchroteam.models import (
     SynchroteamUser,
 )
 from connectors.syncro.models import SyncroCustomer, SyncroLineItem, SyncroTicket
+from dispatch import snapshots
 from dispatch.selectors import DONE_STATUSES, worked_activities
 
 # --- the unbilled rule ---------------------------------------------------------------------------
@@ -290,31 +292,28 @@ WORKLIST_COLUMNS = (
 )
 
 
-def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
-    """The unbilled jobs `filters` select, priced at `rate`.
+#: one unbilled job as `unbilled_snapshot` keeps it: (pk, Synchroteam id, when done, technician
+#: id, technician name, customer id, billed minutes, travel minutes, source of the minutes)
+SnapshotRow = tuple[int, int, "dt.datetime | None", "int | None", str, "int | None", int, int, str]
 
-    Three queries whatever the number of jobs: the selected jobs as tuples (what the totals
-    need), their activities (`times_of`), and, when the rows are read, the jobs of the page
-    (`WorklistRows`).
 
-    Args:
-        filters: optional keys ``technician`` / ``customer`` (Synchroteam ids), ``start`` /
-            ``end`` (dates, inclusive, on the day the job was done, portal time zone).
-        rate: a `billing.money.Rate` (``per_hour`` None: amounts are None).
-    """
+def unbilled_snapshot(tenant: Tenant) -> list[SnapshotRow]:
+    """Every unbilled job of the tenant (`unbilled_jobs`, drafted ones left out) with its
+    `JobTime`, latest done first (`UnbilledRow.day`, then Synchroteam id, descending), as
+    `SnapshotRow` tuples: what the worklist filters, totals and pages.
+
+    Cached (`dispatch.snapshots.cached`) until a sync, webhook or person writes a job,
+    invoice, activity, line item, user or draft of the tenant; computing it is two queries (the
+    jobs, their activities: `times_of`)."""
+    return snapshots.cached(tenant, "unbilled", lambda: _compute_unbilled(tenant))
+
+
+def _compute_unbilled(tenant: Tenant) -> list[SnapshotRow]:
     qs = unbilled_jobs(tenant=tenant).annotate(
         done_at=Coalesce(
             "actual_end", "actual_start", "scheduled_start", output_field=DateTimeField()
         )
     )
-    if filters.get("technician"):
-        qs = qs.filter(technician_vendor_id=filters["technician"])
-    if filters.get("customer"):
-        qs = qs.filter(customer_vendor_id=filters["customer"])
-    if filters.get("start"):
-        qs = qs.filter(done_at__gte=local_day_bounds(filters["start"])[0])
-    if filters.get("end"):
-        qs = qs.filter(done_at__lt=local_day_bounds(filters["end"])[1])
     selected = list(
         qs.order_by(F("done_at").desc(nulls_last=True), "-vendor_id").values_list(
             "pk",
@@ -322,24 +321,68 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
             "vendor_id",
             "actual_start",
             "actual_end",
+            "done_at",
             "technician_vendor_id",
             "technician_name",
+            "customer_vendor_id",
         )
     )
     times = times_of([row[:5] for row in selected])
+    out = []
+    for pk, _conn, vendor_id, _start, _end, done_at, tech_id, tech_name, cust_id in selected:
+        t = times[pk]
+        out.append(
+            (pk, vendor_id, done_at, tech_id, tech_name, cust_id, t.minutes, t.travel, t.source)
+        )
+    return out
+
+
+def _selects(filters: dict) -> Callable[[SnapshotRow], bool]:
+    """A predicate of `SnapshotRow` for the worklist's `filters` (see `worklist`)."""
+    tech, customer = filters.get("technician"), filters.get("customer")
+    start = local_day_bounds(filters["start"])[0] if filters.get("start") else None
+    end = local_day_bounds(filters["end"])[1] if filters.get("end") else None
+
+    def selected(row: SnapshotRow) -> bool:
+        done_at = row[2]
+        return (
+            (not tech or row[3] == tech)
+            and (not customer or row[5] == customer)
+            and (start is None or (done_at is not None and done_at >= start))
+            and (end is None or (done_at is not None and done_at < end))
+        )
+
+    return selected
+
+
+def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
+    """The unbilled jobs `filters` select, priced at `rate`.
+
+    Filters, totals and prices the tenant's `unbilled_snapshot` (cached; when it is not, two
+    queries compute it), then, when the rows are read, loads the jobs of the page in one query
+    (`WorklistRows`). The amounts are priced here, at `rate`, not kept in the snapshot.
+
+    Args:
+        filters: optional keys ``technician`` / ``customer`` (Synchroteam ids), ``start`` /
+            ``end`` (dates, inclusive, on the day the job was done, portal time zone).
+        rate: a `billing.money.Rate` (``per_hour`` None: amounts are None).
+    """
+    selects = _selects(filters)
     zero = Decimal(0) if rate.per_hour is not None else None
     out = Worklist(rows=WorklistRows([]), rate=rate, amount=zero)
     priced = []
     techs: dict[int | None, TechnicianHours] = {}
-    for pk, *_, tech_id, tech_name in selected:
-        t = times[pk]
-        hours, money = minutes_to_hours(t.minutes), amount(t.minutes, rate.per_hour)
-        priced.append((pk, t, hours, money))
+    for row in unbilled_snapshot(tenant):
+        if not selects(row):
+            continue
+        pk, _vid, _done, tech_id, tech_name, _cust, minutes, travel, source = row
+        hours, money = minutes_to_hours(minutes), amount(minutes, rate.per_hour)
+        priced.append((pk, JobTime(minutes, travel, source), hours, money))
         out.hours += hours
         out.amount = _add(out.amount, money)
-        tech = techs.setdefault(
-            tech_id, TechnicianHours(tech_id, tech_name or "Unassigned", amount=zero)
-        )
+        tech = techs.get(tech_id)
+        if tech is None:
+            tech = techs[tech_id] = TechnicianHours(tech_id, tech_name or "Unassigned", amount=zero)
         tech.jobs += 1
         tech.hours += hours
         tech.amount = _add(tech.amount, money)
@@ -356,9 +399,14 @@ def worklist_technicians(tenant: Tenant) -> list[tuple[int, str]]:
     """``[(Synchroteam user id, name)]`` of the technicians with a finished job of the tenant,
     by name (the worklist's technician filter).
 
-    One query when the Synchroteam users are mirrored: an EXISTS per user (a few dozen, deleted
-    ones too) on the jobs' (tenant, technician) index, not a DISTINCT over every finished job;
-    that DISTINCT of the jobs' technician names only when no user is mirrored (yet)."""
+    Cached as `unbilled_snapshot` is. Computing it is one query when the Synchroteam users are
+    mirrored: an EXISTS per user (a few dozen, deleted ones too) on the jobs' (tenant,
+    technician) index, not a DISTINCT over every finished job; that DISTINCT of the jobs'
+    technician names only when no user is mirrored (yet)."""
+    return snapshots.cached(tenant, "technicians", lambda: _compute_technicians(tenant))
+
+
+def _compute_technicians(tenant: Tenant) -> list[tuple[int, str]]:
     finished = _done_jobs(tenant)
     users = (
         SynchroteamUser.objects.for_tenant(tenant)

@@ -1,0 +1,138 @@
+"""Cached snapshots of what the reconciliation worklist computes from the whole mirror.
+
+The unbilled rule and the hours of every unbilled job read every finished job, invoice, tagged
+line item, draft and activity of a tenant (about 200 ms at 100 000 jobs). The worklist page and
+the home card ask for it on every view, while the rows change only when a sync, a webhook or a
+person writes. So the result is kept in Django's cache (``CACHES``: per process by default,
+Redis when ``CACHE_URL`` says so) under a key that changes with every such write:
+
+* the tenant's `ReconciliationVersion` token, replaced by `changed` (the receivers `connect`
+  registers: `connectors.signals.mirror_changed`, ``post_save`` of the models in `WATCHED`, so
+  a draft a person creates is off the list on the next page they see, and ``post_delete`` of a
+  `Connection`, whose mirror rows go with it). Mirror rows are never deleted one by one (the
+  sync marks them ``is_deleted``), and no ``post_delete`` receiver is put on them: it would turn
+  the cascade of a removed connection into a fetch of every row;
+* the locks of the tenant's sync streams (``SyncStream.lock_run`` and ``lock_heartbeat_at``,
+  written in every page's transaction): a running sync's pages show as they commit, before
+  its run ends and sends ``mirror_changed``.
+
+A snapshot is computed after reading the key, so a write that commits meanwhile changes the key
+and the next view recomputes: what is cached is never newer than its key says, and never
+older. ``RECONCILIATION_CACHE_SECONDS`` (default 600) bounds how long a snapshot is kept; 0 turns
+the cache off (every view computes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import Tenant
+from connectors.models import Connection, SyncStream
+
+T = TypeVar("T")
+
+#: model labels whose ORM saves and deletes change the worklist (`connect`)
+WATCHED = (
+    "synchroteam.SynchroteamJob",
+    "synchroteam.SynchroteamInvoice",
+    "synchroteam.SynchroteamActivity",
+    "synchroteam.SynchroteamUser",
+    "syncro.SyncroLineItem",
+    "billing.BillingDraft",
+)
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def changed(tenant_id: int) -> None:
+    """Give the tenant a new token: its cached snapshots are no longer read. One UPDATE, in the
+    caller's transaction; a tenant without a token row has nothing cached (`version` makes the
+    row before anything is cached), so none is inserted (nor while a tenant is being deleted)."""
+    from dispatch.models import ReconciliationVersion
+
+    ReconciliationVersion.objects.filter(tenant_id=tenant_id).update(token=_new_token())
+
+
+def _create(tenant_id: int, token: str) -> str:
+    """Insert the tenant's token, or read the one a concurrent request inserted first."""
+    from dispatch.models import ReconciliationVersion
+
+    try:
+        with transaction.atomic():
+            ReconciliationVersion.objects.create(tenant_id=tenant_id, token=token)
+        return token
+    except IntegrityError:
+        return ReconciliationVersion.objects.get(tenant_id=tenant_id).token
+
+
+def version(tenant: Tenant) -> str:
+    """The tenant's current snapshot key part: ``"<token>:<streams digest>"`` (two queries: the
+    token row, the lock columns of the tenant's sync streams, a few dozen rows)."""
+    from dispatch.models import ReconciliationVersion
+
+    token = (
+        ReconciliationVersion.objects.filter(tenant_id=tenant.pk)
+        .values_list("token", flat=True)
+        .first()
+    ) or _create(tenant.pk, _new_token())
+    streams = (
+        SyncStream.objects.filter(connection__tenant_id=tenant.pk)
+        .order_by("pk")
+        .values_list("pk", "lock_run_id", "lock_heartbeat_at")
+    )
+    digest = hashlib.blake2b(repr(list(streams)).encode(), digest_size=8).hexdigest()
+    return f"{token}:{digest}"
+
+
+def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` for `tenant`, from the cache when nothing it reads was written since
+    (`version`); `name` tells snapshots of one tenant apart (``"unbilled"``). The value must
+    pickle (tuples, dates, Decimals)."""
+    seconds = getattr(settings, "RECONCILIATION_CACHE_SECONDS", 600)
+    if not seconds:
+        return compute()
+    key = f"reconciliation:{tenant.pk}:{name}:{version(tenant)}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found
+
+
+def _on_row(sender, instance, **kwargs) -> None:
+    """``post_save`` of a `WATCHED` row, ``post_delete`` of a `Connection`: `changed`."""
+    tenant_id = getattr(instance, "tenant_id", None)
+    if tenant_id is not None and not kwargs.get("raw"):
+        changed(tenant_id)
+
+
+def _on_mirror_changed(sender=None, *, connection_id: int, **kwargs) -> None:
+    """`connectors.signals.mirror_changed`: `changed` for the connection's tenant."""
+    tenant_id = (
+        Connection.objects.filter(pk=connection_id).values_list("tenant_id", flat=True).first()
+    )
+    if tenant_id is not None:
+        changed(tenant_id)
+
+
+def connect() -> None:
+    """Register the receivers that call `changed` (`dispatch.apps.DispatchConfig.ready`)."""
+    from django.apps import apps
+
+    from connectors.signals import mirror_changed
+
+    mirror_changed.connect(_on_mirror_changed, dispatch_uid="dispatch.snapshots")
+    for label in WATCHED:
+        model = apps.get_model(label)
+        post_save.connect(_on_row, sender=model, dispatch_uid=f"dispatch.snapshots.{label}")
+    post_delete.connect(_on_row, sender=Connection, dispatch_uid="dispatch.snapshots.connection")
