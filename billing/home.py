@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Upper
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -117,8 +118,10 @@ def waiting_on_customer(request: HttpRequest) -> Card | None:
     the company has no Syncro mirror."""
     days = waiting_days()
     cutoff = timezone.now() - dt.timedelta(days=days)
-    waiting = SyncroTicket.objects.filter(
-        tenant=request.tenant, is_deleted=False, status__iexact=WAITING_STATUS
+    # UPPER(status) =, not status__iexact (LIKE on SQLite, UPPER(status::text) on PostgreSQL):
+    # the form the (tenant, UPPER(status), vendor_updated_at) index of live tickets answers
+    waiting = SyncroTicket.objects.alias(status_upper=Upper("status")).filter(
+        tenant=request.tenant, is_deleted=False, status_upper=WAITING_STATUS.upper()
     )
     figures = waiting.aggregate(
         total=Count("id"), stale=Count("id", filter=Q(vendor_updated_at__lt=cutoff))

@@ -31,6 +31,7 @@ else the first whose name contains it (the rule the prefilled New ticket page al
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -229,24 +230,34 @@ class WorklistRows(Sequence):
     and a slice (the page the paginator asks for) loads just its jobs, in one query, with the
     `WORKLIST_COLUMNS` only.
 
-    Holds ``(job pk, JobTime, hours, amount)`` for every selected job; indexing or slicing gives
-    `UnbilledRow` objects; iterating loads every job at once."""
+    Holds the selected `SnapshotRow` tuples and ``prices``, ``{minutes: (hours, amount)}`` at
+    the page's rate; indexing or slicing gives `UnbilledRow` objects; iterating loads every job
+    at once."""
 
-    def __init__(self, priced: list[tuple[int, JobTime, Decimal, Decimal | None]]):
-        self._priced = priced
+    def __init__(
+        self,
+        selected: list[SnapshotRow],
+        prices: dict[int, tuple[Decimal, Decimal | None]] | None = None,
+    ):
+        self._selected = selected
+        self._prices = prices or {}
 
     def __len__(self) -> int:
-        return len(self._priced)
+        return len(self._selected)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return self._rows(self._priced[index])
-        return self._rows([self._priced[index]])[0]  # IndexError as a list's
+            return self._rows(self._selected[index])
+        return self._rows([self._selected[index]])[0]  # IndexError as a list's
 
-    @staticmethod
-    def _rows(chosen: list) -> list[UnbilledRow]:
-        jobs = SynchroteamJob.objects.only(*WORKLIST_COLUMNS).in_bulk([p[0] for p in chosen])
-        return [UnbilledRow(jobs[pk], t, h, a) for pk, t, h, a in chosen if pk in jobs]
+    def _rows(self, chosen: list[SnapshotRow]) -> list[UnbilledRow]:
+        jobs = SynchroteamJob.objects.only(*WORKLIST_COLUMNS).in_bulk([r[0] for r in chosen])
+        out = []
+        for pk, *_, minutes, travel, source in chosen:
+            if pk in jobs:
+                hours, money = self._prices[minutes]
+                out.append(UnbilledRow(jobs[pk], JobTime(minutes, travel, source), hours, money))
+        return out
 
     def __iter__(self):
         return iter(self[:])
@@ -367,26 +378,31 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
             ``end`` (dates, inclusive, on the day the job was done, portal time zone).
         rate: a `billing.money.Rate` (``per_hour`` None: amounts are None).
     """
+    snapshot = unbilled_snapshot(tenant)
     selects = _selects(filters)
+    selected = [row for row in snapshot if selects(row)] if filters else snapshot
+    # every figure depends on a row's minutes only: price each distinct value once, then add
+    # them up by (technician, minutes), as exact as adding every row's rounded hours
+    prices = {
+        m: (minutes_to_hours(m), amount(m, rate.per_hour)) for m in {row[6] for row in selected}
+    }
+    names = {row[3]: row[4] for row in reversed(selected)}  # the first row's name of each
     zero = Decimal(0) if rate.per_hour is not None else None
-    out = Worklist(rows=WorklistRows([]), rate=rate, amount=zero)
-    priced = []
     techs: dict[int | None, TechnicianHours] = {}
-    for row in unbilled_snapshot(tenant):
-        if not selects(row):
-            continue
-        pk, _vid, _done, tech_id, tech_name, _cust, minutes, travel, source = row
-        hours, money = minutes_to_hours(minutes), amount(minutes, rate.per_hour)
-        priced.append((pk, JobTime(minutes, travel, source), hours, money))
-        out.hours += hours
-        out.amount = _add(out.amount, money)
+    for (tech_id, minutes), n in Counter((row[3], row[6]) for row in selected).items():
+        hours, money = prices[minutes]
         tech = techs.get(tech_id)
         if tech is None:
-            tech = techs[tech_id] = TechnicianHours(tech_id, tech_name or "Unassigned", amount=zero)
-        tech.jobs += 1
-        tech.hours += hours
-        tech.amount = _add(tech.amount, money)
-    out.rows = WorklistRows(priced)
+            tech = techs[tech_id] = TechnicianHours(
+                tech_id, names[tech_id] or "Unassigned", amount=zero
+            )
+        tech.jobs += n
+        tech.hours += hours * n
+        tech.amount = _add(tech.amount, None if money is None else money * n)
+    out = Worklist(rows=WorklistRows(selected, prices), rate=rate, amount=zero)
+    for tech in techs.values():
+        out.hours += tech.hours
+        out.amount = _add(out.amount, tech.amount)
     out.by_technician = sorted(techs.values(), key=lambda t: (-t.hours, t.name))
     return out
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from connectors.job_tags import tag_columns
 from connectors.models import MirrorModel, MirrorQuerySet, mirror_indexes
@@ -111,7 +113,17 @@ class SyncroTicket(MirrorModel):
             ("lst", ["tenant", "is_deleted", "-vendor_created_at", "-vendor_id"]),
             ("num", ["tenant", "number"]),
             ("cnm", ["tenant", "customer_name"]),
-        )
+        ) + [
+            # a status whatever its case, oldest change first: the home page's "Waiting on
+            # Customer" card (billing.home.waiting_on_customer) counts and lists by it
+            models.Index(
+                F("tenant"),
+                Upper("status"),
+                F("vendor_updated_at"),
+                name="sx_tkt_stu",
+                condition=Q(is_deleted=False),
+            ),
+        ]
         ordering = ["-vendor_created_at"]
 
 
