@@ -219,3 +219,19 @@ def test_a_board_slot_escapes_what_the_vendor_sent_and_reads_the_local_time(sett
     )
     job.scheduled_start = None
     assert str(board_slot(job, "/jobs/")).endswith("> #10&lt;23&gt;</a>")
+
+
+def test_a_board_cell_is_its_slots_in_order_or_the_muted_dot():
+    import datetime as dt
+
+    from dispatch.selectors import BoardJob
+    from dispatch.templatetags.board import EMPTY_CELL, board_cell, board_slot
+
+    at = dt.datetime(2026, 11, 3, 14, 5, tzinfo=dt.UTC)
+    jobs = [
+        BoardJob(vid, f"J{vid}", "completed", "Repair", "Acme", 21, "Ana", at) for vid in (5, 3)
+    ]
+    assert str(board_cell([], "/jobs/")) == EMPTY_CELL
+    html = str(board_cell(jobs, "/jobs/"))
+    assert html == f"{board_slot(jobs[0], '/jobs/')} {board_slot(jobs[1], '/jobs/')} "
+    assert html.index("/jobs/5/") < html.index("/jobs/3/")
