@@ -253,7 +253,7 @@ class WorklistRows(Sequence):
     def _rows(self, chosen: list[SnapshotRow]) -> list[UnbilledRow]:
         jobs = SynchroteamJob.objects.only(*WORKLIST_COLUMNS).in_bulk([r[0] for r in chosen])
         out = []
-        for pk, *_, minutes, travel, source in chosen:
+        for pk, *_, minutes, travel, source, _tag in chosen:
             if pk in jobs:
                 hours, money = self._prices[minutes]
                 out.append(UnbilledRow(jobs[pk], JobTime(minutes, travel, source), hours, money))
@@ -304,8 +304,11 @@ WORKLIST_COLUMNS = (
 
 
 #: one unbilled job as `unbilled_snapshot` keeps it: (pk, Synchroteam id, when done, technician
-#: id, technician name, customer id, billed minutes, travel minutes, source of the minutes)
-SnapshotRow = tuple[int, int, "dt.datetime | None", "int | None", str, "int | None", int, int, str]
+#: id, technician name, customer id, billed minutes, travel minutes, source of the minutes, the
+#: job's tag `job_tag`)
+SnapshotRow = tuple[
+    int, int, "dt.datetime | None", "int | None", str, "int | None", int, int, str, str
+]
 
 
 def unbilled_snapshot(tenant: Tenant) -> list[SnapshotRow]:
@@ -336,16 +339,25 @@ def _compute_unbilled(tenant: Tenant) -> list[SnapshotRow]:
             "technician_vendor_id",
             "technician_name",
             "customer_vendor_id",
+            "num",
         )
     )
     times = times_of([row[:5] for row in selected])
     out = []
-    for pk, _conn, vendor_id, _start, _end, done_at, tech_id, tech_name, cust_id in selected:
+    for pk, _conn, vid, _start, _end, done_at, tech_id, tech_name, cust_id, num in selected:
         t = times[pk]
+        tag = job_tag_for(num, vid)
         out.append(
-            (pk, vendor_id, done_at, tech_id, tech_name, cust_id, t.minutes, t.travel, t.source)
+            (pk, vid, done_at, tech_id, tech_name, cust_id, t.minutes, t.travel, t.source, tag)
         )
     return out
+
+
+def drafted_away(rows: list[SnapshotRow], tags: set[str]) -> list[SnapshotRow]:
+    """`rows` without the jobs a live (not rejected) draft naming `tags` takes off the list
+    (`unbilled_jobs`): what a new draft does to a cached snapshot
+    (`dispatch.snapshots`), without computing it again."""
+    return [row for row in rows if row[9] not in tags]
 
 
 def _selects(filters: dict) -> Callable[[SnapshotRow], bool]:

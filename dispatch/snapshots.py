@@ -7,9 +7,10 @@ person writes. So the result is kept in Django's cache (``CACHES``: per process 
 Redis when ``CACHE_URL`` says so) under a key that changes with every such write:
 
 * the tenant's `ReconciliationVersion` token, replaced by `changed` (the receivers `connect`
-  registers: `connectors.signals.mirror_changed`, ``post_save`` of the models in `WATCHED`, so
-  a draft a person creates is off the list on the next page they see, and ``post_delete`` of a
-  `Connection`, whose mirror rows go with it). Mirror rows are never deleted one by one (the
+  registers: `connectors.signals.mirror_changed`, ``post_save`` of the models in `WATCHED`, and
+  ``post_delete`` of a `Connection`, whose mirror rows go with it). A draft a person creates is
+  off the list on the next page they see, which is not computed again either: the snapshot is
+  carried to the new key without the drafted job (`_on_draft`). Mirror rows are never deleted one by one (the
   sync marks them ``is_deleted``), and no ``post_delete`` receiver is put on them: it would turn
   the cascade of a removed connection into a fetch of every row;
 * the locks of the tenant's sync streams (``SyncStream.lock_run`` and ``lock_heartbeat_at``,
@@ -75,18 +76,20 @@ def _create(tenant_id: int, token: str) -> str:
         return ReconciliationVersion.objects.get(tenant_id=tenant_id).token
 
 
-def version(tenant: Tenant) -> str:
-    """The tenant's current snapshot key part: ``"<token>:<streams digest>"`` (two queries: the
-    token row, the lock columns of the tenant's sync streams, a few dozen rows)."""
+def version(tenant: Tenant | int) -> str:
+    """The tenant's (or tenant id's) current snapshot key part: ``"<token>:<streams digest>"``
+    (two queries: the token row, the lock columns of the tenant's sync streams, a few dozen
+    rows)."""
     from dispatch.models import ReconciliationVersion
 
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     token = (
-        ReconciliationVersion.objects.filter(tenant_id=tenant.pk)
+        ReconciliationVersion.objects.filter(tenant_id=tenant_id)
         .values_list("token", flat=True)
         .first()
-    ) or _create(tenant.pk, _new_token())
+    ) or _create(tenant_id, _new_token())
     streams = (
-        SyncStream.objects.filter(connection__tenant_id=tenant.pk)
+        SyncStream.objects.filter(connection__tenant_id=tenant_id)
         .order_by("pk")
         .values_list("pk", "lock_run_id", "lock_heartbeat_at")
     )
@@ -98,15 +101,51 @@ def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
     """``compute()`` for `tenant`, from the cache when nothing it reads was written since
     (`version`); `name` tells snapshots of one tenant apart (``"unbilled"``). The value must
     pickle (tuples, dates, Decimals)."""
-    seconds = getattr(settings, "RECONCILIATION_CACHE_SECONDS", 600)
+    seconds = _seconds()
     if not seconds:
         return compute()
-    key = f"reconciliation:{tenant.pk}:{name}:{version(tenant)}"
+    key = _key(tenant.pk, name, version(tenant))
     found = cache.get(key)
     if found is None:
         found = compute()
         cache.set(key, found, seconds)
     return found
+
+
+def _seconds() -> int:
+    return getattr(settings, "RECONCILIATION_CACHE_SECONDS", 600)
+
+
+def _key(tenant_id: int, name: str, at: str) -> str:
+    return f"reconciliation:{tenant_id}:{name}:{at}"
+
+
+def _on_draft(sender, instance, created: bool = False, **kwargs) -> None:
+    """``post_save`` of a `billing.models.BillingDraft`: `changed`, and for a new live draft
+    naming jobs (a person drafting from the worklist) the cached snapshots carried over to the
+    new key with those jobs taken off (`reconciliation.drafted_away`), so the page they are sent
+    back to needs no recomputing. Any other save (a decision, an edit) only expires: a rejected
+    or re-tagged draft can bring a job back, which only computing finds."""
+    from billing.models import BillingDraft
+    from dispatch.reconciliation import drafted_away
+
+    if kwargs.get("raw"):
+        return
+    tenant_id = instance.tenant_id
+    tags = {instance.job_tag, *instance.job_tags_more.split("\n")} - {""}
+    live = instance.decision != BillingDraft.Status.REJECTED
+    if not (created and live and tags and _seconds()):
+        changed(tenant_id)
+        return
+    before = version(tenant_id)  # in the draft's transaction: our new row is not yet visible
+    changed(tenant_id)  # to others, and the token row stays locked until it commits
+    after = version(tenant_id)
+    unbilled = cache.get(_key(tenant_id, "unbilled", before))
+    technicians = cache.get(_key(tenant_id, "technicians", before))
+    if unbilled is not None:
+        cache.set(_key(tenant_id, "unbilled", after), drafted_away(unbilled, tags), _seconds())
+    if technicians is not None:  # a draft names no technician of the filter
+        cache.set(_key(tenant_id, "technicians", after), technicians, _seconds())
 
 
 def _on_row(sender, instance, **kwargs) -> None:
@@ -134,5 +173,6 @@ def connect() -> None:
     mirror_changed.connect(_on_mirror_changed, dispatch_uid="dispatch.snapshots")
     for label in WATCHED:
         model = apps.get_model(label)
-        post_save.connect(_on_row, sender=model, dispatch_uid=f"dispatch.snapshots.{label}")
+        receiver = _on_draft if label == "billing.BillingDraft" else _on_row
+        post_save.connect(receiver, sender=model, dispatch_uid=f"dispatch.snapshots.{label}")
     post_delete.connect(_on_row, sender=Connection, dispatch_uid="dispatch.snapshots.connection")

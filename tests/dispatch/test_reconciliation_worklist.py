@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -412,3 +414,36 @@ def test_a_customer_without_a_mirrored_record_stays_filtered_and_htmx_skips_the_
     assert fragment.status_code == 200 and "customer-options" not in fragment.content.decode()
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "synchroteam_synchroteamcustomer" not in sql
+
+
+# --- the cached snapshot -------------------------------------------------------------------------
+
+
+def _computed(ctx) -> bool:
+    """Whether the captured queries computed the unbilled snapshot (they read activities)."""
+    return any("synchroteam_synchroteamactivity" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_job_drafted_from_the_worklist_leaves_it_at_once_without_recomputing(world, recon):
+    client = world.client_for(world.billing)
+    assert set(_rows(client.get(reverse("dispatch:unbilled")))) == {"1001", "1002", "1003"}
+    assert _post(world, recon.acme_job, ticket="9001").status_code == 302
+    with CaptureQueriesContext(db) as ctx:
+        page = client.get(reverse("dispatch:unbilled"))
+    assert set(_rows(page)) == {"1002", "1003"}
+    assert page.context["work"].hours == Decimal("1.67")  # the totals follow: 1.00 + 0.67
+    assert not _computed(ctx)
+
+
+def test_a_rejected_draft_brings_its_job_back_on_the_next_view(world, recon):
+    from billing.services import draft_reject
+
+    client = world.client_for(world.billing)
+    _post(world, recon.birch_job, ticket="9002")
+    assert set(_rows(client.get(reverse("dispatch:unbilled")))) == {"1001", "1003"}
+    draft = BillingDraft.objects.get(tenant=world.tenant)
+    draft_reject(draft=draft, by=world.owner, reason="Wrong ticket")
+    with CaptureQueriesContext(db) as ctx:
+        page = client.get(reverse("dispatch:unbilled"))
+    assert set(_rows(page)) == {"1001", "1002", "1003"}
+    assert _computed(ctx)
