@@ -108,8 +108,22 @@ def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
     found = cache.get(key)
     if found is None:
         found = compute()
-        cache.set(key, found, seconds)
+        _store(tenant.pk, name, key, found)
     return found
+
+
+#: ``{(tenant id, name): key}`` this process last stored: a snapshot replaced is deleted, not
+#: left to expire (a running sync makes a new key per page, and a snapshot of 3 000 jobs is
+#: about 180 KB)
+_stored: dict[tuple[int, str], str] = {}
+
+
+def _store(tenant_id: int, name: str, key: str, value) -> None:
+    previous = _stored.get((tenant_id, name))
+    if previous and previous != key:
+        cache.delete(previous)
+    _stored[(tenant_id, name)] = key
+    cache.set(key, value, _seconds())
 
 
 def _seconds() -> int:
@@ -143,9 +157,11 @@ def _on_draft(sender, instance, created: bool = False, **kwargs) -> None:
     unbilled = cache.get(_key(tenant_id, "unbilled", before))
     technicians = cache.get(_key(tenant_id, "technicians", before))
     if unbilled is not None:
-        cache.set(_key(tenant_id, "unbilled", after), drafted_away(unbilled, tags), _seconds())
+        _store(
+            tenant_id, "unbilled", _key(tenant_id, "unbilled", after), drafted_away(unbilled, tags)
+        )
     if technicians is not None:  # a draft names no technician of the filter
-        cache.set(_key(tenant_id, "technicians", after), technicians, _seconds())
+        _store(tenant_id, "technicians", _key(tenant_id, "technicians", after), technicians)
 
 
 def _on_row(sender, instance, **kwargs) -> None:

@@ -143,3 +143,14 @@ def test_a_tenant_without_a_token_gets_one_and_changed_inserts_none(world):
     assert snapshots.version(world.tenant) == key
     snapshots.changed(world.tenant.pk)
     assert snapshots.version(world.tenant) != key
+
+
+def test_a_replaced_snapshot_is_deleted_not_left_to_expire(world, synced):
+    from django.core.cache import cache
+
+    key = f"reconciliation:{world.tenant.pk}:unbilled:{snapshots.version(world.tenant)}"
+    _unbilled(world.tenant)
+    assert cache.get(key) is not None
+    snapshots.changed(world.tenant.pk)
+    _unbilled(world.tenant)
+    assert cache.get(key) is None
