@@ -14,10 +14,15 @@ class DispatchConfig(AppConfig):
         the receivers that expire the reconciliation snapshots (`dispatch.snapshots.connect`)."""
         from connectors.alerts import conditions
         from connectors.alerts.models import AlertKind
-        from dispatch import snapshots
+        from dispatch import reconciliation, snapshots
         from dispatch.inventory import events
         from dispatch.inventory.alerts import low_stock
 
         conditions.register(AlertKind.LOW_STOCK, low_stock)
         events.connect()
-        snapshots.connect()
+        snapshots.connect(
+            patches={
+                "unbilled": reconciliation.drafted_away,
+                "technicians": lambda names, tags: names,  # a draft names no technician
+            }
+        )

@@ -10,9 +10,10 @@ Redis when ``CACHE_URL`` says so) under a key that changes with every such write
   registers: `connectors.signals.mirror_changed`, ``post_save`` of the models in `WATCHED`, and
   ``post_delete`` of a `Connection`, whose mirror rows go with it). A draft a person creates is
   off the list on the next page they see, which is not computed again either: the snapshot is
-  carried to the new key without the drafted job (`_on_draft`). Mirror rows are never deleted one by one (the
-  sync marks them ``is_deleted``), and no ``post_delete`` receiver is put on them: it would turn
-  the cascade of a removed connection into a fetch of every row;
+  carried to the new key without the drafted job (`_on_draft`, the patches `connect` is
+  given). Mirror rows are never deleted one by one (the sync marks them ``is_deleted``), and
+  no ``post_delete`` receiver is put on them: it would turn the cascade of a removed
+  connection into a fetch of every row;
 * the locks of the tenant's sync streams (``SyncStream.lock_run`` and ``lock_heartbeat_at``,
   written in every page's transaction): a running sync's pages show as they commit, before
   its run ends and sends ``mirror_changed``.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -134,14 +135,20 @@ def _key(tenant_id: int, name: str, at: str) -> str:
     return f"reconciliation:{tenant_id}:{name}:{at}"
 
 
+#: ``{snapshot name: drafted(value, tags) -> value}``: what a new live draft naming the jobs
+#: tagged `tags` does to each snapshot (`connect` fills it)
+DraftPatch = Callable[[Any, set[str]], Any]
+_patches: dict[str, DraftPatch] = {}
+
+
 def _on_draft(sender, instance, created: bool = False, **kwargs) -> None:
     """``post_save`` of a `billing.models.BillingDraft`: `changed`, and for a new live draft
-    naming jobs (a person drafting from the worklist) the cached snapshots carried over to the
-    new key with those jobs taken off (`reconciliation.drafted_away`), so the page they are sent
-    back to needs no recomputing. Any other save (a decision, an edit) only expires: a rejected
-    or re-tagged draft can bring a job back, which only computing finds."""
+    naming jobs (a person drafting from the worklist) each cached snapshot carried over to the
+    new key through its patch (`connect`'s ``patches``; ``unbilled`` takes the drafted jobs off),
+    so the page they are sent back to needs no recomputing. Any other save (a decision, an
+    edit) only expires: a rejected or re-tagged draft can bring a job back, which only
+    computing finds."""
     from billing.models import BillingDraft
-    from dispatch.reconciliation import drafted_away
 
     if kwargs.get("raw"):
         return
@@ -154,14 +161,10 @@ def _on_draft(sender, instance, created: bool = False, **kwargs) -> None:
     before = version(tenant_id)  # in the draft's transaction: our new row is not yet visible
     changed(tenant_id)  # to others, and the token row stays locked until it commits
     after = version(tenant_id)
-    unbilled = cache.get(_key(tenant_id, "unbilled", before))
-    technicians = cache.get(_key(tenant_id, "technicians", before))
-    if unbilled is not None:
-        _store(
-            tenant_id, "unbilled", _key(tenant_id, "unbilled", after), drafted_away(unbilled, tags)
-        )
-    if technicians is not None:  # a draft names no technician of the filter
-        _store(tenant_id, "technicians", _key(tenant_id, "technicians", after), technicians)
+    for name, patch in _patches.items():
+        value = cache.get(_key(tenant_id, name, before))
+        if value is not None:
+            _store(tenant_id, name, _key(tenant_id, name, after), patch(value, tags))
 
 
 def _on_row(sender, instance, **kwargs) -> None:
@@ -180,10 +183,13 @@ def _on_mirror_changed(sender=None, *, connection_id: int, **kwargs) -> None:
         changed(tenant_id)
 
 
-def connect() -> None:
-    """Register the receivers that call `changed` (`dispatch.apps.DispatchConfig.ready`)."""
+def connect(patches: dict[str, DraftPatch] | None = None) -> None:
+    """Register the receivers that call `changed` (`dispatch.apps.DispatchConfig.ready`), and
+    `patches`: for each snapshot name, how a new live draft changes it (a snapshot without one
+    is computed again after a draft)."""
     from django.apps import apps
 
+    _patches.update(patches or {})
     from connectors.signals import mirror_changed
 
     mirror_changed.connect(_on_mirror_changed, dispatch_uid="dispatch.snapshots")
