@@ -48,17 +48,22 @@ class StockMinimum(models.Model):
 
 
 class ReconciliationVersion(models.Model):
-    """A token that changes whenever something the reconciliation worklist reads may have
-    changed for a tenant (`dispatch.snapshots`): a sync run or webhook refresh wrote the mirror
-    (`connectors.signals.mirror_changed`), a job, invoice, activity, line item, user or billing
-    draft was saved or deleted through the ORM. The worklist's cached snapshot is keyed by it,
-    so a new token means the next view recomputes."""
+    """One change of what the reconciliation worklist reads for a tenant (`dispatch.snapshots`):
+    a sync run or webhook refresh wrote the mirror (`connectors.signals.mirror_changed`), a job,
+    invoice, activity, line item, user or billing draft was saved through the ORM. The tenant's
+    newest row's random `token` keys its cached snapshots, so a new row means the next view
+    recomputes.
 
-    tenant = models.OneToOneField(
-        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
+    Rows are only inserted, never updated: a change takes no lock another transaction waits on
+    (one row per tenant updated by every draft, approval and write-through would serialize
+    them and could deadlock). The older rows of a tenant are deleted when a view recomputes."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     token = models.CharField(max_length=32)
-    changed_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-id"], name="recon_version_latest")]
 
     def __str__(self) -> str:
         return f"reconciliation version {self.token} of tenant {self.tenant_id}"

@@ -6,7 +6,8 @@ the home card ask for it on every view, while the rows change only when a sync, 
 person writes. So the result is kept in Django's cache (``CACHES``: per process by default,
 Redis when ``CACHE_URL`` says so) under a key that changes with every such write:
 
-* the tenant's `ReconciliationVersion` token, replaced by `changed` (the receivers `connect`
+* the token of the tenant's newest `ReconciliationVersion`, a new row of which `changed`
+  inserts (the receivers `connect`
   registers: `connectors.signals.mirror_changed`, ``post_save`` of the models in `WATCHED`, and
   ``post_delete`` of a `Connection`, whose mirror rows go with it). A draft a person creates is
   off the list on the next page they see, which is not computed again either: the snapshot is
@@ -33,7 +34,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Tenant
@@ -57,38 +57,38 @@ def _new_token() -> str:
 
 
 def changed(tenant_id: int) -> None:
-    """Give the tenant a new token: its cached snapshots are no longer read. One UPDATE, in the
-    caller's transaction; a tenant without a token row has nothing cached (`version` makes the
-    row before anything is cached), so none is inserted (nor while a tenant is being deleted)."""
+    """Give the tenant a new token: its cached snapshots are no longer read. One INSERT, in the
+    caller's transaction (no row another transaction holds is touched), after one EXISTS: a
+    tenant with no row has nothing cached (`version` makes the first row before anything is
+    cached), so none is made, nor while a tenant is being deleted (its rows go first)."""
     from dispatch.models import ReconciliationVersion
 
-    ReconciliationVersion.objects.filter(tenant_id=tenant_id).update(token=_new_token())
+    if ReconciliationVersion.objects.filter(tenant_id=tenant_id).exists():
+        ReconciliationVersion.objects.create(tenant_id=tenant_id, token=_new_token())
 
 
-def _create(tenant_id: int, token: str) -> str:
-    """Insert the tenant's token, or read the one a concurrent request inserted first."""
+def _latest(tenant_id: int) -> tuple[int, str]:
+    """``(id, token)`` of the tenant's newest `ReconciliationVersion`, one made if none."""
     from dispatch.models import ReconciliationVersion
 
-    try:
-        with transaction.atomic():
-            ReconciliationVersion.objects.create(tenant_id=tenant_id, token=token)
-        return token
-    except IntegrityError:
-        return ReconciliationVersion.objects.get(tenant_id=tenant_id).token
+    row = (
+        ReconciliationVersion.objects.filter(tenant_id=tenant_id)
+        .order_by("-id")
+        .values_list("id", "token")
+        .first()
+    )
+    if row is None:
+        made = ReconciliationVersion.objects.create(tenant_id=tenant_id, token=_new_token())
+        row = (made.pk, made.token)
+    return row
 
 
 def version(tenant: Tenant | int) -> str:
     """The tenant's (or tenant id's) current snapshot key part: ``"<token>:<streams digest>"``
-    (two queries: the token row, the lock columns of the tenant's sync streams, a few dozen
-    rows)."""
-    from dispatch.models import ReconciliationVersion
-
+    (two queries: the newest token, by the (tenant, -id) index; the lock columns of the tenant's
+    sync streams, a few dozen rows)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    token = (
-        ReconciliationVersion.objects.filter(tenant_id=tenant_id)
-        .values_list("token", flat=True)
-        .first()
-    ) or _create(tenant_id, _new_token())
+    _, token = _latest(tenant_id)
     streams = (
         SyncStream.objects.filter(connection__tenant_id=tenant_id)
         .order_by("pk")
@@ -96,6 +96,17 @@ def version(tenant: Tenant | int) -> str:
     )
     digest = hashlib.blake2b(repr(list(streams)).encode(), digest_size=8).hexdigest()
     return f"{token}:{digest}"
+
+
+def prune(tenant_id: int) -> int:
+    """Delete the tenant's `ReconciliationVersion` rows older than its newest (one DELETE by
+    index; `cached` calls it after computing, usually outside any transaction). Returns how
+    many went."""
+    from dispatch.models import ReconciliationVersion
+
+    newest, _ = _latest(tenant_id)
+    old = ReconciliationVersion.objects.filter(tenant_id=tenant_id, id__lt=newest)
+    return old.delete()[0]
 
 
 def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
@@ -110,6 +121,7 @@ def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
     if found is None:
         found = compute()
         _store(tenant.pk, name, key, found)
+        prune(tenant.pk)
     return found
 
 

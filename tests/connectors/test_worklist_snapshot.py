@@ -145,6 +145,26 @@ def test_a_tenant_without_a_token_gets_one_and_changed_inserts_none(world):
     assert snapshots.version(world.tenant) != key
 
 
+def test_changes_only_insert_and_a_recompute_prunes_the_older_rows(world, synced):
+    from dispatch.models import ReconciliationVersion
+
+    _unbilled(world.tenant)
+    for _ in range(3):
+        snapshots.changed(world.tenant.pk)
+    assert ReconciliationVersion.objects.filter(tenant=world.tenant).count() >= 4
+    newest = ReconciliationVersion.objects.filter(tenant=world.tenant).latest("id")
+    _unbilled(world.tenant)  # computes again: the older rows go
+    assert list(ReconciliationVersion.objects.filter(tenant=world.tenant)) == [newest]
+
+
+def test_a_company_and_its_connections_can_be_deleted(world, synced):
+    from accounts.models import Tenant
+
+    _unbilled(world.tenant)  # the company has version rows
+    world.tenant.delete()  # the connections' post_delete must not add one for a deleted company
+    assert not Tenant.objects.filter(pk=world.tenant.pk).exists()
+
+
 def test_a_replaced_snapshot_is_deleted_not_left_to_expire(world, synced):
     from django.core.cache import cache
 
