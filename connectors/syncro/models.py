@@ -115,10 +115,12 @@ class SyncroTicket(MirrorModel):
             ("cnm", ["tenant", "customer_name"]),
         ) + [
             # a status whatever its case, oldest change first: the home page's "Waiting on
-            # Customer" card (billing.home.waiting_on_customer) counts and lists by it
+            # Customer" card (billing.home.waiting_on_customer) counts and lists by it. Status
+            # leads: SQLite took a tenant-led version of it for the ticket list (live rows of a
+            # tenant) and sorted 100 000 rows instead of reading sx_tkt_lst in order
             models.Index(
-                F("tenant"),
                 Upper("status"),
+                F("tenant"),
                 F("vendor_updated_at"),
                 name="sx_tkt_stu",
                 condition=Q(is_deleted=False),
