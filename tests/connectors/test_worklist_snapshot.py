@@ -94,13 +94,25 @@ def test_a_sync_page_shows_before_its_run_ends(world, sandbox, synced):
     assert _unbilled(world.tenant) == before - {job.vendor_id}
 
 
-def test_a_mirror_changed_signal_expires_the_snapshot(world, synced):
+def _signal(conn) -> None:  # what a run's end, a webhook refresh or a write-through sends
+    mirror_changed.send_robust(None, connection_id=conn.pk, resource="invoices")
+
+
+def _heartbeat(conn) -> None:  # what every committed sync page writes
+    stream = SyncStream.objects.get(connection=conn, resource="invoices")
+    SyncStream.objects.filter(pk=stream.pk).update(lock_heartbeat_at=timezone.now())
+
+
+@pytest.mark.parametrize("expire", [_signal, _heartbeat], ids=["mirror_changed", "page heartbeat"])
+def test_an_unsignalled_write_stands_until_a_signal_or_a_sync_page_expires_it(
+    world, synced, expire
+):
     conn = synced["synchroteam"]
     before = _unbilled(world.tenant)
     job = SynchroteamJob.objects.get(connection=conn, vendor_id=min(before))
     _invoice_in_mirror(conn, job, 9_900_002)
-    assert _unbilled(world.tenant) == before  # no signal yet: the snapshot stands
-    mirror_changed.send_robust(None, connection_id=conn.pk, resource="invoices")
+    assert _unbilled(world.tenant) == before  # nothing said the mirror changed
+    expire(conn)
     assert _unbilled(world.tenant) == before - {job.vendor_id}
 
 
@@ -110,17 +122,6 @@ def test_a_saved_row_expires_the_snapshot(world, synced):
     job = SynchroteamJob.objects.get(connection=conn, vendor_id=min(before))
     job.status = "cancelled"
     job.save(update_fields=["status"])
-    assert _unbilled(world.tenant) == before - {job.vendor_id}
-
-
-def test_a_lock_heartbeat_alone_expires_it_as_a_committed_page_does(world, synced):
-    conn = synced["synchroteam"]
-    before = _unbilled(world.tenant)
-    job = SynchroteamJob.objects.get(connection=conn, vendor_id=min(before))
-    _invoice_in_mirror(conn, job, 9_900_003)
-    assert _unbilled(world.tenant) == before
-    stream = SyncStream.objects.get(connection=conn, resource="invoices")
-    SyncStream.objects.filter(pk=stream.pk).update(lock_heartbeat_at=timezone.now())
     assert _unbilled(world.tenant) == before - {job.vendor_id}
 
 
