@@ -87,24 +87,34 @@ def version(tenant: Tenant | int) -> str:
     """The tenant's (or tenant id's) current snapshot key part: ``"<token>:<streams digest>"``
     (two queries: the newest token, by the (tenant, -id) index; the lock columns of the tenant's
     sync streams, a few dozen rows)."""
-    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    _, token = _latest(tenant_id)
+    return _version(tenant if isinstance(tenant, int) else tenant.pk)[1]
+
+
+def _version(tenant_id: int) -> tuple[int, str]:
+    """``(id of the newest version row, version)``."""
+    newest, token = _latest(tenant_id)
     streams = (
         SyncStream.objects.filter(connection__tenant_id=tenant_id)
         .order_by("pk")
         .values_list("pk", "lock_run_id", "lock_heartbeat_at")
     )
     digest = hashlib.blake2b(repr(list(streams)).encode(), digest_size=8).hexdigest()
-    return f"{token}:{digest}"
+    return newest, f"{token}:{digest}"
 
 
-def prune(tenant_id: int) -> int:
-    """Delete the tenant's `ReconciliationVersion` rows older than its newest (one DELETE by
-    index; `cached` calls it after computing, usually outside any transaction). Returns how
-    many went."""
+#: ``{tenant id: (newest version id, its token)}`` this process last pruned below (the token
+#: too: ids can come again where a rollback undoes an insert)
+_pruned: dict[int, tuple[int, str]] = {}
+
+
+def prune(tenant_id: int, newest: int | None = None) -> int:
+    """Delete the tenant's `ReconciliationVersion` rows older than its newest (or than
+    `newest`, an id): one DELETE by index. `cached` calls it once per new version it computes
+    for, usually outside any transaction. Returns how many went."""
     from dispatch.models import ReconciliationVersion
 
-    newest, _ = _latest(tenant_id)
+    if newest is None:
+        newest, _ = _latest(tenant_id)
     old = ReconciliationVersion.objects.filter(tenant_id=tenant_id, id__lt=newest)
     return old.delete()[0]
 
@@ -116,12 +126,16 @@ def cached(tenant: Tenant, name: str, compute: Callable[[], T]) -> T:
     seconds = _seconds()
     if not seconds:
         return compute()
-    key = _key(tenant.pk, name, version(tenant))
+    newest, at = _version(tenant.pk)
+    key = _key(tenant.pk, name, at)
     found = cache.get(key)
     if found is None:
         found = compute()
         _store(tenant.pk, name, key, found)
-        prune(tenant.pk)
+        mark = (newest, at)
+        if _pruned.get(tenant.pk) != mark:
+            _pruned[tenant.pk] = mark
+            prune(tenant.pk, newest)
     return found
 
 
