@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.db.models import CharField, DateTimeField, Exists, F, OuterRef, QuerySet, Value
@@ -235,12 +236,10 @@ class WorklistRows(Sequence):
     at once."""
 
     def __init__(
-        self,
-        selected: list[SnapshotRow],
-        prices: dict[int, tuple[Decimal, Decimal | None]] | None = None,
+        self, selected: list[SnapshotRow], prices: dict[int, tuple[Decimal, Decimal | None]]
     ):
         self._selected = selected
-        self._prices = prices or {}
+        self._prices = prices
 
     def __len__(self) -> int:
         return len(self._selected)
@@ -253,10 +252,11 @@ class WorklistRows(Sequence):
     def _rows(self, chosen: list[SnapshotRow]) -> list[UnbilledRow]:
         jobs = SynchroteamJob.objects.only(*WORKLIST_COLUMNS).in_bulk([r[0] for r in chosen])
         out = []
-        for pk, *_, minutes, travel, source, _tag in chosen:
-            if pk in jobs:
-                hours, money = self._prices[minutes]
-                out.append(UnbilledRow(jobs[pk], JobTime(minutes, travel, source), hours, money))
+        for r in chosen:
+            if r.pk in jobs:
+                hours, money = self._prices[r.minutes]
+                time = JobTime(r.minutes, r.travel, r.source)
+                out.append(UnbilledRow(jobs[r.pk], time, hours, money))
         return out
 
     def __iter__(self):
@@ -303,12 +303,20 @@ WORKLIST_COLUMNS = (
 )
 
 
-#: one unbilled job as `unbilled_snapshot` keeps it: (pk, Synchroteam id, when done, technician
-#: id, technician name, customer id, billed minutes, travel minutes, source of the minutes, the
-#: job's tag `job_tag`)
-SnapshotRow = tuple[
-    int, int, "dt.datetime | None", "int | None", str, "int | None", int, int, str, str
-]
+class SnapshotRow(NamedTuple):
+    """One unbilled job as `unbilled_snapshot` keeps it: its `JobTime` as three values and what
+    the worklist filters and groups by."""
+
+    pk: int
+    vendor_id: int
+    done_at: dt.datetime | None  # `UnbilledRow.day`
+    technician_id: int | None
+    technician_name: str
+    customer_id: int | None
+    minutes: int  # billed
+    travel: int
+    source: str  # of `minutes`
+    tag: str  # `job_tag`
 
 
 def unbilled_snapshot(tenant: Tenant) -> list[SnapshotRow]:
@@ -319,10 +327,13 @@ def unbilled_snapshot(tenant: Tenant) -> list[SnapshotRow]:
     Cached (`dispatch.snapshots.cached`) until a sync, webhook or person writes a job,
     invoice, activity, line item, user or draft of the tenant; computing it is two queries (the
     jobs, their activities: `times_of`)."""
-    return snapshots.cached(tenant, "unbilled", lambda: _compute_unbilled(tenant))
+    # cached as plain tuples: they unpickle five times faster than named ones (1 against 5 ms
+    # for 3 235 jobs)
+    cached = snapshots.cached(tenant, "unbilled", lambda: _compute_unbilled(tenant))
+    return list(map(SnapshotRow._make, cached))
 
 
-def _compute_unbilled(tenant: Tenant) -> list[SnapshotRow]:
+def _compute_unbilled(tenant: Tenant) -> list[tuple]:
     qs = unbilled_jobs(tenant=tenant).annotate(
         done_at=Coalesce(
             "actual_end", "actual_start", "scheduled_start", output_field=DateTimeField()
@@ -353,11 +364,14 @@ def _compute_unbilled(tenant: Tenant) -> list[SnapshotRow]:
     return out
 
 
-def drafted_away(rows: list[SnapshotRow], tags: set[str]) -> list[SnapshotRow]:
-    """`rows` without the jobs a live (not rejected) draft naming `tags` takes off the list
-    (`unbilled_jobs`): what a new draft does to a cached snapshot
-    (`dispatch.snapshots`), without computing it again."""
-    return [row for row in rows if row[9] not in tags]
+_TAG = SnapshotRow._fields.index("tag")
+
+
+def drafted_away(rows: list[tuple], tags: set[str]) -> list[tuple]:
+    """`rows` (the cached `SnapshotRow` values, as plain tuples) without the jobs a live (not
+    rejected) draft naming `tags` takes off the list (`unbilled_jobs`): what a new draft does
+    to a cached snapshot (`dispatch.snapshots`), without computing it again."""
+    return [row for row in rows if row[_TAG] not in tags]
 
 
 def _selects(filters: dict) -> Callable[[SnapshotRow], bool]:
@@ -367,10 +381,10 @@ def _selects(filters: dict) -> Callable[[SnapshotRow], bool]:
     end = local_day_bounds(filters["end"])[1] if filters.get("end") else None
 
     def selected(row: SnapshotRow) -> bool:
-        done_at = row[2]
+        done_at = row.done_at
         return (
-            (not tech or row[3] == tech)
-            and (not customer or row[5] == customer)
+            (not tech or row.technician_id == tech)
+            and (not customer or row.customer_id == customer)
             and (start is None or (done_at is not None and done_at >= start))
             and (end is None or (done_at is not None and done_at < end))
         )
@@ -396,12 +410,12 @@ def worklist(*, tenant: Tenant, filters: dict, rate: Rate) -> Worklist:
     # every figure depends on a row's minutes only: price each distinct value once, then add
     # them up by (technician, minutes), as exact as adding every row's rounded hours
     prices = {
-        m: (minutes_to_hours(m), amount(m, rate.per_hour)) for m in {row[6] for row in selected}
+        m: (minutes_to_hours(m), amount(m, rate.per_hour)) for m in {r.minutes for r in selected}
     }
-    names = {row[3]: row[4] for row in reversed(selected)}  # the first row's name of each
+    names = {r.technician_id: r.technician_name for r in reversed(selected)}  # first row's
     zero = Decimal(0) if rate.per_hour is not None else None
     techs: dict[int | None, TechnicianHours] = {}
-    for (tech_id, minutes), n in Counter((row[3], row[6]) for row in selected).items():
+    for (tech_id, minutes), n in Counter((r.technician_id, r.minutes) for r in selected).items():
         hours, money = prices[minutes]
         tech = techs.get(tech_id)
         if tech is None:

@@ -107,14 +107,12 @@ def _version(tenant_id: int) -> tuple[int, str]:
 _pruned: dict[int, tuple[int, str]] = {}
 
 
-def prune(tenant_id: int, newest: int | None = None) -> int:
-    """Delete the tenant's `ReconciliationVersion` rows older than its newest (or than
-    `newest`, an id): one DELETE by index. `cached` calls it once per new version it computes
-    for, usually outside any transaction. Returns how many went."""
+def prune(tenant_id: int, newest: int) -> int:
+    """Delete the tenant's `ReconciliationVersion` rows older than `newest` (the id of its
+    newest): one DELETE by index. `cached` calls it once per new version it computes for,
+    usually outside any transaction. Returns how many went."""
     from dispatch.models import ReconciliationVersion
 
-    if newest is None:
-        newest, _ = _latest(tenant_id)
     old = ReconciliationVersion.objects.filter(tenant_id=tenant_id, id__lt=newest)
     return old.delete()[0]
 

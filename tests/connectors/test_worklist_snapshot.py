@@ -40,7 +40,7 @@ def synced(world, sandbox):
 
 
 def _unbilled(tenant) -> set[int]:
-    return {row[1] for row in unbilled_snapshot(tenant)}
+    return {row.vendor_id for row in unbilled_snapshot(tenant)}
 
 
 def _invoice_in_mirror(conn, job: SynchroteamJob, vendor_id: int) -> None:

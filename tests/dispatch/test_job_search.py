@@ -108,3 +108,13 @@ def test_the_full_text_table_and_its_triggers_exist(db):
         ("trigger", "synchroteam_job_fts_ad"),
         ("trigger", "synchroteam_job_fts_au"),
     } <= found, "a migration rebuilt the job table: run 0008's create() again (its docstring)"
+
+
+@pytest.mark.parametrize(
+    "q", ["\x00abc", 'ab"', '"""', "* OR 1", "☃☃☃", "a" * 100, "NEAR(", "^abc", "abc\\"]
+)
+def test_an_odd_search_lists_or_names_it_never_a_500(world, jobs, q):
+    from django.urls import reverse
+
+    page = world.client_for(world.owner).get(reverse("dispatch:job_list"), {"q": q})
+    assert page.status_code == 200
