@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_variables
@@ -255,14 +255,19 @@ class CredentialQuerySet(models.QuerySet):
         Raises:
             NoCredential: neither exists (revoked credentials are never returned).
         """
-        qs = self.usable().filter(tenant=tenant, vendor=vendor, purpose=purpose)
+        whose = Q(owner__isnull=True)
         if user is not None and getattr(user, "pk", None):
-            own = qs.filter(owner=user).first()
-            if own is not None:
-                return ActorCredential(own, is_shared=False)
-        shared = qs.filter(owner__isnull=True).first()
-        if shared is not None:
-            return ActorCredential(shared, is_shared=True)
+            whose |= Q(owner=user)
+        # one query: the person's own key first (owner set sorts before the shared key's
+        # NULL), each kind by label as the admin lists them
+        found = (
+            self.usable()
+            .filter(whose, tenant=tenant, vendor=vendor, purpose=purpose)
+            .order_by(F("owner_id").asc(nulls_last=True), "label", "pk")
+            .first()
+        )
+        if found is not None:
+            return ActorCredential(found, is_shared=found.owner_id is None)
         raise NoCredential(f"No {Vendor(vendor).label} credential for {tenant}.")
 
 

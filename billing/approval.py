@@ -26,6 +26,7 @@ import uuid as uuid_module
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -58,6 +59,9 @@ class Review:
         per_hour / amount: the product's rate and hours × rate (None: product not priced).
         blocked: names of the people four-eyes approval keeps from approving (drafter, editors).
         refusal: why `user` may not approve now ("" when they may).
+
+    `fingerprint`, `choice` and `shown` are computed once per review: its plan and amount are
+    fixed when it is made (a page showing a draft's choice twice hashes it once).
     """
 
     draft: BillingDraft
@@ -90,17 +94,17 @@ class Review:
         owner = self.actor.credential.owner
         return "the company's shared key" if owner is None else f"{owner}'s own key"
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """`review_fingerprint` of this review."""
         return review_fingerprint(self.plan, self.amount)
 
-    @property
+    @cached_property
     def choice(self) -> str:
         """The approve form's value: ``<draft uuid>:<fingerprint>``."""
         return f"{self.draft.uuid}:{self.fingerprint}"
 
-    @property
+    @cached_property
     def shown(self) -> str:
         """`shown_token` of this review (lets a refusal say what changed)."""
         return shown_token(self)

@@ -81,11 +81,13 @@ def labor_rates(tenant: Tenant) -> dict[str, Rate]:
     return out
 
 
-def draft_amounts(drafts) -> dict[int, Decimal | None]:
+def draft_amounts(drafts, *, prices: dict | None = None) -> dict[int, Decimal | None]:
     """``{draft pk: amount}`` for drafts of one tenant, priced from their own product (the
-    product fixed on the draft, not today's labor-type mapping), in one query."""
+    product fixed on the draft, not today's labor-type mapping), in one query; none when the
+    caller passes `prices` (`product_prices` of at least these drafts' products)."""
     drafts = list(drafts)
     if not drafts:
         return {}
-    prices = product_prices(drafts[0].tenant, [d.product_vendor_id for d in drafts])
+    if prices is None:
+        prices = product_prices(drafts[0].tenant, [d.product_vendor_id for d in drafts])
     return {d.pk: amount(d.minutes, prices.get(d.product_vendor_id)) for d in drafts}

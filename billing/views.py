@@ -335,7 +335,7 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
     qs = selectors.queue_drafts(tenant, **cleaned)
     page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     is_approver = _is_approver(request)
-    drafts = list(page.object_list)
+    drafts = selectors.with_tenant(list(page.object_list), tenant)
     role = request.membership.role
     # one price query and one key lookup per person for the whole page, not per draft
     prices = money.product_prices(tenant, [d.product_vendor_id for d in drafts])
@@ -353,7 +353,7 @@ def _queue_context(request: HttpRequest, data: dict) -> dict:
         "totals": selectors.queue_totals(
             tenant, qs, cap=page.paginator.cap, capped=page.paginator.capped
         ),
-        "amounts": money.draft_amounts(drafts),
+        "amounts": money.draft_amounts(drafts, prices=prices),
         "currency": tenant.currency,
         "is_approver": is_approver,
         "four_eyes": tenant.four_eyes_approval,

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django import template
 
+from accounts import links
+
 register = template.Library()
 
 
@@ -25,6 +27,14 @@ def duration_words(value: timedelta | None) -> str:
     if secs and not hours:
         parts.append(f"{secs} second{'s' if secs != 1 else ''}")
     return " ".join(parts) or "0 seconds"
+
+
+@register.filter
+def path_to(value, name: str) -> str:
+    """``{{ draft.uuid|path_to:"billing:draft_detail" }}``: ``{% url name value %}`` for
+    routes of one int or UUID argument, without walking the resolver per row
+    (`accounts.links.path_to`)."""
+    return links.path_to(name, value)
 
 
 @register.filter
