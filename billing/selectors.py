@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -181,7 +181,11 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
     up the number only (number index); bare digits match the number or the subject; other text
     is a case-insensitive contains on number, subject and customer name (a scan).
     """
-    qs = SyncroTicket.objects.filter(tenant=tenant, is_deleted=False)
+    # ``is_deleted = false`` as a comparison, not Django's ``NOT is_deleted``: SQLite reads
+    # only a comparison as an equality on the list index (tenant, is_deleted, -created, -id),
+    # walks it in order and stops at the page; the ``NOT`` form sorted all 100 000 tickets
+    # for "Not Closed" and text searches (40-50 ms against 1-2 ms)
+    qs = SyncroTicket.objects.filter(tenant=tenant, is_deleted=Value(False))
     if filters.status == NOT_CLOSED:
         qs = qs.exclude(status__in=CLOSED_STATUSES)
     elif filters.status:

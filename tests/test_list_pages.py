@@ -484,3 +484,38 @@ def test_the_queue_stat_cards_stop_counting_at_their_cap(world, mirror, monkeypa
     monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 2)
     counts = views._queue_counts(world.tenant)
     assert (counts["pending"], counts["pending_label"], counts["sending_label"]) == (3, "2+", "0")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"status": "Not Closed"}, {"q": "printer"}, {"status": "In Progress", "q": "vpn"}],
+    ids=["none", "not-closed", "text", "status-and-text"],
+)
+def test_the_ticket_list_reads_its_index_in_order_instead_of_sorting(world, mirror, filters):
+    """The page query walks (tenant, is_deleted, -created, -id) and stops at the page: no
+    temporary B-tree sorting every live ticket (``NOT is_deleted`` led SQLite to one)."""
+    from billing.selectors import TicketFilters, ticket_queryset
+
+    mirror.add(4)
+    sql, params = ticket_queryset(world.tenant, TicketFilters(**filters))[
+        :26
+    ].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(row[3] for row in cursor.fetchall())
+    assert "sx_tkt_lst (tenant_id=? AND is_deleted=?)" in plan or "sx_tkt_st" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_the_unbilled_filter_reads_the_unbilled_timers_index(world, mirror):
+    from billing.selectors import TicketFilters, ticket_queryset
+
+    mirror.add(4)
+    qs = ticket_queryset(world.tenant, TicketFilters(unbilled=True))
+    sql, params = qs[:26].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(row[3] for row in cursor.fetchall())
+    assert "sx_tmr_unb" in plan, plan
