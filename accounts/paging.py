@@ -87,12 +87,18 @@ class CappedPaginator(Paginator):
         count_label: ``"1 000+"`` when capped, else the exact count (thousands separated).
     """
 
-    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, counted=None, **kwargs):
+        """`counted`, when given, is a queryset with exactly as many rows as `object_list`
+        that is cheaper to count (read from a smaller index); it is counted instead, up to
+        `cap` + 1 rows, with its own columns (a ``DISTINCT`` one counts distinct rows)."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap if cap is not None else getattr(settings, "LIST_COUNT_CAP", COUNT_CAP)
+        self.counted = counted
 
     @cached_property
     def _counted(self) -> int:
+        if self.counted is not None:  # counted as it is (its own columns, e.g. DISTINCT ones)
+            return self.counted[: self.cap + 1].count()
         rows = self.object_list
         if hasattr(rows, "values") and hasattr(rows, "order_by"):
             return capped_count(rows, self.cap)

@@ -8,10 +8,10 @@ page's ticket ids, never one query per row.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -212,6 +212,30 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
         else:
             qs = qs.search(text)
     return qs.order_by("-vendor_created_at", "-vendor_id")
+
+
+def ticket_count_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet | None:
+    """A queryset with as many rows as ``ticket_queryset(tenant, filters)`` that is cheaper
+    to count, or None when that one is the cheapest.
+
+    With "Unbilled time" the list is the few tickets with an unbilled timer: counted from the
+    unbilled-timers index (`sx_tmr_unb`), one row per ticket ``(connection, ticket id)``,
+    each checked against the other filters through the ticket's unique key. Counting the
+    tickets side made PostgreSQL hash-join a scan of half the tickets (14 ms at 100 000).
+    """
+    if not filters.unbilled:
+        return None
+    others = ticket_queryset(tenant, replace(filters, unbilled=False)).order_by()
+    match = others.filter(
+        connection_id=OuterRef("connection_id"), vendor_id=OuterRef("ticket_vendor_id")
+    )
+    return (
+        unbilled_timers(tenant)
+        .filter(Exists(match))
+        .order_by()
+        .values("ticket_vendor_id", "connection_id")  # the index's order: a streamed DISTINCT
+        .distinct()
+    )
 
 
 def _start_of(day: dt.date) -> dt.datetime:

@@ -73,7 +73,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     # a text search is a scan on SQLite (no trigram index): its count stops sooner
     cap = SEARCH_COUNT_CAP if filters.q.strip() else None
-    paginator = CappedPaginator(selectors.ticket_queryset(tenant, filters), per_page, cap=cap)
+    paginator = CappedPaginator(
+        selectors.ticket_queryset(tenant, filters),
+        per_page,
+        cap=cap,
+        counted=selectors.ticket_count_queryset(tenant, filters),
+    )
     page = paginator.get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     states = selectors.ticket_page_states(tenant, tickets)

@@ -519,3 +519,49 @@ def test_the_unbilled_filter_reads_the_unbilled_timers_index(world, mirror):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " / ".join(row[3] for row in cursor.fetchall())
     assert "sx_tmr_unb" in plan, plan
+
+
+def test_the_unbilled_count_is_the_number_of_tickets_the_filter_lists(world, mirror, settings):
+    """Counted from the unbilled timers (one per ticket, however many timers it has), with the
+    other filters applied: the same number as the listed tickets, and capped like any list."""
+    from connectors.syncro.models import SyncroTimerEntry
+
+    mirror.add(6)
+    tickets = list(SyncroTicket.objects.filter(tenant=world.tenant).order_by("vendor_id"))
+    SyncroTicket.objects.filter(pk=tickets[1].pk).update(status="In Progress")
+    SyncroTicket.objects.filter(pk=tickets[2].pk).update(is_deleted=True)
+    timers = [
+        (tickets[0], True, False),
+        (tickets[0], True, False),  # a second unbilled timer: still one ticket
+        (tickets[1], True, False),
+        (tickets[2], True, False),  # a deleted ticket's: not listed, not counted
+        (tickets[3], True, True),  # charged already
+        (tickets[4], False, False),  # not billable
+    ]
+    for i, (ticket, billable, recorded) in enumerate(timers):
+        SyncroTimerEntry.objects.create(
+            tenant=world.tenant,
+            connection=mirror.sx,
+            vendor_id=90_000 + i,
+            ticket_vendor_id=ticket.vendor_id,
+            billable=billable,
+            recorded=recorded,
+            active_duration=600,
+        )
+    client = world.client_for(world.owner)
+    for params, expected in [
+        ({"unbilled": "on"}, {tickets[0].vendor_id, tickets[1].vendor_id}),
+        ({"unbilled": "on", "status": "In Progress"}, {tickets[1].vendor_id}),
+        ({"unbilled": "on", "status": "Closed"}, set()),
+    ]:
+        page = client.get(reverse("billing:ticket_list"), params).context["page"]
+        listed = {t.vendor_id for t in page.object_list}
+        assert listed == expected, params
+        assert page.paginator.count == len(expected), params
+    settings.LIST_COUNT_CAP = 1
+    page = client.get(reverse("billing:ticket_list"), {"unbilled": "on"}).context["page"]
+    assert (page.paginator.count, page.paginator.capped, page.paginator.count_label) == (
+        1,
+        True,
+        "1+",
+    )

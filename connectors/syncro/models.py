@@ -246,11 +246,12 @@ class SyncroTimerEntry(MirrorModel):
             ("usr", ["tenant", "user_vendor_id", "-start_time"]),
         ) + [
             # the unbilled timers only (billable, not charged, live: about one in ten), by
-            # ticket: the ticket list's "Unbilled time" filter and its billing badges read
-            # this instead of every timer of the tenant (`billing.selectors.unbilled_timers`
-            # must keep exactly this condition for the index to apply)
+            # ticket: the ticket list's "Unbilled time" filter, its count (distinct tickets,
+            # read from this index only) and its billing badges read this instead of every
+            # timer of the tenant (`billing.selectors.unbilled_timers` must keep exactly this
+            # condition for the index to apply)
             models.Index(
-                fields=["tenant", "ticket_vendor_id"],
+                fields=["tenant", "ticket_vendor_id", "connection"],
                 name="sx_tmr_unb",
                 condition=Q(is_deleted=False, billable=True, recorded=False),
             ),

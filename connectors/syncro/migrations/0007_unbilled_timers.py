@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='syncrotimerentry',
-            index=models.Index(condition=models.Q(('billable', True), ('is_deleted', False), ('recorded', False)), fields=['tenant', 'ticket_vendor_id'], name='sx_tmr_unb'),
+            index=models.Index(condition=models.Q(('billable', True), ('is_deleted', False), ('recorded', False)), fields=['tenant', 'ticket_vendor_id', 'connection'], name='sx_tmr_unb'),
         ),
     ]
