@@ -11,12 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 
 from accounts.models import Tenant
 from billing.lists import CLOSED_STATUSES, NOT_CLOSED
 from billing.models import ApprovalEvent, BillingDraft, minutes_to_hours
+from connectors.fts import fts_filter
 from connectors.models import Connection
 from connectors.syncro.models import (
     SyncroContact,
@@ -173,13 +175,20 @@ def unbilled_timers(tenant: Tenant) -> QuerySet[SyncroTimerEntry]:
     )
 
 
+#: the tickets' FTS5 trigram table on SQLite (number, subject, customer name; migration
+#: syncro 0008)
+TICKET_FTS = "syncro_ticket_fts"
+
+
 def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTicket]:
     """The tenant's live tickets matching `filters`, newest first.
 
     Every filter is led by tenant and matches one of the mirror's indexes (status, customer,
     technician, created), ordered by ``-vendor_created_at`` like those indexes. ``#32164`` looks
     up the number only (number index); bare digits match the number or the subject; other text
-    is a case-insensitive contains on number, subject and customer name (a scan).
+    is a case-insensitive substring of number, subject or customer name (on SQLite from
+    `TICKET_FTS` when 3 characters or more, `connectors.fts.fts_filter`; else ``icontains``,
+    which PostgreSQL answers from its trigram indexes).
     """
     # ``is_deleted = false`` as a comparison, not Django's ``NOT is_deleted``: SQLite reads
     # only a comparison as an equality on the list index (tenant, is_deleted, -created, -id),
@@ -209,8 +218,11 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
             qs = qs.filter(number=number)  # the (tenant, number) index
         elif number.isdigit():
             qs = qs.filter(Q(number=number) | Q(subject__icontains=text))
+        elif connection.vendor == "sqlite" and len(text) >= 3:
+            # the FTS5 trigram table (migration syncro 0008), not a LIKE scan of every ticket
+            qs = fts_filter(qs, fts=TICKET_FTS, tenant_id=tenant.pk, q=text)
         else:
-            qs = qs.search(text)
+            qs = qs.search(text)  # PostgreSQL: ILIKE answered by the pg_trgm indexes
     return qs.order_by("-vendor_created_at", "-vendor_id")
 
 

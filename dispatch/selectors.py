@@ -29,8 +29,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +39,7 @@ from accounts.localtime import local_day_bounds
 from accounts.models import Tenant, Vendor
 from accounts.paging import cap_label, capped_counts
 from connectors.fieldcamp.models import FieldCampCalendarChange
+from connectors.fts import fts_filter
 from connectors.models import Connection, SyncRun
 from connectors.outbox.models import VendorWrite
 from connectors.synchroteam.models import (
@@ -109,9 +109,10 @@ def _job_search(qs: QuerySet[SynchroteamJob], tenant: Tenant, q: str) -> QuerySe
 
     PostgreSQL and searches under 3 characters: ``num = q OR my_id = q OR description ILIKE
     %q% OR customer_name ILIKE %q%`` (trigram GIN indexes on PostgreSQL, migration 0007).
-    SQLite, 3 characters or more: the job ids of a UNION of three index lookups, (tenant, num),
-    (tenant, my_id) and the `JOB_FTS` phrase match, so nothing scans the table for a LIKE. A
-    search matching more than `JOB_FTS_COMMON` jobs (one more, capped, query tells) is checked
+    SQLite, 3 characters or more (`connectors.fts.fts_filter`): the job ids of a UNION of three
+    index lookups, (tenant, num), (tenant, my_id) and the `JOB_FTS` phrase match, so nothing
+    scans the table for a LIKE. A search matching more than `JOB_FTS_COMMON` jobs (one more,
+    capped, query tells) is checked
     against those ids while the list is read in its date order, which stops after a page,
     rather than sorting every match (5 ms for a rare word, 25 ms for one in every job, at
     100 000 jobs; the LIKE scan took 67)."""
@@ -119,27 +120,9 @@ def _job_search(qs: QuerySet[SynchroteamJob], tenant: Tenant, q: str) -> QuerySe
         return qs.filter(
             Q(num=q) | Q(my_id=q) | Q(description__icontains=q) | Q(customer_name__icontains=q)
         )
-    table = connection.ops.quote_name(SynchroteamJob._meta.db_table)
-    phrase = '"' + q.replace('"', '""') + '"'  # one FTS5 phrase: the text as typed, a substring
-    # the names are constants; `q` and the tenant go as parameters
-    ids = (
-        f"SELECT id FROM {table} WHERE tenant_id = %s AND num = %s UNION "  # noqa: S608
-        f"SELECT id FROM {table} WHERE tenant_id = %s AND my_id = %s UNION "
-        f"SELECT rowid FROM {JOB_FTS} WHERE {JOB_FTS} MATCH %s"
+    return fts_filter(
+        qs, fts=JOB_FTS, tenant_id=tenant.pk, q=q, exact=("num", "my_id"), common=JOB_FTS_COMMON
     )
-    params = (tenant.pk, q, tenant.pk, q, phrase)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM {JOB_FTS} WHERE {JOB_FTS} MATCH %s LIMIT %s)",  # noqa: S608
-            [phrase, JOB_FTS_COMMON + 1],
-        )
-        common = cur.fetchone()[0] > JOB_FTS_COMMON
-    if not common:
-        return qs.filter(pk__in=RawSQL(ids, params))  # noqa: S611 (parameters, see above)
-    # SQLite's unary + keeps the planner from turning the test into an id lookup (it then
-    # sorts every match): the date-ordered index leads and the ids are a set it probes
-    hit = RawSQL(f"+{table}.id IN ({ids})", params, output_field=BooleanField())  # noqa: S611
-    return qs.alias(search_hit=hit).filter(search_hit=True)
 
 
 #: The job columns the list and the board show (`.only()`: never the raw JSON).

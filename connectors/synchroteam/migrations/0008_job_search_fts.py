@@ -14,38 +14,25 @@ fails while they are missing.
 
 from django.db import migrations
 
+from connectors.fts import fts_drop_sql, fts_migration_sql
+
 TABLE = "synchroteam_synchroteamjob"
 FTS = "synchroteam_job_fts"
-COLUMNS = "description, customer_name"
-TRIGGERS = (f"{FTS}_ai", f"{FTS}_ad", f"{FTS}_au")
+COLUMNS = ("description", "customer_name")
 
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    new = "new.id, new.description, new.customer_name"
-    old = "'delete', old.id, old.description, old.customer_name"
-    for sql in (
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5({COLUMNS}, content='{TABLE}', "
-        "content_rowid='id', tokenize='trigram')",
-        f"CREATE TRIGGER IF NOT EXISTS {FTS}_ai AFTER INSERT ON {TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {FTS}(rowid, {COLUMNS}) VALUES ({new}); END",
-        f"CREATE TRIGGER IF NOT EXISTS {FTS}_ad AFTER DELETE ON {TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {FTS}({FTS}, rowid, {COLUMNS}) VALUES ({old}); END",
-        f"CREATE TRIGGER IF NOT EXISTS {FTS}_au AFTER UPDATE OF {COLUMNS} ON {TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {FTS}({FTS}, rowid, {COLUMNS}) VALUES ({old}); "
-        f"INSERT INTO {FTS}(rowid, {COLUMNS}) VALUES ({new}); END",
-        f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",  # noqa: S608
-    ):  # every name above is a constant of this module: nothing comes from input
+    for sql in fts_migration_sql(TABLE, FTS, COLUMNS):
         schema_editor.execute(sql)
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for trigger in TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    schema_editor.execute(f"DROP TABLE IF EXISTS {FTS}")
+    for sql in fts_drop_sql(FTS):
+        schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):
