@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Max, QuerySet, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,18 +67,23 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
     mine = RequestUsage.objects.filter(connection=connection)
     scope_rows = hook.usage_rows(connection)
     this_minute = scope_rows.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
-    mine_minute = mine.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
-    today = mine.filter(minute__gte=day_start).aggregate(n=Sum("requests"), t=Sum("throttled"))
     start = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
-    hourly = {
-        row["hour"]: row["n"]
-        for row in mine.filter(minute__gte=start)
-        .annotate(hour=TruncHour("minute"))
-        .values("hour")
-        .annotate(n=Sum("requests"))
-    }
+    # this minute, today and each of the last 24 hours: one row of filtered sums over one
+    # (connection, minute) index range (midnight is never before `start`). SQL's hour
+    # truncation was a Python function called per row on SQLite (13 ms for two connections)
     hours = [start + dt.timedelta(hours=i) for i in range(24)]
-    values = [hourly.get(h, 0) for h in hours]
+    sums = mine.filter(minute__gte=start).aggregate(
+        minute_n=Sum("requests", filter=Q(minute=minute)),
+        today_n=Sum("requests", filter=Q(minute__gte=day_start)),
+        today_t=Sum("throttled", filter=Q(minute__gte=day_start)),
+        **{
+            f"h{i}": Sum("requests", filter=Q(minute__gte=h, minute__lt=h + dt.timedelta(hours=1)))
+            for i, h in enumerate(hours)
+        },
+    )
+    mine_minute = sums["minute_n"] or 0
+    today = {"n": sums["today_n"], "t": sums["today_t"]}
+    values = [sums[f"h{i}"] or 0 for i in range(24)]
     per_minute = limits.per_minute_budget()
     daily = limits.daily_budget()
     peak = max(values) or 1
@@ -88,7 +92,7 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
             "x": i * 10,
             "h": round(30 * v / peak, 1) if v else 0,
             "y": round(34 - 30 * v / peak, 1) if v else 34,
-            "title": f"{h:%H}:00 — {v} requests",
+            "title": f"{timezone.localtime(h):%H:%M} — {v} requests",
         }
         for i, (h, v) in enumerate(zip(hours, values, strict=True))
     ]
