@@ -220,7 +220,7 @@ def ticket_queryset(tenant: Tenant, filters: TicketFilters) -> QuerySet[SyncroTi
             qs = qs.filter(Q(number=number) | Q(subject__icontains=text))
         elif connection.vendor == "sqlite" and len(text) >= 3:
             # the FTS5 trigram table (migration syncro 0008), not a LIKE scan of every ticket
-            qs = fts_filter(qs, fts=TICKET_FTS, tenant_id=tenant.pk, q=text)
+            qs = fts_filter(qs, fts=TICKET_FTS, tenant_id=tenant.pk, q=text, scan=qs.search(text))
         else:
             qs = qs.search(text)  # PostgreSQL: ILIKE answered by the pg_trgm indexes
     return qs.order_by("-vendor_created_at", "-vendor_id")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.cache import cache
 from django.db.models import Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -59,6 +60,34 @@ def _credentials(connection: Connection) -> dict:
     return {"shared": shared, "personal": personal, "all": creds}
 
 
+#: seconds the Integrations card keeps a connection's request sums of the 23 complete hours
+#: before this one: only a usage tally flushed late (`connectors.usage`, seconds) changes them
+USAGE_HOURS_CACHE_SECONDS = 300
+
+
+def _past_hours(connection: Connection, start: dt.datetime) -> tuple[list[int], list[int]]:
+    """``(requests, throttled)`` of `connection` in each of the 23 hours from `start` (UTC,
+    on the hour), one list entry per hour: one query of filtered sums over the (connection,
+    minute) index, then cached for `USAGE_HOURS_CACHE_SECONDS` under the connection and
+    `start` (the next hour makes a new key)."""
+    key = f"integrations:usage-hours:{connection.pk}:{start:%Y%m%d%H}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    hours = [start + dt.timedelta(hours=i) for i in range(23)]
+    sums: dict = {}
+    for i, h in enumerate(hours):
+        window = Q(minute__gte=h, minute__lt=h + dt.timedelta(hours=1))
+        sums[f"r{i}"] = Sum("requests", filter=window)
+        sums[f"t{i}"] = Sum("throttled", filter=window)
+    row = RequestUsage.objects.filter(
+        connection=connection, minute__gte=start, minute__lt=start + dt.timedelta(hours=23)
+    ).aggregate(**sums)
+    found = ([row[f"r{i}"] or 0 for i in range(23)], [row[f"t{i}"] or 0 for i in range(23)])
+    cache.set(key, found, USAGE_HOURS_CACHE_SECONDS)
+    return found
+
+
 def _usage(connection: Connection, now: dt.datetime) -> dict:
     minute = now.replace(second=0, microsecond=0)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -67,23 +96,24 @@ def _usage(connection: Connection, now: dt.datetime) -> dict:
     mine = RequestUsage.objects.filter(connection=connection)
     scope_rows = hook.usage_rows(connection)
     this_minute = scope_rows.filter(minute=minute).aggregate(n=Sum("requests"))["n"] or 0
-    start = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
-    # this minute, today and each of the last 24 hours: one row of filtered sums over one
-    # (connection, minute) index range (midnight is never before `start`). SQL's hour
-    # truncation was a Python function called per row on SQLite (13 ms for two connections)
-    hours = [start + dt.timedelta(hours=i) for i in range(24)]
-    sums = mine.filter(minute__gte=start).aggregate(
+    hour = minute.replace(minute=0)
+    start = hour - dt.timedelta(hours=23)
+    # this hour (and minute) read live, one (connection, minute) index range of at most 60
+    # minutes; the 23 complete hours before it from `_past_hours` (cached)
+    live = mine.filter(minute__gte=hour).aggregate(
         minute_n=Sum("requests", filter=Q(minute=minute)),
-        today_n=Sum("requests", filter=Q(minute__gte=day_start)),
-        today_t=Sum("throttled", filter=Q(minute__gte=day_start)),
-        **{
-            f"h{i}": Sum("requests", filter=Q(minute__gte=h, minute__lt=h + dt.timedelta(hours=1)))
-            for i, h in enumerate(hours)
-        },
+        hour_n=Sum("requests"),
+        hour_t=Sum("throttled"),
     )
-    mine_minute = sums["minute_n"] or 0
-    today = {"n": sums["today_n"], "t": sums["today_t"]}
-    values = [sums[f"h{i}"] or 0 for i in range(24)]
+    past = _past_hours(connection, start)
+    mine_minute = live["minute_n"] or 0
+    past_today = [i for i in range(23) if start + dt.timedelta(hours=i) >= day_start]
+    today = {
+        "n": sum(past[0][i] for i in past_today) + (live["hour_n"] or 0),
+        "t": sum(past[1][i] for i in past_today) + (live["hour_t"] or 0),
+    }
+    hours = [start + dt.timedelta(hours=i) for i in range(24)]
+    values = [*past[0], live["hour_n"] or 0]
     per_minute = limits.per_minute_budget()
     daily = limits.daily_budget()
     peak = max(values) or 1

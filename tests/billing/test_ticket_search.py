@@ -82,16 +82,31 @@ def test_an_upserted_subject_is_found_by_its_new_text_only(world, tickets):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's two plans")
-def test_a_common_search_walks_the_list_order_and_finds_the_same(world, tickets, monkeypatch):
-    queries = ("printer", "acme", "the", "toner")
-    rare = {q: _found(world, q) for q in queries}
-    monkeypatch.setattr(fts, "FTS_COMMON", 0)
+def test_a_search_of_common_words_walks_the_list_with_like_and_finds_the_same(
+    world, tickets, monkeypatch
+):
+    queries = ("printer", "acme", "the", "toner", "jams on tray")
+    rare = {}
+    for q in queries:
+        qs = selectors.ticket_queryset(world.tenant, selectors.TicketFilters(q=q))
+        assert "MATCH" in str(qs.query) and " LIKE " not in str(qs.query)
+        rare[q] = {t.number for t in qs}
+    monkeypatch.setattr(fts, "FTS_COMMON", 0)  # every word counts as common
     common = {}
     for q in queries:
         qs = selectors.ticket_queryset(world.tenant, selectors.TicketFilters(q=q))
-        assert '+"syncro_syncroticket".id IN (SELECT' in str(qs.query)
+        assert "MATCH" not in str(qs.query) and " LIKE " in str(qs.query)
         common[q] = {t.number for t in qs}
-    assert common == rare and rare["toner"] == set()
+    assert common == rare and rare["toner"] == set() and rare["jams on tray"] == {"32164"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's two plans")
+def test_one_rare_word_is_enough_for_the_full_text_path(world, tickets, monkeypatch):
+    monkeypatch.setattr(fts, "FTS_COMMON", 1)  # "printer" is in two rows: common; "jams" rare
+    qs = selectors.ticket_queryset(world.tenant, selectors.TicketFilters(q="printer jams"))
+    assert "MATCH" in str(qs.query) and {t.number for t in qs} == {"32164"}
+    qs = selectors.ticket_queryset(world.tenant, selectors.TicketFilters(q="printer"))
+    assert "MATCH" not in str(qs.query) and {t.number for t in qs} == {"32164"}
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's full-text table")
