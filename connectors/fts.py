@@ -54,6 +54,20 @@ def fts_drop_sql(fts: str) -> list[str]:
     ]
 
 
+def fts_create(schema_editor, table: str, fts: str, columns: tuple[str, ...]) -> None:
+    """A migration's forward step: `fts_migration_sql` run on SQLite (nothing elsewhere)."""
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in fts_migration_sql(table, fts, columns):
+            schema_editor.execute(sql)
+
+
+def fts_drop(schema_editor, fts: str) -> None:
+    """A migration's backward step: `fts_drop_sql` run on SQLite (nothing elsewhere)."""
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in fts_drop_sql(fts):
+            schema_editor.execute(sql)
+
+
 def fts_triggers(fts: str) -> set[str]:
     """The names of `fts`'s triggers that exist (all three when the table is kept)."""
     with connection.cursor() as cur:

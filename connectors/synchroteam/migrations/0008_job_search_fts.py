@@ -14,7 +14,7 @@ fails while they are missing.
 
 from django.db import migrations
 
-from connectors.fts import fts_drop_sql, fts_migration_sql
+from connectors.fts import fts_create, fts_drop
 
 TABLE = "synchroteam_synchroteamjob"
 FTS = "synchroteam_job_fts"
@@ -22,17 +22,11 @@ COLUMNS = ("description", "customer_name")
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for sql in fts_migration_sql(TABLE, FTS, COLUMNS):
-        schema_editor.execute(sql)
+    fts_create(schema_editor, TABLE, FTS, COLUMNS)
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for sql in fts_drop_sql(FTS):
-        schema_editor.execute(sql)
+    fts_drop(schema_editor, FTS)
 
 
 class Migration(migrations.Migration):

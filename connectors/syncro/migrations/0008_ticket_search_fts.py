@@ -12,7 +12,7 @@ the old table. A later migration that rebuilds ``syncro_syncroticket`` must run 
 
 from django.db import migrations
 
-from connectors.fts import fts_drop_sql, fts_migration_sql
+from connectors.fts import fts_create, fts_drop
 
 TABLE = "syncro_syncroticket"
 FTS = "syncro_ticket_fts"
@@ -20,17 +20,11 @@ COLUMNS = ("number", "subject", "customer_name")
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for sql in fts_migration_sql(TABLE, FTS, COLUMNS):
-        schema_editor.execute(sql)
+    fts_create(schema_editor, TABLE, FTS, COLUMNS)
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for sql in fts_drop_sql(FTS):
-        schema_editor.execute(sql)
+    fts_drop(schema_editor, FTS)
 
 
 class Migration(migrations.Migration):
