@@ -362,15 +362,20 @@ def technician_board(
         techs = techs.filter(vendor_id=technician)
     for user in techs.exclude(profile__in=("manager", "admin")).only("vendor_id", "name"):
         rows[user.vendor_id] = TechnicianRow(user.vendor_id, user.name, [[] for _ in range(days)])
-    zone = timezone.get_current_timezone()
+    # each job's day by the local midnights it falls between (the rows come in start order,
+    # so the day only moves forward): no time zone conversion per job
+    midnights = [local_day_bounds(start + dt.timedelta(days=i))[0] for i in range(1, days)]
+    day = 0
     for values in qs.values_list(*BOARD_COLUMNS):
-        job = BoardJob(*values)
+        job = BoardJob._make(values)
+        while day < days - 1 and job.scheduled_start >= midnights[day]:
+            day += 1
         row = rows.get(job.technician_vendor_id)
         if row is None:
             row = rows[job.technician_vendor_id] = TechnicianRow(
                 job.technician_vendor_id, job.technician_name, [[] for _ in range(days)]
             )
-        row.days[(job.scheduled_start.astimezone(zone).date() - start).days].append(job)
+        row.days[day].append(job)
     return sorted(rows.values(), key=lambda r: r.name)
 
 
