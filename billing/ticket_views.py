@@ -71,14 +71,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         per_page = PAGE_SIZES[0]
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    # a text search is a scan on SQLite (no trigram index): its count stops sooner
+    # a common text is tested row by row as the list is walked: its count stops sooner
     cap = SEARCH_COUNT_CAP if filters.q.strip() else None
-    paginator = CappedPaginator(
-        selectors.ticket_queryset(tenant, filters),
-        per_page,
-        cap=cap,
-        counted=selectors.ticket_count_queryset(tenant, filters),
-    )
+    tickets, counted = selectors.ticket_querysets(tenant, filters)
+    paginator = CappedPaginator(tickets, per_page, cap=cap, counted=counted)
     page = paginator.get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     states = selectors.ticket_page_states(tenant, tickets)
